@@ -1,0 +1,144 @@
+"""`make testbed` / `make testbed-stop`: the embedded default (private MariaDB + gateway) in the background.
+
+    python -m tests.testbed start --state-dir .testbed   # prints `master<TAB>URL` and `child<TAB>URL`
+    python -m tests.testbed stop  --state-dir .testbed
+
+State (PIDs, data dir, logs) lives in the state dir. `start` is idempotent: when the servers already
+run it prints the same two lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.testbed.mariadb import MariaDB, MariaDBError
+
+
+def _gateway_state(state_dir: Path) -> dict[str, int] | None:
+    try:
+        state = json.loads((state_dir / "gateway.json").read_text())
+    except (OSError, ValueError):
+        return None
+    pid = int(state.get("pid", 0))
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return None
+    return {k: int(v) for k, v in state.items()}
+
+
+def start_gateway(
+    server: MariaDB, state_dir: Path, extra_args: list[str], timeout: float = 30.0
+) -> dict[str, int]:
+    """Spawn `python -m tests.testbed.gateway` detached; wait for its JSON ready line."""
+    running = _gateway_state(state_dir)
+    if running:
+        return running
+    out_path = state_dir / "gateway.out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.testbed.gateway",
+        f"--upstream-port={server.port}",
+        f"--admin-user={server.admin_user}",
+        f"--admin-password={server.admin_password}",
+        "--master-port=0",
+        "--child-port=0",
+        f"--state-dir={state_dir / 'gateway'}",
+        *extra_args,
+    ]
+    with open(out_path, "wb") as out, open(state_dir / "gateway.err", "ab") as err:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in out_path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                ready = json.loads(line)
+                if isinstance(ready, dict) and "master_port" in ready:
+                    state = {
+                        "pid": proc.pid,
+                        "master_port": ready["master_port"],
+                        "child_port": ready["child_port"],
+                    }
+                    (state_dir / "gateway.json").write_text(json.dumps(state))
+                    return state
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGKILL)
+    err_tail = (state_dir / "gateway.err").read_text(errors="replace")[-3000:]
+    raise SystemExit(f"testbed: the gateway did not start:\n{err_tail}")
+
+
+def stop_gateway(state_dir: Path, timeout: float = 15.0) -> None:
+    state = _gateway_state(state_dir)
+    if state:
+        pid = state["pid"]
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        (state_dir / "gateway.json").unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.testbed", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "demo"])
+    parser.add_argument("--state-dir", default=".testbed", type=Path)
+    parser.add_argument("--gateway-arg", action="append", default=[], help="extra gateway flag (repeatable)")
+    args = parser.parse_args(argv)
+    state_dir: Path = args.state_dir.resolve()
+    server = MariaDB(state_dir / "mariadb")
+
+    if args.command == "stop":
+        stop_gateway(state_dir)
+        server.stop()
+        return 0
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server.start()
+    except MariaDBError as exc:
+        print(f"testbed: {exc}", file=sys.stderr)
+        return 1
+    gateway = start_gateway(server, state_dir, args.gateway_arg)
+    creds = f"{server.user}:{server.password}@127.0.0.1"
+    print(f"master\tmysql://{creds}:{gateway['master_port']}/{server.database}")
+    print(f"child\tmysql://{creds}:{gateway['child_port']}/{server.database}")
+    if args.command == "demo":
+        print(
+            "\nThe embedded default is running (the example app arrives with its issue). Connect with:\n"
+            f"  mariadb -h127.0.0.1 -P{gateway['master_port']} -u{server.user} -p{server.password} {server.database}\n"
+            "or point DATABASES at the master URL above. `make testbed-stop` stops it.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
