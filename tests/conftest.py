@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testbed import real_server_endpoints
+from tests.testbed import Testbed, real_server_endpoints
 from tests.testbed.mariadb import MARIADBD, MariaDB
 
 REAL_SERVER = real_server_endpoints()
@@ -45,3 +45,23 @@ def mariadb(testbed_root: Path) -> Iterator[MariaDB]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def testbed(request: pytest.FixtureRequest, testbed_root: Path) -> Iterator[Testbed]:
+    """The aggregators the suite talks to: the gateway's master and child ports in front of the private
+    MariaDB, or the real server of SINGLESTORE_URL (child only with SINGLESTORE_CHILD_URL)."""
+    if REAL_SERVER is not None:
+        master, child = REAL_SERVER
+        yield Testbed(master=master, child=child)
+        return
+    server: MariaDB = request.getfixturevalue("mariadb")
+    bed = Testbed.embedded(server, testbed_root / "gateway")
+    yield bed
+    bed.stop_gateway()
+
+
+def require_child(bed: Testbed) -> None:
+    """Skip when the server under test has no child aggregator to talk to."""
+    if bed.child is None:
+        pytest.skip("environment: no child aggregator (set SINGLESTORE_CHILD_URL; the dev image has none)")

@@ -7,8 +7,13 @@ Test infrastructure only; the product never imports it. `Testbed.from_env()` hon
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from tests.testbed.mariadb import MariaDB
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,67 @@ def real_server_endpoints() -> tuple[Endpoint, Endpoint | None] | None:
         return None
     child = os.environ.get("SINGLESTORE_CHILD_URL")
     return Endpoint.from_url(url), Endpoint.from_url(child) if child else None
+
+
+@dataclass
+class Testbed:
+    """What the suite runs against: the two aggregator endpoints, and, on the embedded default, the
+    private MariaDB behind them (`direct`, for parity tests) and the handles to restart either."""
+
+    master: Endpoint
+    child: Endpoint | None
+    direct: Endpoint | None = None
+    mariadb: MariaDB | None = None
+    state_dir: Path | None = None
+    gateway_args: list[str] = field(default_factory=list)
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.mariadb is not None
+
+    @classmethod
+    def embedded(cls, mariadb: MariaDB, state_dir: Path, gateway_args: list[str] | None = None) -> Testbed:
+        """Start a gateway process in front of `mariadb` (which must be running)."""
+        bed = cls(
+            master=Endpoint("127.0.0.1", 0, mariadb.user, mariadb.password, mariadb.database),
+            child=None,
+            direct=Endpoint(mariadb.host, mariadb.port, mariadb.user, mariadb.password, mariadb.database),
+            mariadb=mariadb,
+            state_dir=state_dir,
+            gateway_args=list(gateway_args or []),
+        )
+        bed.start_gateway()
+        return bed
+
+    def start_gateway(self) -> None:
+        from tests.testbed.__main__ import start_gateway
+
+        assert self.mariadb is not None and self.state_dir is not None, "not an embedded test bed"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        state = start_gateway(self.mariadb, self.state_dir, self.gateway_args)
+        base = self.master
+        self.master = Endpoint(base.host, state["master_port"], base.user, base.password, base.database)
+        self.child = Endpoint(base.host, state["child_port"], base.user, base.password, base.database)
+
+    def stop_gateway(self, kill: bool = False) -> None:
+        from tests.testbed.__main__ import stop_gateway
+
+        assert self.state_dir is not None, "not an embedded test bed"
+        stop_gateway(self.state_dir, kill=kill)
+
+    def restart_gateway(self, kill: bool = False) -> None:
+        """Stop (SIGTERM, or SIGKILL) and start the gateway again; its ports change."""
+        self.stop_gateway(kill=kill)
+        self.start_gateway()
+
+    def with_database(self, name: str) -> Testbed:
+        """The same test bed, with every endpoint pointing at database `name`."""
+
+        def swap(e: Endpoint | None) -> Endpoint | None:
+            return None if e is None else Endpoint(e.host, e.port, e.user, e.password, name)
+
+        master = swap(self.master)
+        assert master is not None
+        return Testbed(
+            master, swap(self.child), swap(self.direct), self.mariadb, self.state_dir, self.gateway_args
+        )

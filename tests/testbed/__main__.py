@@ -86,12 +86,12 @@ def start_gateway(
     raise SystemExit(f"testbed: the gateway did not start:\n{err_tail}")
 
 
-def stop_gateway(state_dir: Path, timeout: float = 15.0) -> None:
+def stop_gateway(state_dir: Path, timeout: float = 15.0, kill: bool = False) -> None:
     state = _gateway_state(state_dir)
     if state:
         pid = state["pid"]
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGKILL if kill else signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
