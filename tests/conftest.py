@@ -65,3 +65,18 @@ def require_child(bed: Testbed) -> None:
     """Skip when the server under test has no child aggregator to talk to."""
     if bed.child is None:
         pytest.skip("environment: no child aggregator (set SINGLESTORE_CHILD_URL; the dev image has none)")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(testbed: Testbed) -> None:
+    """pytest-django hook: point every alias of tests/settings.py at the test bed's master aggregator
+    before the test databases are created (settings dicts are shared with `connections`, so in place)."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        db.update(
+            HOST=testbed.master.host,
+            PORT=testbed.master.port,
+            USER=testbed.master.user,
+            PASSWORD=testbed.master.password,
+        )
