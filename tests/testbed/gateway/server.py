@@ -1,0 +1,664 @@
+"""The gateway's proxy: one MariaDB connection per client, bytes relayed, COM_QUERY handed to the engine.
+
+Per client connection (`ClientConnection`):
+
+* **Handshake**: MariaDB's greeting is relayed with the version string replaced (SingleStore answers
+  `5.7.32`) and CLIENT_COMPRESS, CLIENT_SSL and MariaDB's extended capabilities masked, so the stream
+  stays plain MySQL protocol the gateway can follow. With TLS on, the gateway advertises CLIENT_SSL
+  itself, upgrades the client side after the SSLRequest and renumbers the auth packets, because
+  MariaDB (plain TCP) never saw that SSLRequest.
+* **Authentication** is MariaDB's: packets are relayed untouched (auth switch included) until OK/ERR.
+* **Commands**: every client packet with sequence id 0 starts a command. COM_QUERY goes through
+  `engine.handle_query()`; everything else is forwarded as is. A 16 MiB+ command is reassembled
+  first and split again when forwarded.
+* **Responses** are relayed untouched by `_relay_server`, which reads large chunks and looks only at
+  packet headers (plus the few small OK/EOF/ERR payloads) through `ResponseTracker`. That keeps the
+  session's status flags current and finds the last packet of each response, so a `Forward.after_ok`
+  hook (a catalog update) runs before the client sees the OK of its DDL.
+
+The two listening ports (master and child aggregator roles) share one engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+import ssl
+import subprocess
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.testbed.gateway import packets as p
+from tests.testbed.gateway.engine import (
+    Decision,
+    Engine,
+    Forward,
+    GatewayConfig,
+    LocalOK,
+    LocalResult,
+    Reject,
+    SessionState,
+)
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+#: Status bits a locally made OK may carry over from the server's last answer (in-transaction,
+#: autocommit, NO_BACKSLASH_ESCAPES, read-only transaction); the others describe one response only.
+_SESSION_STATUS_BITS = p.SERVER_STATUS_IN_TRANS | p.SERVER_STATUS_AUTOCOMMIT | 0x0200 | 0x2000
+_READ_SIZE = 256 * 1024
+_AUTH_TIMEOUT = 30.0
+_USE_RE = re.compile(rb"\s*use\s+(?:`((?:[^`]|``)+)`|([A-Za-z0-9_$]+))\s*;?\s*\Z", re.IGNORECASE)
+
+
+def use_target(sql: bytes) -> str | None:
+    """The schema a plain `USE x` statement switches to (None for any other statement)."""
+    if len(sql) > 400:
+        return None
+    m = _USE_RE.match(sql)
+    if not m:
+        return None
+    name = m.group(1).replace(b"``", b"`") if m.group(1) is not None else m.group(2)
+    return name.decode("utf-8", "surrogateescape")
+
+
+# -- following the server's responses -----------------------------------------------------------------
+@dataclass
+class Pending:
+    """A command sent to MariaDB whose response has not ended yet."""
+
+    command: int
+    after_ok: Hook | None = None
+    #: The schema the session is in once this command succeeds (COM_INIT_DB, USE, COM_CHANGE_USER).
+    database: str | None = None
+
+
+_IDLE, _FIRST, _DEFS, _DEFS_EOF, _ROWS, _BLIND, _FIELDS, _AUTH, _ONE = range(9)
+
+
+class ResponseTracker:
+    """A state machine over the server's packets, one pending command at a time, in order.
+
+    A response is OK | ERR | LOCAL INFILE request (then OK/ERR) | column count → definitions →
+    [EOF unless DEPRECATE_EOF] → rows → EOF (or OK with header 0xFE); SERVER_MORE_RESULTS_EXISTS
+    in a final OK/EOF means another result follows. Prepared-statement, field-list, statistics and
+    change-user answers have their own shapes. The tracker sees each packet's first byte and length,
+    and the payload only where `needs_payload()` says so (OK/EOF/ERR and column counts: all small).
+    """
+
+    def __init__(self, session: SessionState, client_caps: int) -> None:
+        self.session = session
+        self.deprecate_eof = bool(client_caps & p.CLIENT_DEPRECATE_EOF)
+        # The end of rows is 0xFE with a short payload: < 9 bytes for EOF, or (DEPRECATE_EOF) any OK
+        # that is not a 16 MiB chunk; a row starting with 0xFE (a 2^24+ byte value) is always one.
+        self._end_limit = p.MAX_CHUNK if self.deprecate_eof else 9
+        self.pending: deque[Pending] = deque()
+        self.state = _IDLE
+        self.remaining = 0
+        #: Set while the client uploads a LOCAL INFILE (its packets do not start commands).
+        self.infile = False
+        #: Set when no response is outstanding and everything received has been relayed.
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def expect(self, pending: Pending) -> None:
+        if pending.command in p.NO_RESPONSE_COMMANDS:
+            return
+        self.pending.append(pending)
+        self.idle.clear()
+        if self.state == _IDLE:
+            self._begin()
+
+    def settle(self) -> None:
+        """Called after the relayed bytes were written: mark idle if nothing is outstanding."""
+        if not self.pending:
+            self.idle.set()
+
+    def _begin(self) -> None:
+        if not self.pending:
+            self.state = _IDLE
+            return
+        self.state = {
+            p.COM_STATISTICS: _ONE,
+            p.COM_FIELD_LIST: _FIELDS,
+            p.COM_CHANGE_USER: _AUTH,
+            p.COM_STMT_FETCH: _ROWS,
+        }.get(self.pending[0].command, _FIRST)
+
+    def _set_status(self, status: int) -> None:
+        s = self.session
+        s.status_flags = status
+        s.autocommit = bool(status & p.SERVER_STATUS_AUTOCOMMIT)
+        s.in_transaction = bool(status & p.SERVER_STATUS_IN_TRANS)
+
+    def _finish(self, ok: bool) -> Hook | None:
+        done = self.pending.popleft()
+        self._begin()
+        if not ok:
+            return None
+        if done.database is not None:
+            self.session.database = done.database
+        return done.after_ok
+
+    def needs_payload(self, first: int, length: int) -> bool:
+        state = self.state
+        if state in (_FIRST, _DEFS_EOF):
+            return True
+        if state == _ROWS:
+            return first == 0xFF or (first == 0xFE and length < self._end_limit)
+        if state == _FIELDS:
+            return first == 0xFE or first == 0xFF
+        if state == _AUTH:
+            return first == 0x00 or first == 0xFF
+        return False
+
+    def on_packet(self, first: int, payload: bytes | None) -> Hook | None:
+        """Advance over one packet. Returns the hook to await before relaying it, if any."""
+        try:
+            return self._advance(first, payload)
+        except (IndexError, ValueError, p.ProtocolError):
+            log.warning("unparsable server packet in state %d: %r", self.state, (payload or b"")[:32])
+            if self.pending:
+                self._finish(False)
+            return None
+
+    def _advance(self, first: int, payload: bytes | None) -> Hook | None:
+        state = self.state
+        if state == _ROWS:
+            if payload is None:
+                return None  # a row
+            if first == 0xFF:
+                return self._finish(False)
+            status = p.ok_status(payload)[0] if self.deprecate_eof else p.eof_status(payload)
+            return self._end_of_result(status)
+        if state == _DEFS:
+            self.remaining -= 1
+            if self.remaining == 0:
+                self.state = _ROWS if self.deprecate_eof else _DEFS_EOF
+            return None
+        if state == _FIRST:
+            assert payload is not None
+            return self._first(first, payload)
+        if state == _DEFS_EOF:
+            assert payload is not None
+            if first == 0xFF:
+                return self._finish(False)
+            status = p.eof_status(payload)
+            self._set_status(status)
+            if self.pending[0].command == p.COM_STMT_EXECUTE and status & p.SERVER_STATUS_CURSOR_EXISTS:
+                return self._finish(True)  # rows come later, through COM_STMT_FETCH
+            self.state = _ROWS
+            return None
+        if state == _BLIND:
+            self.remaining -= 1
+            return self._finish(True) if self.remaining == 0 else None
+        if state == _FIELDS:
+            return None if payload is None else self._finish(first != 0xFF)
+        if state == _AUTH:
+            if payload is None:
+                return None  # auth switch or more auth data: the client answers, we wait
+            if first == 0x00:
+                self._set_status(p.ok_status(payload)[0])
+            return self._finish(first == 0x00)
+        if state == _ONE:
+            return self._finish(True)
+        return None  # _IDLE: a packet nobody asked for (e.g. MariaDB's ERR before it disconnects)
+
+    def _first(self, first: int, payload: bytes) -> Hook | None:
+        if first == 0x00:
+            if self.pending[0].command == p.COM_STMT_PREPARE:
+                columns = int.from_bytes(payload[5:7], "little")
+                params = int.from_bytes(payload[7:9], "little")
+                eofs = 0 if self.deprecate_eof else (params > 0) + (columns > 0)
+                self.remaining = params + columns + eofs
+                if self.remaining:
+                    self.state = _BLIND
+                    return None
+                return self._finish(True)
+            return self._end_of_result(p.ok_status(payload)[0])
+        if first == 0xFF:
+            return self._finish(False)
+        if first == 0xFB:  # LOCAL INFILE request: the client sends the file, then OK/ERR follows
+            self.infile = True
+            return None
+        if first == 0xFE:  # EOF-style answer (COM_SET_OPTION, COM_DEBUG)
+            if len(payload) >= 5:
+                self._set_status(p.eof_status(payload))
+            return self._finish(True)
+        count, _ = p.read_lenenc_int(payload, 0)
+        if not count:
+            raise p.ProtocolError("a result set without columns")
+        self.remaining = count
+        self.state = _DEFS
+        return None
+
+    def _end_of_result(self, status: int) -> Hook | None:
+        self._set_status(status)
+        if status & p.SERVER_MORE_RESULTS_EXISTS:
+            self.state = _FIRST
+            return None
+        return self._finish(True)
+
+
+# -- one client ----------------------------------------------------------------------------------------
+class ClientConnection:
+    """Serves one client: its MariaDB connection, the handshake, and the two relay directions."""
+
+    def __init__(self, gateway: Gateway, role: str, sock: socket.socket) -> None:
+        self.gateway = gateway
+        self.role = role
+        #: The client's socket; wrapped in streams (and TLS) once its first packet has been read.
+        self.sock = sock
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.up_reader: asyncio.StreamReader | None = None
+        self.up_writer: asyncio.StreamWriter | None = None
+        self.session: SessionState | None = None
+        self.tracker: ResponseTracker | None = None
+        self.client_caps = 0
+
+    async def run(self) -> None:
+        engine = self.gateway.engine
+        started = False
+        try:
+            try:
+                self.up_reader, self.up_writer = await asyncio.open_connection(
+                    self.gateway.upstream_host, self.gateway.upstream_port, limit=1 << 20
+                )
+            except OSError as exc:
+                refusal = p.err_payload(2003, "HY000", f"gateway: MariaDB unreachable: {exc}")
+                await asyncio.get_running_loop().sock_sendall(self.sock, p.frame(refusal, 0))
+                return
+            if not await asyncio.wait_for(self._authenticate(), _AUTH_TIMEOUT):
+                return
+            engine.on_session_start(self.session)  # type: ignore[arg-type]
+            started = True
+            await self._relay()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, TimeoutError) as exc:
+            log.debug("client connection ended: %r", exc)
+        except p.ProtocolError as exc:
+            log.info("protocol error from a client, closing it: %s", exc)
+        except Exception:
+            log.exception("unexpected error in a client connection; closing it")
+        finally:
+            if started and self.session is not None:
+                try:
+                    engine.on_session_end(self.session)
+                except Exception:
+                    log.exception("engine.on_session_end failed")
+            await _close(self.up_writer)
+            if self.writer is not None:
+                await _close(self.writer)
+            else:
+                self.sock.close()
+
+    # -- handshake and authentication --------------------------------------------------------------------
+    async def _authenticate(self) -> bool:
+        """Relay handshake and auth; True once MariaDB said OK."""
+        up_r, up_w = self.up_reader, self.up_writer
+        assert up_r is not None and up_w is not None
+        config = self.gateway.config
+        loop = asyncio.get_running_loop()
+        _, greeting = await p.read_packet(up_r)
+        if greeting[:1] == b"\xff":  # e.g. too many connections: relay MariaDB's refusal
+            await loop.sock_sendall(self.sock, p.frame(greeting, 0))
+            return False
+        hs = p.Handshake.parse(greeting)
+        tls = self.gateway.tls
+        mine = hs.build(
+            server_version=config.handshake_version.encode("ascii"),
+            clear_caps=p.CLIENT_COMPRESS | p.CLIENT_SSL,
+            set_caps=p.CLIENT_SSL if tls is not None else 0,
+        )
+        await loop.sock_sendall(self.sock, p.frame(mine, 0))
+
+        # The first client packet is read straight from the socket, byte-exact: after an SSLRequest
+        # the TLS ClientHello follows at once, and a stream reader would swallow it into its buffer.
+        seq, response = await _sock_read_packet(self.sock)
+        parsed = p.HandshakeResponse.parse(response)
+        shift = 0  # client seq - MariaDB seq during authentication
+        if parsed.is_ssl_request and tls is None:
+            raise p.ProtocolError("SSLRequest but the gateway does not offer TLS")
+        self.reader, self.writer = await _wrap_socket(self.sock, tls if parsed.is_ssl_request else None)
+        if parsed.is_ssl_request:
+            seq, response = await p.read_packet(self.reader)
+            parsed = p.HandshakeResponse.parse(response)
+            shift = 1
+        self.client_caps = parsed.capabilities
+        database = parsed.database.decode("utf-8", "surrogateescape") if parsed.database else None
+        self.session = SessionState(role=self.role, connection_id=hs.connection_id, database=database)
+        self.tracker = ResponseTracker(self.session, self.client_caps)
+        up_w.write(
+            p.frame(p.with_capabilities_cleared(response, p.CLIENT_SSL | p.CLIENT_COMPRESS), seq - shift)
+        )
+
+        while True:
+            seq, payload = await p.read_packet(up_r)
+            self.writer.write(p.frame(payload, seq + shift))
+            await self.writer.drain()
+            head = payload[:1]
+            if head == b"\x00":
+                self.tracker._set_status(p.ok_status(payload)[0])
+                return True
+            if head == b"\xff":
+                return False
+            if payload == b"\x01\x03":  # "fast auth OK": the server goes on without a client packet
+                continue
+            seq, payload = await p.read_packet(self.reader)
+            up_w.write(p.frame(payload, seq - shift))
+
+    # -- command phase ---------------------------------------------------------------------------------------
+    async def _relay(self) -> None:
+        tasks = [
+            asyncio.create_task(self._relay_client(), name="gateway-client-to-server"),
+            asyncio.create_task(self._relay_server(), name="gateway-server-to-client"),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+
+    async def _relay_client(self) -> None:
+        """Client → MariaDB: re-frame packets; hand commands (sequence id 0) to `_command`."""
+        reader, up = self.reader, self.up_writer
+        tracker = self.tracker
+        assert reader is not None and up is not None and tracker is not None
+        while True:
+            try:
+                header = await reader.readexactly(4)
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial:
+                    raise
+                return  # the client closed between packets
+            length = header[0] | header[1] << 8 | header[2] << 16
+            payload = await reader.readexactly(length) if length else b""
+            if header[3] != 0 or tracker.infile:
+                # Not a command: LOCAL INFILE data (its sequence ids may wrap to 0), auth data of a
+                # COM_CHANGE_USER, or garbage MariaDB will refuse. Forward as is.
+                if tracker.infile and length == 0:
+                    tracker.infile = False
+                up.write(header + payload)
+                await up.drain()
+                continue
+            if length == p.MAX_CHUNK:
+                parts = [payload]
+                chunk = payload
+                while len(chunk) == p.MAX_CHUNK:
+                    _, chunk = await p.read_packet(reader)
+                    parts.append(chunk)
+                payload = b"".join(parts)
+            await self._command(payload)
+
+    async def _command(self, payload: bytes) -> None:
+        up, tracker, session = self.up_writer, self.tracker, self.session
+        assert up is not None and tracker is not None and session is not None
+        command = payload[0] if payload else -1
+        if command != p.COM_QUERY:
+            database = None
+            if command == p.COM_INIT_DB:
+                database = payload[1:].decode("utf-8", "surrogateescape")
+            elif command == p.COM_CHANGE_USER:
+                database = _change_user_database(payload, self.client_caps)
+            tracker.expect(Pending(command, None, database))
+            up.write(p.frame(payload, 0))
+            await up.drain()
+            return
+        if self.gateway.latency:
+            await asyncio.sleep(self.gateway.latency)
+        sql = payload[1:]
+        try:
+            decision: Decision = await self.gateway.engine.handle_query(sql, session)
+        except Exception as exc:
+            log.exception("engine.handle_query failed for %r", sql[:200])
+            decision = Reject(1105, "HY000", f"gateway internal error: {exc!r}")
+        if isinstance(decision, Forward):
+            tracker.expect(Pending(p.COM_QUERY, decision.after_ok, use_target(decision.sql)))
+            up.write(p.frame(b"\x03" + decision.sql, 0))
+            await up.drain()
+            return
+        answer = self._local_answer(decision)
+        await tracker.idle.wait()  # never interleave with a response still being relayed
+        assert self.writer is not None
+        self.writer.write(answer)
+        await self.writer.drain()
+
+    def _local_answer(self, decision: Decision) -> bytes:
+        assert self.session is not None
+        status = self.session.status_flags & _SESSION_STATUS_BITS
+        if isinstance(decision, Reject):
+            return p.frame(p.err_payload(decision.code, decision.sqlstate, decision.message), 1)
+        if isinstance(decision, LocalOK):
+            ok = p.ok_payload(
+                affected_rows=decision.affected_rows,
+                status=status,
+                info=decision.info,
+                capabilities=self.client_caps,
+            )
+            return p.frame(ok, 1)
+        if isinstance(decision, LocalResult):
+            return p.result_set(decision.columns, decision.rows, status=status, capabilities=self.client_caps)
+        raise TypeError(f"unknown engine decision {decision!r}")
+
+    async def _relay_server(self) -> None:
+        """MariaDB → client: pass bytes through in large chunks, parsing only packet headers.
+
+        `skip` counts payload bytes of the current packet that nobody needs to look at (rows, column
+        definitions, 16 MiB continuation chunks). Packets the tracker wants whole are small; one split
+        across two reads is carried over to the next read.
+        """
+        reader, writer, tracker = self.up_reader, self.writer, self.tracker
+        assert reader is not None and writer is not None and tracker is not None
+        carry = b""
+        skip = 0
+        continued = False  # the previous packet was a 0xFFFFFF chunk: this one continues it
+        while True:
+            data = await reader.read(_READ_SIZE)
+            if not data:
+                if carry:
+                    writer.write(carry)
+                return
+            if carry:
+                data = carry + data
+                carry = b""
+            n = len(data)
+            i = start = 0
+            while i < n:
+                if skip:
+                    step = min(skip, n - i)
+                    i += step
+                    skip -= step
+                    continue
+                if n - i < 4:
+                    break
+                length = data[i] | data[i + 1] << 8 | data[i + 2] << 16
+                if length and n - i < 5:
+                    break  # the first payload byte is still to come
+                if continued:
+                    continued = length == p.MAX_CHUNK
+                    i += 4
+                    skip = length
+                    continue
+                continued = length == p.MAX_CHUNK
+                first = data[i + 4] if length else 0
+                if length and tracker.needs_payload(first, length):
+                    end = i + 4 + length
+                    if end > n:
+                        continued = False
+                        break
+                    hook = tracker.on_packet(first, data[i + 4 : end])
+                    if hook is not None:
+                        writer.write(data[start:i])
+                        start = i
+                        try:
+                            await hook()
+                        except Exception:
+                            log.exception("after_ok hook failed; relaying the server's OK anyway")
+                    i = end
+                else:
+                    tracker.on_packet(first, None)
+                    i += 4
+                    skip = length
+            writer.write(data[start:i])
+            if i < n:
+                carry = data[i:]
+            tracker.settle()
+            await writer.drain()
+
+
+def _change_user_database(payload: bytes, caps: int) -> str | None:
+    """The schema named in a COM_CHANGE_USER (user, auth data, schema, ...)."""
+    try:
+        _, pos = p.read_nul_str(payload, 1)
+        pos += (
+            1 + payload[pos]
+            if caps & p.CLIENT_SECURE_CONNECTION
+            else len(p.read_nul_str(payload, pos)[0]) + 1
+        )
+        name, _ = p.read_nul_str(payload + b"\x00", pos)
+    except (IndexError, ValueError):
+        return None
+    return name.decode("utf-8", "surrogateescape")
+
+
+async def _sock_read_packet(sock: socket.socket) -> tuple[int, bytes]:
+    """One packet read from a raw socket without reading a byte past it."""
+    header = await _sock_read_exactly(sock, 4)
+    return header[3], await _sock_read_exactly(sock, header[0] | header[1] << 8 | header[2] << 16)
+
+
+async def _sock_read_exactly(sock: socket.socket, n: int) -> bytes:
+    loop = asyncio.get_running_loop()
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = await loop.sock_recv(sock, n - len(buf))
+        if not chunk:
+            raise asyncio.IncompleteReadError(bytes(buf), n)
+        buf += chunk
+    return bytes(buf)
+
+
+async def _wrap_socket(
+    sock: socket.socket, tls: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Stream reader/writer over an accepted socket, as the TLS server side when `tls` is given."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)
+    protocol = asyncio.StreamReaderProtocol(reader)
+    transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock, ssl=tls)
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
+async def _close(writer: asyncio.StreamWriter | None) -> None:
+    if writer is None:
+        return
+    with contextlib.suppress(Exception):
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), 5)
+
+
+# -- the gateway -------------------------------------------------------------------------------------------
+class Gateway:
+    """Two listening ports (master and child aggregator roles) in front of one MariaDB."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: GatewayConfig,
+        upstream_host: str,
+        upstream_port: int,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.tls = tls
+        self.latency = config.latency_ms / 1000.0
+        self._listeners: dict[str, socket.socket] = {}
+        self._accept_tasks: list[asyncio.Task[None]] = []
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self, master_port: int = 0, child_port: int = 0, host: str = "127.0.0.1") -> None:
+        """Listen on both ports. Accepting is done by hand (not `asyncio.start_server`) because the
+        first client packet must be read from the raw socket (see `ClientConnection._authenticate`)."""
+        for role, port in (("master", master_port), ("child", child_port)):
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((host, port))
+            listener.listen(1024)
+            listener.setblocking(False)
+            self._listeners[role] = listener
+            self._accept_tasks.append(asyncio.create_task(self._accept_loop(role, listener)))
+        self.config.master_port = self.master_port
+
+    def _port(self, role: str) -> int:
+        return int(self._listeners[role].getsockname()[1])
+
+    @property
+    def master_port(self) -> int:
+        return self._port("master")
+
+    @property
+    def child_port(self) -> int:
+        return self._port("child")
+
+    async def _accept_loop(self, role: str, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, _ = await loop.sock_accept(listener)
+            except OSError as exc:  # e.g. EMFILE: keep serving the connections we have
+                log.warning("accept failed on the %s port: %s", role, exc)
+                await asyncio.sleep(0.1)
+                continue
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            task = asyncio.create_task(
+                ClientConnection(self, role, sock).run(), name=f"gateway-{role}-client"
+            )
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
+
+    async def close(self) -> None:
+        """Stop listening, end every client connection, and wait until all tasks are gone."""
+        for task in self._accept_tasks:
+            task.cancel()
+        await asyncio.gather(*self._accept_tasks, return_exceptions=True)
+        for listener in self._listeners.values():
+            listener.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+
+
+def make_tls_context(state_dir: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a fresh self-signed certificate for 127.0.0.1/localhost (made by openssl).
+
+    Returns (context, certificate path); clients trust the certificate itself as their CA.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    cert, key = state_dir / "gateway-cert.pem", state_dir / "gateway-key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "7",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context, cert
