@@ -1,0 +1,1 @@
+"""Django's own test suite against the backend (issue 7). See README.md."""

@@ -1,0 +1,3 @@
+from tests.django_suite.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,681 @@
+"""Django's own test suite against the backend (issue 7): fetch, run app by app, resume, report.
+
+    python -m tests.django_suite run [--python PY ...] [--apps a,b] [--background] [--force] [--quick]
+    python -m tests.django_suite status          progress of every leg
+    python -m tests.django_suite report          write tests/django_suite/RESULTS.md from the state files
+    python -m tests.django_suite stop            stop a background run (by its recorded pid)
+
+Each leg is one interpreter (`.venv/bin/python` = Django 5.2, `.venv-dj61/bin/python` = Django 6.1). For
+each, the sdist of the installed Django is fetched with `pip download --no-binary :all: --no-deps` into
+tests/django_suite/src/ (git-ignored), its tests/ unpacked, and `runtests.py` run once per app with
+Django's own test settings, only DATABASES replaced. No environment variable configures the backend:
+DJANGO_SINGLESTORE_* and SINGLESTORE_* are removed from the child's environment.
+
+The server is the embedded test bed (`python -m tests.testbed start --state-dir tests/django_suite/work/
+testbed`, the gateway's master port) unless `--url` names one; `--target mariadb` (plain private MariaDB)
+and `--target sqlite` exist to develop the runner itself with Django's own backends (`--engine`).
+
+State: tests/django_suite/work/<leg>/state/<app>.json, one per finished app; a run resumes by skipping
+apps that have one (`--force` reruns them, `--retry` reruns only the broken ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.django_suite import results as R
+
+SUITE_DIR = Path(__file__).resolve().parent
+ROOT = SUITE_DIR.parents[1]
+SRC = SUITE_DIR / "src"
+WORK = SUITE_DIR / "work"
+RESULTS_MD = SUITE_DIR / "RESULTS.md"
+DEFAULT_ENGINE = "django_singlestore"
+DEFAULT_PYTHONS = (ROOT / ".venv" / "bin" / "python", ROOT / ".venv-dj61" / "bin" / "python")
+
+# A small, fast subset for `make test` (see README.md for the measured time).
+QUICK_LABELS: tuple[str, ...] = ("basic", "lookup.tests.LookupTests", "null_queries")
+
+# Variables that would configure the backend from outside: the suite runs with none of them.
+_STRIPPED_ENV = re.compile(r"^(DJANGO_SINGLESTORE_|SINGLESTORE_|DJANGO_SETTINGS_MODULE$|PYTHONPATH$)")
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- legs
+
+
+@dataclass(frozen=True)
+class Leg:
+    python: str
+    django_version: str
+    engine: str
+
+    @property
+    def tag(self) -> str:
+        major, minor = self.django_version.split(".")[:2]
+        short = {"django_singlestore": "sync", "django_singlestore_async": "async"}.get(
+            self.engine, self.engine.rsplit(".", 1)[-1]
+        )
+        return f"dj{major}{minor}-{short}"
+
+    def dir(self, quick: bool = False) -> Path:
+        return WORK / (self.tag + ("-quick" if quick else ""))
+
+
+def django_version(python: str) -> str:
+    out = subprocess.run(
+        [python, "-c", "import django; print(django.get_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return out.stdout.strip()
+
+
+def ensure_django_tests(python: str, version: str, src: Path = SRC) -> Path:
+    """Django's tests/ directory of `version`, from its sdist (downloaded once into the cache)."""
+    dest = src / f"django-{version}"
+    tests_dir = dest / "tests"
+    if (dest / ".complete").exists() and (tests_dir / "runtests.py").exists():
+        return tests_dir
+    dl = src / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    archive = _find_sdist(dl, version)
+    if archive is None:
+        log(f"fetching the Django {version} sdist (pip download --no-binary :all: --no-deps)")
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "download",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-q",
+                f"django=={version}",
+                "-d",
+                str(dl),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+        archive = _find_sdist(dl, version)
+        if archive is None:
+            raise SystemExit(f"django-suite: pip download left no sdist for Django {version} in {dl}")
+    unpack_tests(archive, dest)
+    return tests_dir
+
+
+def _find_sdist(dl: Path, version: str) -> Path | None:
+    for name in (f"django-{version}.tar.gz", f"Django-{version}.tar.gz"):
+        if (dl / name).exists():
+            return dl / name
+    return None
+
+
+def unpack_tests(archive: Path, dest: Path) -> None:
+    """Unpack only `<top>/tests/` of the sdist into dest/tests (safe member filter)."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with tarfile.open(archive) as tar:
+        members = []
+        for m in tar.getmembers():
+            parts = Path(m.name).parts
+            if len(parts) >= 2 and parts[1] == "tests":
+                m.name = str(Path(*parts[1:]))
+                members.append(m)
+        if not members:
+            raise SystemExit(f"django-suite: {archive} has no tests/ directory")
+        tar.extractall(tmp, members=members, filter="data")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    (dest / ".complete").write_text(archive.name + "\n")
+
+
+# ------------------------------------------------------------------------------------------ targets
+
+
+def start_testbed(python: str) -> str:
+    """The master URL of the embedded test bed (started when not running; idempotent)."""
+    state = WORK / "testbed"
+    state.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(
+        [python, "-m", "tests.testbed", "start", "--state-dir", str(state)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(),
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"django-suite: the test bed did not start:\n{out.stdout}{out.stderr}")
+    return parse_testbed_lines(out.stdout)["master"]
+
+
+def parse_testbed_lines(text: str) -> dict[str, str]:
+    """`master<TAB>URL` / `child<TAB>URL` lines -> {"master": URL, "child": URL}."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        role, sep, url = line.partition("\t")
+        if sep and role in ("master", "child") and url.startswith("mysql://"):
+            found[role] = url.strip()
+    if "master" not in found:
+        raise SystemExit(f"django-suite: no master URL in the test bed's output:\n{text}")
+    return found
+
+
+def stop_testbed(python: str) -> None:
+    subprocess.run(
+        [python, "-m", "tests.testbed", "stop", "--state-dir", str(WORK / "testbed")],
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def start_plain_mariadb() -> str:
+    """A private MariaDB without the gateway (for developing the runner with Django's mysql backend)."""
+    from tests.testbed.mariadb import MariaDB
+
+    server = MariaDB(WORK / "mariadb")
+    server.start()
+    return server.url(server.database)
+
+
+def child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not _STRIPPED_ENV.match(k)}
+
+
+# -------------------------------------------------------------------------------------------- state
+
+
+def state_path(leg_dir: Path, app: str) -> Path:
+    return leg_dir / "state" / f"{app}.json"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def load_state(leg_dir: Path, app: str) -> R.AppResult | None:
+    try:
+        return R.AppResult.from_json(json.loads(state_path(leg_dir, app).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def apps_to_run(leg_dir: Path, apps: Sequence[str], *, force: bool = False, retry: bool = False) -> list[str]:
+    """Resume logic: apps without a state file; with `retry` also those that broke; `force`: all."""
+    todo = []
+    for app in apps:
+        st = load_state(leg_dir, app)
+        if force or st is None or (retry and (st.status != "done" or st.not_run)):
+            todo.append(app)
+    return todo
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+@dataclass
+class RunConfig:
+    leg: Leg
+    tests_dir: Path
+    url: str | None
+    target: str
+    parallel: int = 1
+    timeout: float = 2400.0
+    quick: bool = False
+    verbosity: int = 2
+
+
+def settings_module(cfg: RunConfig, worker: int) -> str:
+    """Write the settings shim for (leg, worker) into the unpacked tests dir; return its module name."""
+    leg_dir = cfg.leg.dir(cfg.quick)
+    tag = re.sub(r"\W", "_", cfg.leg.tag + ("_quick" if cfg.quick else "")) + f"_w{worker}"
+    config = {
+        "django_tests_dir": str(cfg.tests_dir),
+        "engine": cfg.leg.engine,
+        "url": cfg.url,
+        "test_name": f"test_djs_{tag}",
+        "record_dir": str(leg_dir / "records" / "raw"),
+    }
+    config_path = leg_dir / f"config_w{worker}.json"
+    write_json_atomic(config_path, config)
+    module = f"djs_settings_{tag}"
+    shim = (
+        "# Generated by tests/django_suite/run.py (django-singlestore): Django's test settings, DATABASES\n"
+        "# pointed at the backend under test. Not part of Django.\n"
+        "import sys\n\n"
+        f"if {str(ROOT)!r} not in sys.path:\n"
+        f"    sys.path.append({str(ROOT)!r})\n\n"
+        "from tests.django_suite.settings import load\n\n"
+        f"globals().update(load({str(config_path)!r}))\n"
+    )
+    (cfg.tests_dir / f"{module}.py").write_text(shim)
+    return module
+
+
+# The issue's "async_queryset" is Django's async/test_async_queryset.py; "async" is the rest of async/.
+SPLIT_APPS: dict[str, tuple[str, str]] = {"async_queryset": ("async", "test_async_queryset")}
+
+
+def labels_for(app: str, tests_dir: Path) -> list[str]:
+    """runtests.py labels for one entry of the app list (an app, or a test label given by the user)."""
+    if app in SPLIT_APPS:
+        parent, module = SPLIT_APPS[app]
+        return [f"{parent}.{module}"]
+    carved = sorted(module for parent, module in SPLIT_APPS.values() if parent == app)
+    if carved and (tests_dir / app).is_dir():
+        modules = sorted(
+            p.stem
+            for p in (tests_dir / app).glob("*.py")
+            if (p.stem == "tests" or p.stem.startswith("test_")) and p.stem not in carved
+        )
+        return [f"{app}.{m}" for m in modules]
+    return [app]
+
+
+def run_app(cfg: RunConfig, app: str, worker: int = 0) -> R.AppResult:
+    """Run `runtests.py <labels of app>` once; write and return its AppResult."""
+    labels = labels_for(app, cfg.tests_dir)
+    leg_dir = cfg.leg.dir(cfg.quick)
+    module = settings_module(cfg, worker)
+    (leg_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (leg_dir / "records" / "raw").mkdir(parents=True, exist_ok=True)
+    log_path = leg_dir / "logs" / f"{app}.log"
+    cmd = [
+        cfg.leg.python,
+        "-u",
+        "runtests.py",
+        f"--settings={module}",
+        "--noinput",
+        f"-v{cfg.verbosity}",
+        f"--parallel={cfg.parallel}",
+        *labels,
+    ]
+    t0 = time.monotonic()
+    status = "done"
+    with open(log_path, "w") as out:
+        out.write(f"$ {' '.join(cmd)}\n(cwd {cfg.tests_dir}; started {datetime.now(UTC).isoformat()})\n")
+        out.flush()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cfg.tests_dir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=child_env(),
+            start_new_session=True,
+        )
+        _CHILDREN.add(proc)
+        try:
+            rc: int | None = proc.wait(timeout=cfg.timeout)
+        except subprocess.TimeoutExpired:
+            status = "timeout"
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group we started (runtests and its workers)
+            rc = proc.wait()
+        finally:
+            _CHILDREN.discard(proc)
+    seconds = time.monotonic() - t0
+    raw = leg_dir / "records" / "raw" / f"{proc.pid}.jsonl"
+    record = leg_dir / "records" / f"{app}.jsonl"
+    if raw.exists():
+        raw.replace(record)
+    elif record.exists():
+        record.unlink()
+    lines = record.read_text().splitlines() if record.exists() else []
+    text = log_path.read_text(errors="replace")
+    if status == "done" and rc not in (0, 1):
+        status = "crashed"
+    result = R.summarise(
+        app, R.read_records(lines), status=status, seconds=seconds, rc=rc, log_text=text[-200_000:]
+    )
+    data = result.to_json()
+    data["meta"] = {
+        "labels": labels,
+        "django": cfg.leg.django_version,
+        "engine": cfg.leg.engine,
+        "target": cfg.target,
+        "parallel": cfg.parallel,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_json_atomic(state_path(leg_dir, app), data)
+    return result
+
+
+_CHILDREN: set[subprocess.Popen[bytes]] = set()
+
+
+def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppResult]:
+    leg_dir = cfg.leg.dir(cfg.quick)
+    write_json_atomic(
+        leg_dir / "leg.json",
+        {
+            "python": cfg.leg.python,
+            "django": cfg.leg.django_version,
+            "engine": cfg.leg.engine,
+            "target": cfg.target,
+            "parallel": cfg.parallel,
+            "jobs": jobs,
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    out: list[R.AppResult] = []
+    free = list(range(max(1, jobs)))
+    lock = threading.Lock()
+
+    def one(app: str) -> R.AppResult:
+        with lock:
+            worker = free.pop(0)
+        try:
+            log(f"{cfg.leg.tag}: {app} ...")
+            res = run_app(cfg, app, worker)
+            rate = R.fmt_rate(R.pass_rate(res))
+            log(
+                f"{cfg.leg.tag}: {app}: {res.status} passed={res.passed} failed={res.failed} "
+                f"errors={res.errors} skipped={res.skipped} xfail={res.expected_failures} "
+                f"rate={rate} ({res.seconds:.0f}s)"
+            )
+            return res
+        finally:
+            with lock:
+                free.append(worker)
+
+    if jobs <= 1:
+        out = [one(app) for app in apps]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            out = list(pool.map(one, apps))
+    return out
+
+
+def run_quick(
+    url: str,
+    *,
+    python: str = sys.executable,
+    engine: str = DEFAULT_ENGINE,
+    labels: Sequence[str] = QUICK_LABELS,
+    timeout: float = 400.0,
+) -> list[R.AppResult]:
+    """The quick subset against `url` (e.g. the `testbed` fixture's master URL), one runtests.py per
+    label; for `make test`. Reruns every time (no resume); results under work/<leg>-quick/."""
+    version = django_version(python)
+    leg = Leg(python=python, django_version=version, engine=engine)
+    cfg = RunConfig(
+        leg=leg,
+        tests_dir=ensure_django_tests(python, version),
+        url=url,
+        target="url",
+        timeout=timeout,
+        quick=True,
+    )
+    return run_leg(cfg, list(labels))
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def load_leg_results(leg_dir: Path, apps: Sequence[str] = R.APPS) -> list[R.AppResult]:
+    return [r for r in (load_state(leg_dir, a) for a in apps) if r is not None]
+
+
+def leg_dirs(quick: bool = False, *, product_only: bool = False) -> list[Path]:
+    """Leg directories under work/; `product_only`: only legs of django_singlestore* (what RESULTS.md
+    reports; legs on Django's own backends exist to develop the runner)."""
+    if not WORK.exists():
+        return []
+    out = []
+    for d in sorted(WORK.iterdir()):
+        if not (d / "leg.json").exists() or d.name.endswith("-quick") != quick or not d.name.startswith("dj"):
+            continue
+        if product_only and not d.name.split("-")[1].startswith(("sync", "async")):
+            continue
+        out.append(d)
+    return out
+
+
+def status_text(quick: bool = False) -> str:
+    lines = []
+    pid = running_pid()
+    lines.append(
+        f"background run: {'pid ' + str(pid) if pid else 'not running'} (log: {WORK / 'runner.log'})"
+    )
+    for d in leg_dirs(quick):
+        meta = json.loads((d / "leg.json").read_text())
+        res = load_leg_results(d)
+        t = R.totals(res)
+        lines.append(
+            f"{d.name}: Django {meta['django']} {meta['engine']} on {meta['target']}: {len(res)}/{len(R.APPS)} "
+            f"apps, passed={t.passed} failed={t.failed} errors={t.errors} skipped={t.skipped} "
+            f"xfail={t.expected_failures} rate={R.fmt_rate(t.rate)}"
+        )
+    return "\n".join(lines)
+
+
+def render_results(dirs: Iterable[Path]) -> str:
+    from tests.django_suite import report
+
+    return report.render(dirs)
+
+
+# -------------------------------------------------------------------------------------- background
+
+
+def running_pid() -> int | None:
+    try:
+        pid = int((WORK / "runner.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    # a recycled pid is not ours: check the command line names this module
+    with contextlib.suppress(OSError):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"tests.django_suite" not in cmdline:
+            return None
+    return pid
+
+
+def background(argv: list[str]) -> int:
+    pid = running_pid()
+    if pid:
+        print(f"django-suite: already running (pid {pid}); follow {WORK / 'runner.log'}")
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    args = [a for a in argv if a != "--background"]
+    with open(WORK / "runner.log", "a") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.django_suite", *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    print(f"django-suite: running in the background, pid {proc.pid}")
+    print(f"  progress: tail -f {WORK / 'runner.log'}   or   python -m tests.django_suite status")
+    print(f"  results:  {RESULTS_MD} (rewritten after each leg); resumes by app when started again")
+    return 0
+
+
+def stop_background() -> int:
+    pid = running_pid()
+    if not pid:
+        print("django-suite: no background run")
+        return 0
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)  # its own session: the runner and the runtests it started
+    print(f"django-suite: stopped pid {pid}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def _on_term(signum: int, _frame: Any) -> None:
+    for proc in list(_CHILDREN):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit(128 + signum)
+
+
+def resolve_url(args: argparse.Namespace, python: str) -> tuple[str | None, str]:
+    if args.url:
+        return args.url, "url"
+    if args.target == "sqlite":
+        return None, "sqlite"
+    if args.target == "mariadb":
+        return start_plain_mariadb(), "mariadb"
+    if os.environ.get("SINGLESTORE_URL"):
+        return os.environ["SINGLESTORE_URL"], "SINGLESTORE_URL"
+    return start_testbed(python), "gateway"
+
+
+def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.background:
+        return background(argv)
+    signal.signal(signal.SIGTERM, _on_term)
+    own_pid_file = False
+    if not args.quick:
+        pid = running_pid()
+        if pid and pid != os.getpid():
+            print(
+                f"django-suite: another run is active (pid {pid}); `python -m tests.django_suite stop` first"
+            )
+            return 1
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "runner.pid").write_text(f"{os.getpid()}\n")
+        own_pid_file = True
+    try:
+        pythons = args.python or [str(p) for p in DEFAULT_PYTHONS if p.exists()]
+        engine = "django.db.backends.sqlite3" if args.target == "sqlite" and not args.engine else args.engine
+        engine = engine or DEFAULT_ENGINE
+        apps = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else list(R.APPS))
+        worst = 0
+        for python in pythons:
+            python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
+            version = django_version(python)
+            leg = Leg(python=python, django_version=version, engine=engine)
+            tests_dir = ensure_django_tests(python, version)
+            url, target = resolve_url(args, python)
+            cfg = RunConfig(
+                leg=leg,
+                tests_dir=tests_dir,
+                url=url,
+                target=target,
+                parallel=args.parallel,
+                timeout=args.timeout,
+                quick=args.quick,
+            )
+            leg_dir = leg.dir(args.quick)
+            todo = apps if args.quick else apps_to_run(leg_dir, apps, force=args.force, retry=args.retry)
+            log(
+                f"{leg.tag}: Django {version} ({python}), {engine} on {target}: "
+                f"{len(todo)} of {len(apps)} apps to run"
+            )
+            res = run_leg(cfg, todo, jobs=args.jobs)
+            if args.quick:
+                t = R.totals(res)
+                print(R.app_table(res))
+                print(f"quick: {leg.tag}: pass rate {R.fmt_rate(t.rate)} in {t.seconds:.0f}s")
+                if t.failed or t.errors or t.unexpected_successes:
+                    worst = 1
+            else:
+                if leg.engine.startswith(DEFAULT_ENGINE):
+                    RESULTS_MD.write_text(render_results(leg_dirs(product_only=True)))
+                log(f"{leg.tag}: done")
+        if args.stop_testbed and not args.url and args.target == "gateway":
+            stop_testbed(pythons[0])
+        return worst
+    finally:
+        if own_pid_file:
+            with contextlib.suppress(OSError):
+                if (WORK / "runner.pid").read_text().split()[0] == str(os.getpid()):
+                    (WORK / "runner.pid").unlink()
+
+
+def _parse_apps(text: str) -> list[str]:
+    return [a for a in re.split(r"[,\s]+", text) if a]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tests.django_suite", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the suite (resumes by app)")
+    run.add_argument(
+        "--python", action="append", help="interpreter of a leg (repeatable); default both venvs"
+    )
+    run.add_argument("--apps", help="comma-separated apps or test labels (default: the issue's list)")
+    run.add_argument("--engine", help=f"ENGINE (default {DEFAULT_ENGINE}; django_singlestore_async later)")
+    run.add_argument("--target", choices=["gateway", "mariadb", "sqlite"], default="gateway")
+    run.add_argument("--url", help="mysql://USER:PASSWORD@HOST:PORT/NAME of a server to use instead")
+    run.add_argument("--parallel", type=int, default=1, help="runtests --parallel (needs DB cloning)")
+    run.add_argument("--jobs", type=int, default=1, help="apps run side by side (separate test DBs)")
+    run.add_argument("--timeout", type=float, default=2400.0, help="seconds per app before it is killed")
+    run.add_argument("--force", action="store_true", help="rerun apps that have a state file")
+    run.add_argument(
+        "--retry", action="store_true", help="rerun apps that crashed, timed out or failed setup"
+    )
+    run.add_argument("--quick", action="store_true", help=f"the quick subset {QUICK_LABELS}, no resume")
+    run.add_argument("--background", action="store_true", help="detach; log to work/runner.log")
+    run.add_argument("--stop-testbed", action="store_true", help="stop the test bed at the end")
+    sub.add_parser("status", help="progress per leg")
+    rep = sub.add_parser("report", help=f"write {RESULTS_MD.name} from the state files")
+    rep.add_argument("--all", action="store_true", help="print a report of every leg (dev legs too)")
+    sub.add_parser("stop", help="stop the background run")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args, argv)
+    if args.command == "status":
+        print(status_text())
+        return 0
+    if args.command == "report":
+        if args.all:
+            print(render_results(leg_dirs()))  # every leg, Django's own backends too: to stdout
+            return 0
+        RESULTS_MD.write_text(render_results(leg_dirs(product_only=True)))
+        print(f"wrote {RESULTS_MD}")
+        return 0
+    if args.command == "stop":
+        return stop_background()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""Unit tests of the Django-suite runner's record parsing, classification and counting (no server)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.django_suite import results as R
+
+
+def rec(tid: str, outcome: str, **kw: object) -> dict[str, Any]:
+    return {"event": "test", "id": tid, "outcome": outcome, **kw}
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("SingleStore's planner refuses correlated subselects in ORDER BY", R.S2),
+        ("SingleStore: unique keys must contain the shard key", R.S2),
+        ("gateway: MariaDB cannot refuse nested scalar subselects", R.GATEWAY),
+        ("Gateway: no real aggregators", R.GATEWAY),
+        ("environment: no child aggregator (SINGLESTORE_CHILD_URL unset)", R.ENV),
+        ("Database doesn't support feature(s): supports_over_clause", R.S2_FLAG),
+        ("Database has feature(s): closed_cursor_error_class", R.S2_FLAG),
+        ("Database doesn't support any of the feature(s): a, b", R.S2_FLAG),
+        ("PostgreSQL specific SQL", R.OTHER),
+        ("No module named 'yaml'", R.OTHER),
+    ],
+)
+def test_classify_reason(reason: str, kind: str) -> None:
+    assert R.classify_reason(reason) == kind
+
+
+def test_backend_reason_without_prefix_is_unclassified() -> None:
+    reason = "Unique keys must contain the shard key"
+    assert R.classify_reason(reason, [reason]) == R.UNCLASSIFIED
+    assert R.classify_reason(reason) == R.OTHER
+
+
+def test_summary_kind_three_way_split() -> None:
+    assert R.summary_kind(R.S2_FLAG) == R.S2
+    assert R.summary_kind(R.GATEWAY) == R.GATEWAY
+    assert R.summary_kind(R.OTHER) == R.ENV
+
+
+def test_summarise_counts_each_test_once_by_worst_outcome() -> None:
+    records = [
+        {"event": "planned", "ids": ["a.T.t1", "a.T.t2", "a.T.t3", "a.T.t4", "a.T.t5", "a.T.t6"]},
+        rec("a.T.t1", "success"),
+        rec("a.T.t2", "failure", exc="AssertionError: 1 != 2"),  # a failing subtest...
+        rec("a.T.t2", "failure", exc="AssertionError: 3 != 4"),  # ...and another: still one failed test
+        rec("a.T.t3", "error", exc="MySQLdb.OperationalError: (1706, \"Feature 'x' is not supported\")"),
+        rec("a.T.t3", "failure", exc="AssertionError"),  # error wins over failure
+        rec("a.T.t4", "skip", reason="SingleStore: no savepoints"),
+        rec("a.T.t5", "expected_failure", reason="SingleStore: BEGIN/COMMIT counted"),
+        rec("a.T.t6", "unexpected_success"),
+        {"event": "end"},
+    ]
+    r = R.summarise("a", records)
+    assert (r.passed, r.failed, r.errors, r.skipped, r.expected_failures, r.unexpected_successes) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert r.status == "done"
+    assert r.not_run == 0
+    assert r.skips_by_kind == {R.S2: 1}
+    assert r.xfails_by_kind == {R.S2: 1}
+    assert [p["id"] for p in r.problems] == ["a.T.t2", "a.T.t3", "a.T.t6"]
+    assert r.problems[1]["key"].startswith("MySQLdb.OperationalError: (1706, ")
+    # passed / (passed + failed + errors + xfail + unexpected successes)
+    assert R.pass_rate(r) == pytest.approx(1 / 5)
+
+
+def test_planned_tests_without_outcome_count_as_errors() -> None:
+    records = [{"event": "planned", "ids": ["a.T.t1", "a.T.t2", "a.T.t3"]}, rec("a.T.t1", "success")]
+    r = R.summarise("a", records, status="timeout", log_text="Traceback...\nKeyboardInterrupt\n")
+    assert r.status == "timeout"
+    assert r.passed == 1
+    assert r.not_run == 2
+    assert r.errors == 2
+    assert R.pass_rate(r) == pytest.approx(1 / 3)
+
+
+def test_setup_failure_counts_every_planned_test_and_keeps_the_cause() -> None:
+    log = (
+        "Creating test database for alias 'default'...\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "django.db.utils.OperationalError: (1706, \"Feature 'FOREIGN KEY' is not supported by SingleStore\")\n"
+    )
+    r = R.summarise("a", [{"event": "planned", "ids": ["a.T.t1", "a.T.t2"]}], log_text=log, rc=1)
+    assert r.status == "setup_failed"
+    assert r.errors == 2 and r.not_run == 2 and r.passed == 0
+    assert r.setup_error.startswith("django.db.utils.OperationalError: (1706,")
+    clusters = R.failure_clusters([r])
+    assert clusters[0][1] == 2
+    assert "setup_failed" in clusters[0][0] and "1706" in clusters[0][0]
+
+
+def test_crash_without_end_marker() -> None:
+    r = R.summarise("a", [{"event": "planned", "ids": ["a.T.t1"]}, rec("a.T.t1", "success")])
+    assert r.status == "crashed"
+    assert r.errors == 0 and r.passed == 1
+
+
+def test_no_records_at_all_is_a_setup_failure() -> None:
+    assert R.summarise("a", []).status == "setup_failed"
+
+
+def test_class_level_error_holder_covers_its_tests() -> None:
+    records = [
+        {"event": "planned", "ids": ["a.T.t1", "a.T.t2", "a.U.t1"]},
+        rec("setUpClass (a.T)", "error", exc="RuntimeError: boom"),
+        rec("a.U.t1", "success"),
+        {"event": "end"},
+    ]
+    r = R.summarise("a", records)
+    assert r.errors == 1  # the holder; its class's tests are not also "not run"
+    assert r.not_run == 0
+    assert r.passed == 1
+
+
+def test_expected_failure_without_reason_is_unclassified() -> None:
+    r = R.summarise("a", [rec("a.T.t1", "expected_failure"), {"event": "end"}])
+    assert r.xfails_by_kind == {R.UNCLASSIFIED: 1}
+
+
+def test_backend_event_makes_unprefixed_reasons_unclassified() -> None:
+    records = [
+        {"event": "backend", "skip_reasons": ["no savepoints"], "xfail_reasons": []},
+        rec("a.T.t1", "skip", reason="no savepoints"),
+        rec("a.T.t2", "skip", reason="PostgreSQL specific"),
+        {"event": "end"},
+    ]
+    r = R.summarise("a", records)
+    assert r.skips_by_kind == {R.OTHER: 1, R.UNCLASSIFIED: 1}
+
+
+def test_read_records_drops_torn_lines() -> None:
+    lines = [json.dumps(rec("a.T.t1", "success")), "", '{"event": "test", "id": "a.T.t2", "outc']
+    assert [r["id"] for r in R.read_records(lines)] == ["a.T.t1"]
+
+
+def test_normalise_message_clusters_variants() -> None:
+    a = R.normalise_message("MySQLdb.OperationalError: (1054, \"Unknown column 'x' in 'field list'\") at 12")
+    b = R.normalise_message("MySQLdb.OperationalError: (1054, \"Unknown column 'x' in 'field list'\") at 345")
+    assert a == b
+    assert a.startswith("MySQLdb.OperationalError: (1054, ")
+    assert (
+        R.normalise_message("E: table `test_djs_dj52_w0`.`basic_article` 0xdeadbeef")
+        == "E: table `?`.`?` 0x?"
+    )
+    assert len(R.normalise_message("x" * 1000, limit=50)) == 50
+
+
+def test_parse_ran_and_final_line() -> None:
+    text = "...\nRan 12 tests in 0.5s\n\nFAILED (failures=1, errors=2, skipped=3, expected failures=4)\n"
+    assert R.parse_ran(text) == 12
+    assert R.parse_final_line(text) == {
+        "ok": 0,
+        "failures": 1,
+        "errors": 2,
+        "skipped": 3,
+        "expected_failures": 4,
+    }
+    assert R.parse_final_line("Ran 1 test in 0.001s\n\nOK\n") == {"ok": 1}
+    assert R.parse_ran("nothing") is None
+    assert R.parse_final_line("nothing") is None
+
+
+def test_totals_and_table() -> None:
+    a = R.AppResult(app="basic", passed=9, failed=1, skips_by_kind={R.S2: 2, R.GATEWAY: 1}, seconds=70)
+    b = R.AppResult(app="lookup", passed=10, errors=2, not_run=2, expected_failures=1, status="timeout")
+    t = R.totals([a, b])
+    assert (t.passed, t.failed, t.errors, t.expected_failures, t.apps) == (19, 1, 2, 1, 2)
+    assert t.rate == pytest.approx(19 / 23)
+    table = R.app_table([a, b])
+    assert "| basic | done | 9 | 1 | 0 | 2 | 0 | 1 |" in table
+    assert "2 (2 not run)" in table
+    assert "1m10s" in table
+    assert "**82.6%**" in table
+
+
+def test_empty_pass_rate_is_none() -> None:
+    assert R.pass_rate(R.AppResult(app="x")) is None
+    assert R.fmt_rate(None) == "-"
+
+
+def test_app_result_json_roundtrip_ignores_unknown_keys() -> None:
+    a = R.AppResult(app="basic", passed=3, skips_by_kind={R.S2: 1})
+    data = a.to_json()
+    data["meta"] = {"django": "5.2"}
+    assert R.AppResult.from_json(data) == a
+
+
+def test_app_list_is_the_issues() -> None:
+    assert len(R.APPS) == 44 and len(set(R.APPS)) == 44
+    assert {"basic", "queries", "admin_views", "async_queryset", "sessions_tests"} <= set(R.APPS)

@@ -1,0 +1,195 @@
+"""Unit tests of the Django-suite runner's resume logic, settings, sdist unpacking and recorder (no server)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import unittest
+from pathlib import Path
+
+import pytest
+
+from tests.django_suite import results as R
+from tests.django_suite import run
+from tests.django_suite import settings as S
+
+
+def write_state(leg_dir: Path, app: str, **kw: object) -> None:
+    run.write_json_atomic(run.state_path(leg_dir, app), R.AppResult(app=app, **kw).to_json())  # type: ignore[arg-type]
+
+
+def test_resume_skips_finished_apps(tmp_path: Path) -> None:
+    apps = ["basic", "queries", "lookup", "schema"]
+    write_state(tmp_path, "basic", passed=3)
+    write_state(tmp_path, "queries", status="timeout", errors=4, not_run=4)
+    write_state(tmp_path, "lookup", passed=1, errors=2, not_run=2)  # ran, but some tests never reported
+    assert run.apps_to_run(tmp_path, apps) == ["schema"]
+    assert run.apps_to_run(tmp_path, apps, retry=True) == ["queries", "lookup", "schema"]
+    assert run.apps_to_run(tmp_path, apps, force=True) == apps
+
+
+def test_corrupt_state_file_means_not_run(tmp_path: Path) -> None:
+    path = run.state_path(tmp_path, "basic")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"app": "basic", "pas')  # torn write of an older runner
+    assert run.load_state(tmp_path, "basic") is None
+    assert run.apps_to_run(tmp_path, ["basic"]) == ["basic"]
+
+
+def test_write_json_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "state" / "x.json"
+    run.write_json_atomic(target, {"a": 1})
+    run.write_json_atomic(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 2}
+    assert [p.name for p in target.parent.iterdir()] == ["x.json"]
+
+
+def test_parse_testbed_lines() -> None:
+    out = "master\tmysql://u:p@127.0.0.1:4001/s2test\nchild\tmysql://u:p@127.0.0.1:4002/s2test\n"
+    assert run.parse_testbed_lines(out) == {
+        "master": "mysql://u:p@127.0.0.1:4001/s2test",
+        "child": "mysql://u:p@127.0.0.1:4002/s2test",
+    }
+    with pytest.raises(SystemExit):
+        run.parse_testbed_lines("testbed: the gateway did not start\n")
+
+
+def test_child_env_strips_backend_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_QUERIES", "ROWSTORE REFERENCE")
+    monkeypatch.setenv("DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT", "1")
+    monkeypatch.setenv("SINGLESTORE_URL", "mysql://x:y@h:1/d")
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "nope")
+    monkeypatch.setenv("KEEP_ME", "1")
+    env = run.child_env()
+    assert not [k for k in env if k.startswith(("DJANGO_SINGLESTORE_", "SINGLESTORE_"))]
+    assert "DJANGO_SETTINGS_MODULE" not in env
+    assert env["KEEP_ME"] == "1"
+
+
+def test_leg_tags() -> None:
+    assert run.Leg("py", "5.2.19", "django_singlestore").tag == "dj52-sync"
+    assert run.Leg("py", "6.1.3", "django_singlestore_async").tag == "dj61-async"
+    assert run.Leg("py", "6.1.3", "django.db.backends.mysql").tag == "dj61-mysql"
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def test_unpack_tests_takes_only_the_tests_dir(tmp_path: Path) -> None:
+    archive = tmp_path / "django-9.9.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        _add(tar, "django-9.9/django/__init__.py", b"")
+        _add(tar, "django-9.9/tests/runtests.py", b"print('hi')\n")
+        _add(tar, "django-9.9/tests/basic/models.py", b"# models\n")
+    dest = tmp_path / "src" / "django-9.9"
+    run.unpack_tests(archive, dest)
+    assert (dest / "tests" / "runtests.py").read_text() == "print('hi')\n"
+    assert (dest / "tests" / "basic" / "models.py").exists()
+    assert not (dest / "django").exists()
+    assert (dest / ".complete").exists()
+    # the cache is used as it is afterwards (no download)
+    assert run.ensure_django_tests("/nonexistent/python", "9.9", src=tmp_path / "src") == dest / "tests"
+
+
+def test_unpack_tests_rejects_an_sdist_without_tests(tmp_path: Path) -> None:
+    archive = tmp_path / "django-9.9.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        _add(tar, "django-9.9/django/__init__.py", b"")
+    with pytest.raises(SystemExit):
+        run.unpack_tests(archive, tmp_path / "django-9.9")
+
+
+def test_labels_for_splits_async(tmp_path: Path) -> None:
+    (tmp_path / "async").mkdir()
+    for name in ("__init__", "models", "tests", "test_async_queryset", "test_async_auth"):
+        (tmp_path / "async" / f"{name}.py").write_text("")
+    assert run.labels_for("async_queryset", tmp_path) == ["async.test_async_queryset"]
+    assert run.labels_for("async", tmp_path) == ["async.test_async_auth", "async.tests"]
+    assert run.labels_for("basic", tmp_path) == ["basic"]
+
+
+def test_settings_load_replaces_only_databases(tmp_path: Path) -> None:
+    (tmp_path / "test_sqlite.py").write_text(
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}\n'
+        'SECRET_KEY = "k"\nUSE_TZ = False\n_private = 1\n'
+    )
+    cfg = tmp_path / "config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "django_tests_dir": str(tmp_path),
+                "engine": "django_singlestore",
+                "url": "mysql://us%40r:p%3Aw@127.0.0.1:4001/s2test",
+                "test_name": "test_djs_x",
+                "record_dir": str(tmp_path / "rec"),
+            }
+        )
+    )
+    ns = S.load(str(cfg))
+    assert ns["SECRET_KEY"] == "k" and ns["USE_TZ"] is False
+    assert "_private" not in ns
+    assert ns["TEST_RUNNER"] == S.RUNNER
+    default, other = ns["DATABASES"]["default"], ns["DATABASES"]["other"]
+    assert default["ENGINE"] == "django_singlestore"
+    assert (default["USER"], default["PASSWORD"], default["PORT"]) == ("us@r", "p:w", "4001")
+    assert default["NAME"] == other["NAME"] == "s2test"
+    assert default["TEST"]["NAME"] == "test_djs_x" and other["TEST"]["NAME"] == "test_djs_x_other"
+    assert "OPTIONS" not in default  # the backend's automatic layout decides
+
+
+def test_recorder_writes_one_line_per_outcome(tmp_path: Path) -> None:
+    pytest.importorskip("django")
+    from tests.django_suite import recorder
+
+    class Sample(unittest.TestCase):
+        def test_ok(self) -> None:
+            pass
+
+        def test_fail(self) -> None:
+            self.assertEqual(1, 2)
+
+        def test_error(self) -> None:
+            raise RuntimeError("boom")
+
+        def test_skip(self) -> None:
+            self.skipTest("gateway: cannot")
+
+        @unittest.expectedFailure
+        def test_xfail(self) -> None:
+            raise AssertionError
+
+        def test_subtests(self) -> None:
+            for i in range(3):
+                with self.subTest(i=i):
+                    self.assertLess(i, 1)
+
+    recorder.reset_stream()
+    recorder.RECORD_DIR = tmp_path
+    recorder.RecordingResult.xfail_reasons = {Sample("test_xfail").id(): "SingleStore: x"}
+    try:
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(Sample)
+        result = recorder.RecordingResult(io.StringIO(), True, 0)
+        suite.run(result)
+    finally:
+        recorder.reset_stream()
+        recorder.RECORD_DIR = None
+        recorder.RecordingResult.xfail_reasons = {}
+    (record,) = tmp_path.glob("*.jsonl")
+    recs = R.read_records(record.read_text().splitlines())
+    summary = R.summarise("sample", [*recs, {"event": "end"}])
+    assert (summary.passed, summary.failed, summary.errors, summary.skipped, summary.expected_failures) == (
+        1,
+        2,  # test_fail, and test_subtests once for its two failing subtests
+        1,
+        1,
+        1,
+    )
+    assert summary.skips_by_kind == {R.GATEWAY: 1}
+    assert summary.xfails_by_kind == {R.S2: 1}
+    err = next(p for p in summary.problems if p["id"].endswith("test_error"))
+    assert err["exc"] == "builtins.RuntimeError: boom"
+    assert "Traceback" in err["detail"]
