@@ -28,14 +28,26 @@ there and no hook runs (the catalog can then miss a DDL that succeeded earlier i
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from tests.testbed.gateway import identity
+from tests.testbed.gateway import ddl, identity, rules, translate
+from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo
 from tests.testbed.gateway.errors import GatewayError
-from tests.testbed.gateway.sqllex import Token, is_kw, significant, split_statements
+from tests.testbed.gateway.sqllex import (
+    Token,
+    find_top_level,
+    ident_value,
+    is_kw,
+    parse_qualified_name,
+    quote_ident,
+    significant,
+    split_statements,
+    split_top_level_commas,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +170,13 @@ class Engine:
     def __init__(self, admin: AdminClient, config: GatewayConfig) -> None:
         self.admin = admin
         self.config = config
-        self._started = False
+        self.catalog = Catalog(admin)
+        self._counters: dict[tuple[str, str, str], int] = {}
+        self._rng = random.Random()
 
     async def start(self) -> None:
-        """Create the ``_s2gw`` schema if missing and load the catalog."""
-        self._started = True
+        """Create the ``_s2gw`` schema, table and view if missing and load the catalog."""
+        await self.catalog.start()
 
     def on_session_start(self, session: SessionState) -> None:
         pass
@@ -246,25 +260,85 @@ class Engine:
         toks = significant(stmt)
         if not toks:
             return _Out("forward", stmt)
+        changed = False
+        hooks: list[Callable[[], Awaitable[None]]] = []
         head = toks[0].upper
         if head == "SET":
             dec = identity.handle_set(stmt, toks)
             if dec.kind == "ok":
                 return _Out("ok")
             if dec.kind == "forward":
-                stmt = dec.sql
-                toks = significant(stmt)
-                changed = True
-            else:
-                changed = False
-        else:
-            changed = False
+                stmt, toks, changed = dec.sql, significant(dec.sql), True
         _check_savepoint(toks)
-        new = identity.rewrite_identity(stmt, self._identity_ctx(session), toks)
-        if new is not stmt:
-            changed = True
-            stmt = new
-        return _Out("forward", stmt, changed=changed)
+        db = session.database
+        if head == "CREATE":
+            out = await self._create(stmt, toks, db)
+            if out is not None:
+                stmt, hook = out
+                changed = True
+                if hook is not None:
+                    hooks.append(hook)
+        elif head == "ALTER":
+            alter = ddl.parse_alter_table(stmt, toks)
+            if alter is not None:
+                info = self.catalog.get(alter.db or db, alter.table)
+                facts: dict[str, ColumnFact] = {}
+                if info is not None and any(s.action in ("modify", "change") for s in alter.specs):
+                    facts = await self.catalog.column_facts(info.db, info.name)
+                rules.check_alter(alter, info, facts, self.config.foreign_keys)
+                new_sql = alter.mariadb_sql()
+                if new_sql is None:
+                    return _Out("ok")
+                if new_sql != stmt:
+                    stmt, changed = new_sql, True
+                hooks.append(self._after_alter_hook(alter, db))
+        elif head == "DROP":
+            hook = self._drop(toks, db)
+            if hook is not None:
+                hooks.append(hook)
+        elif head == "RENAME" and len(toks) > 1 and is_kw(toks[1], "TABLE", "TABLES"):
+            hooks.append(self._rename_hook(toks, db))
+        elif head == "SHOW":
+            result = await self._show_create(toks, db)
+            if result is not None:
+                return _Out("result", result=result)
+        elif head == "KILL":
+            killed = translate.translate_kill(stmt, toks)
+            if killed is not None:
+                stmt, toks, changed = killed, significant(killed), True
+        else:
+            rules.check_statement(
+                stmt,
+                toks,
+                self._lookup(db),
+                role=session.role,
+                in_transaction=session.in_transaction,
+                autocommit=session.autocommit,
+            )
+        low = stmt.lower()
+        if "@@" in low or "version" in low:
+            new = identity.rewrite_identity(stmt, self._identity_ctx(session))
+            if new is not stmt:
+                stmt, changed = new, True
+        if any(t.decode() in low for t in translate.TRANSLATE_TRIGGERS):
+            new = translate.translate(stmt)
+            if new is not stmt:
+                stmt, changed = new, True
+        if head in ("INSERT", "REPLACE"):
+            new_ins = await self._auto_increment(stmt, session)
+            if new_ins is not None:
+                stmt, changed = new_ins, True
+        if self.config.no_implicit_order and head == "SELECT":
+            ordered = rules.add_random_order(stmt, significant(stmt))
+            if ordered is not None:
+                stmt, changed = ordered, True
+        return _Out("forward", stmt, changed=changed, hooks=hooks)
+
+    def _lookup(self, default_db: str | None) -> Callable[[str | None, str], TableInfo | None]:
+        def lookup(db: str | None, name: str) -> TableInfo | None:
+            return self.catalog.get(db or default_db, name)
+
+        return lookup
 
     def _identity_ctx(self, session: SessionState) -> identity.IdentityContext:
         return identity.IdentityContext(
@@ -273,6 +347,256 @@ class Engine:
             memsql_version=self.config.memsql_version,
             master_port=self.config.master_port,
         )
+
+    # -- DDL ----------------------------------------------------------------------------------------
+    async def _create(
+        self, stmt: str, toks: list[Token], db: str | None
+    ) -> tuple[str, Callable[[], Awaitable[None]] | None] | None:
+        if len(toks) > 2 and (is_kw(toks[1], "INDEX") or is_kw(toks[2], "INDEX")):
+            ci = ddl.parse_create_index(stmt, toks)
+            if ci is None:
+                return None
+            info = self.catalog.get(ci.db or db, ci.table)
+            rules.check_create_index(ci, info, self.config.foreign_keys)
+            spec = ddl.AlterSpec("add_key", key=ci.key, index_name=ci.key.name)
+            alter = ddl.AlterTable(ci.db, ci.table, [spec], "")
+            return ci.mariadb_sql, self._after_alter_hook(alter, db)
+        if find_top_level(toks, 1, min(len(toks), 8), "TABLE") < 0:
+            return None
+        ct = ddl.parse_create_table(stmt, toks)
+        if ct is None:
+            return None
+        rules.check_create_table(ct, self.config.foreign_keys)
+        if_not_exists = any(is_kw(t, "EXISTS") for t in toks[:8])
+        return ct.mariadb_sql, self._after_create_hook(ct, db, if_not_exists)
+
+    def _after_create_hook(
+        self, ct: ddl.CreateTable, default_db: str | None, if_not_exists: bool
+    ) -> Callable[[], Awaitable[None]] | None:
+        db = ct.db or default_db
+        if ct.temporary or db is None:
+            return None  # temporary tables are session-local: not in the catalog (documented)
+
+        async def hook() -> None:
+            if if_not_exists and self.catalog.get(db, ct.name) is not None:
+                return
+            if ct.like is not None:
+                src = self.catalog.get(ct.like[0] or db, ct.like[1])
+                info = replace(src, db=db, name=ct.name) if src is not None else TableInfo(db, ct.name)
+            else:
+                info = TableInfo(db, ct.name, storage=ct.storage, reference=ct.reference)
+                for n, key in enumerate(ct.keys):
+                    if key.kind == "shard":
+                        info.shard_key = list(key.columns)
+                        info.shard_key_name = key.name
+                    elif key.kind == "sort":
+                        info.sort_key = list(key.columns)
+                    elif key.kind == "unique" and key.unenforced:
+                        info.unenforced_keys[key.name or f"?{n}"] = list(key.columns)
+                    if key.using_hash and key.kind in ("key", "unique") and not key.unenforced:
+                        info.hash_keys[key.name or f"?{n}"] = list(key.columns)
+            await self.catalog.put(info)
+
+        return hook
+
+    def _after_alter_hook(
+        self, alter: ddl.AlterTable, default_db: str | None
+    ) -> Callable[[], Awaitable[None]]:
+        db = alter.db or default_db
+
+        async def hook() -> None:
+            if db is None:
+                return
+            info = self.catalog.get(db, alter.table)
+            if info is None:
+                return
+            new = replace(
+                info,
+                hash_keys=dict(info.hash_keys),
+                unenforced_keys=dict(info.unenforced_keys),
+                shard_key=None if info.shard_key is None else list(info.shard_key),
+                sort_key=None if info.sort_key is None else list(info.sort_key),
+            )
+            target: tuple[str, str] | None = None
+            for n, spec in enumerate(alter.specs):
+                key = spec.key
+                if spec.action == "add_key" and key is not None:
+                    name = key.name or f"?{n}"
+                    if key.kind == "unique" and key.unenforced:
+                        new.unenforced_keys[name] = list(key.columns)
+                    elif key.using_hash and key.kind in ("key", "unique"):
+                        new.hash_keys[name] = list(key.columns)
+                elif spec.action == "drop_index" and spec.index_name is not None:
+                    new.hash_keys.pop(spec.index_name, None)
+                    new.unenforced_keys.pop(spec.index_name, None)
+                elif spec.action in ("rename_column", "change") and spec.old_name and spec.new_name:
+                    _rename_column(new, spec.old_name, spec.new_name)
+                elif spec.action == "drop_column" and spec.old_name:
+                    _drop_column(new, spec.old_name)
+                elif spec.action == "rename_table" and spec.new_table is not None:
+                    target = (spec.new_table[0] or db, spec.new_table[1])
+            if target is not None and target != (db, alter.table):
+                await self.catalog.drop(db, alter.table)
+                new.db, new.name = target
+            await self.catalog.put(new)
+
+        return hook
+
+    def _drop(self, toks: list[Token], db: str | None) -> Callable[[], Awaitable[None]] | None:
+        i = 1
+        if i < len(toks) and is_kw(toks[i], "TEMPORARY"):
+            return None
+        if i < len(toks) and is_kw(toks[i], "DATABASE", "SCHEMA"):
+            j = i + 1
+            if j + 1 < len(toks) and is_kw(toks[j], "IF") and is_kw(toks[j + 1], "EXISTS"):
+                j += 2
+            if j >= len(toks):
+                return None
+            name = ident_value(toks[j])
+
+            async def drop_db() -> None:
+                await self.catalog.drop_database(name)
+
+            return drop_db
+        if i < len(toks) and is_kw(toks[i], "TABLE", "TABLES"):
+            j = i + 1
+            if j + 1 < len(toks) and is_kw(toks[j], "IF") and is_kw(toks[j + 1], "EXISTS"):
+                j += 2
+            names: list[tuple[str, str]] = []
+            for a, _b in split_top_level_commas(toks, j, len(toks)):
+                qn = parse_qualified_name(toks, a)
+                if qn is not None and (qn[0] or db):
+                    names.append((qn[0] or db or "", qn[1]))
+
+            async def drop_tables() -> None:
+                for d, n in names:
+                    await self.catalog.drop(d, n)
+
+            return drop_tables
+        if i < len(toks) and is_kw(toks[i], "INDEX"):
+            on = find_top_level(toks, i, len(toks), "ON")
+            if on < 0:
+                return None
+            qn = parse_qualified_name(toks, on + 1)
+            if qn is None:
+                return None
+            index = ident_value(toks[i + 1])
+            alter = ddl.AlterTable(qn[0], qn[1], [ddl.AlterSpec("drop_index", index_name=index)], "")
+            rules.check_alter(alter, self.catalog.get(qn[0] or db, qn[1]), {}, self.config.foreign_keys)
+            return self._after_alter_hook(alter, db)
+        return None
+
+    def _rename_hook(self, toks: list[Token], db: str | None) -> Callable[[], Awaitable[None]]:
+        pairs: list[tuple[tuple[str, str], tuple[str, str]]] = []
+        for a, _b in split_top_level_commas(toks, 2, len(toks)):
+            src = parse_qualified_name(toks, a)
+            if src is None or src[2] >= len(toks) or not is_kw(toks[src[2]], "TO"):
+                continue
+            dst = parse_qualified_name(toks, src[2] + 1)
+            if dst is None:
+                continue
+            pairs.append(((src[0] or db or "", src[1]), (dst[0] or db or "", dst[1])))
+
+        async def hook() -> None:
+            for (d1, n1), (d2, n2) in pairs:
+                await self.catalog.rename(d1, n1, d2, n2)
+
+        return hook
+
+    async def _show_create(self, toks: list[Token], db: str | None) -> LocalResult | None:
+        if len(toks) < 4 or not (is_kw(toks[1], "CREATE") and is_kw(toks[2], "TABLE")):
+            return None
+        qn = parse_qualified_name(toks, 3)
+        if qn is None:
+            return None
+        info = self.catalog.get(qn[0] or db, qn[1])
+        if info is None:
+            return None
+        try:
+            _, rows = await self.admin.query(
+                f"SHOW CREATE TABLE {quote_ident(info.db)}.{quote_ident(info.name)}"
+            )
+        except Exception:  # MariaDB disagrees with the catalog: let it answer the client itself
+            log.warning("SHOW CREATE TABLE %s.%s failed on the admin connection", info.db, info.name)
+            return None
+        if not rows or rows[0][1] is None:
+            return None
+        name, text = rows[0][0], rows[0][1]
+        return LocalResult(["Table", "Create Table"], [(name, ddl.singlestore_show_create(text, info))])
+
+    # -- AUTO_INCREMENT ------------------------------------------------------------------------------
+    async def _auto_increment(self, stmt: str, session: SessionState) -> str | None:
+        toks = significant(stmt)
+        targets = rules.write_targets(toks)
+        if len(targets) != 1:
+            return None
+        info = self.catalog.get(targets[0][0] or session.database, targets[0][1])
+        if info is None or not info.sharded or info.auto_increment is None:
+            return None
+        key = (info.db, info.name, session.role)
+        if key not in self._counters:
+            await self._init_counter(info, session.role)
+        column = info.auto_increment
+
+        def gen() -> int:
+            value = self._counters[key] + self._rng.randint(2, 9)
+            self._counters[key] = value
+            return value
+
+        return rules.inject_auto_increment(stmt, toks, column, info.columns, gen)
+
+    async def _init_counter(self, info: TableInfo, role: str) -> None:
+        """Per-aggregator ranges ([doc] semantics s1.6): master above 2^32, child from 2^50; after a
+        (gateway) restart the counter jumps to the next multiple of 1,000,000 above the largest value
+        of its range already in the table."""
+        base, limit = (
+            (AUTO_INCREMENT_MASTER_BASE, AUTO_INCREMENT_CHILD_BASE)
+            if role == "master"
+            else (
+                AUTO_INCREMENT_CHILD_BASE,
+                AUTO_INCREMENT_CHILD_BASE * 2,
+            )
+        )
+        col = quote_ident(info.auto_increment or "")
+        try:
+            _, rows = await self.admin.query(
+                f"SELECT MAX({col}) FROM {quote_ident(info.db)}.{quote_ident(info.name)} "
+                f"WHERE {col} >= {base} AND {col} < {limit}"
+            )
+            current = int(rows[0][0]) if rows and rows[0][0] is not None else None
+        except Exception:
+            current = None
+        key = (info.db, info.name, role)
+        if current is None:
+            self._counters[key] = base
+        else:
+            self._counters[key] = (current // 1_000_000 + 1) * 1_000_000
+
+
+AUTO_INCREMENT_MASTER_BASE = 2**32
+AUTO_INCREMENT_CHILD_BASE = 2**50
+
+
+def _rename_column(info: TableInfo, old: str, new: str) -> None:
+    def ren(cols: list[str]) -> list[str]:
+        return [new if c.lower() == old.lower() else c for c in cols]
+
+    if info.shard_key is not None:
+        info.shard_key = ren(info.shard_key)
+    if info.sort_key is not None:
+        info.sort_key = ren(info.sort_key)
+    info.hash_keys = {k: ren(v) for k, v in info.hash_keys.items()}
+    info.unenforced_keys = {k: ren(v) for k, v in info.unenforced_keys.items()}
+
+
+def _drop_column(info: TableInfo, old: str) -> None:
+    def rm(cols: list[str]) -> list[str]:
+        return [c for c in cols if c.lower() != old.lower()]
+
+    if info.sort_key is not None:
+        info.sort_key = rm(info.sort_key)
+    info.hash_keys = {k: rm(v) for k, v in info.hash_keys.items() if rm(v)}
+    info.unenforced_keys = {k: rm(v) for k, v in info.unenforced_keys.items() if rm(v)}
 
 
 def _check_savepoint(toks: list[Token]) -> None:

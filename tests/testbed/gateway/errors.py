@@ -37,9 +37,9 @@ class ErrorSpec:
 class GatewayError(Exception):
     """Raised inside the engine when a rule rejects a statement; becomes a ``Reject``."""
 
-    def __init__(self, name: str, **fields: str) -> None:
-        spec = ERRORS[name]
-        self.name = name
+    def __init__(self, error: str, /, **fields: str) -> None:
+        spec = ERRORS[error]
+        self.error = error
         self.code = spec.code
         self.sqlstate = spec.sqlstate
         self.message = spec.format(**fields)

@@ -1,0 +1,552 @@
+"""Translate the SingleStore-only spellings the backend emits into MariaDB 10.11 equivalents.
+
+``TRANSLATIONS`` below is the one documented table; ``translate(text)`` applies it. The translator is a
+small recursive emitter over the token stream, so constructs nest (``DATE_TRUNC('day', x :> DATETIME)``)
+and quotes/comments are never touched. A construct whose arguments cannot be translated faithfully
+(e.g. ``REGEXP_INSTR`` with a start position other than 1, a JSON key that is not a literal) is left
+as written, so MariaDB's own error (1305 / 1582 / 1064) reaches the client instead of a wrong answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tests.testbed.gateway.catalog import SCHEMA
+from tests.testbed.gateway.sqllex import (
+    INSIGNIFICANT,
+    Token,
+    apply_edits,
+    find_top_level,
+    ident_value,
+    matching_paren,
+    split_top_level_commas,
+    string_value,
+    tokenize,
+)
+
+__all__ = ["TRANSLATE_TRIGGERS", "TRANSLATIONS", "Translation", "translate"]
+
+
+@dataclass(frozen=True)
+class Translation:
+    singlestore: str
+    mariadb: str
+    difference: str
+
+
+TRANSLATIONS: tuple[Translation, ...] = (
+    Translation(
+        "DATE_TRUNC('unit', e)  unit: second minute hour day week month quarter year",
+        "CAST(DATE_FORMAT((e), '<format truncated to unit>') AS DATETIME(6)); week: Monday of the week "
+        "via (e) - INTERVAL WEEKDAY(e) DAY; quarter: first month via QUARTER(e)",
+        "Result type is DATETIME(6) (SingleStore documents a TIMESTAMP-like DATETIME result); weeks start "
+        "on Monday as in SingleStore; the unit must be a literal (else untranslated). e is evaluated "
+        "more than once for week/quarter.",
+    ),
+    Translation(
+        "JSON_EXTRACT_JSON(j, k1, k2, ...)",
+        'JSON_EXTRACT(j, \'$."k1"."k2"...\') (integer keys become [n]); no keys: j',
+        "MariaDB returns LONGTEXT (no JSON wire type); keys must be literals.",
+    ),
+    Translation(
+        "JSON_EXTRACT_STRING(j, keys...)  /  j::$k",
+        "IF(JSON_TYPE(JSON_EXTRACT(j,p)) = 'NULL', NULL, JSON_UNQUOTE(JSON_EXTRACT(j,p)))",
+        "Objects/arrays come back as MariaDB's JSON text (spacing may differ from SingleStore's "
+        "normalised text).",
+    ),
+    Translation(
+        "JSON_EXTRACT_DOUBLE(j, keys...)",
+        "CAST(JSON_VALUE(j, p) AS DOUBLE)",
+        "Non-numeric strings convert like MariaDB's CAST (0 with a warning) where SingleStore may return "
+        "NULL [unverified].",
+    ),
+    Translation(
+        "JSON_EXTRACT_BIGINT(j, keys...)",
+        "CAST(JSON_VALUE(j, p) AS SIGNED)",
+        "JSON true/false: JSON_VALUE gives 'true'/'false' -> 0 (SingleStore gives 1/0) [unverified]; "
+        "fractions are rounded by CAST (SingleStore truncates [unverified]).",
+    ),
+    Translation(
+        "j::k  /  j::`k`",
+        "JSON_EXTRACT(j, '$.\"k\"')",
+        "As JSON_EXTRACT_JSON. Only an identifier, qualified name, literal or parenthesised expression on "
+        "the left.",
+    ),
+    Translation(
+        "JSON_ARRAY_CONTAINS_STRING(a, s) / _DOUBLE(a, n) / _BIGINT(a, n) / _JSON(a, j)",
+        "JSON_CONTAINS(a, JSON_QUOTE(s)) / JSON_CONTAINS(a, CAST(n AS CHAR)) / JSON_CONTAINS(a, j)",
+        "MariaDB's JSON_CONTAINS also matches a value nested inside an element array or object; "
+        "SingleStore compares top-level elements only.",
+    ),
+    Translation(
+        "JSON_MATCH_ANY_EXISTS(j, keys...)",
+        "JSON_CONTAINS_PATH(j, 'one', p)",
+        "Only the key-path form; no MATCH_PARAM_* filters.",
+    ),
+    Translation(
+        "e :> type  (e: parenthesised expression, (qualified) identifier, literal, function call)",
+        "CAST(e AS <target>): integer types -> SIGNED / UNSIGNED, DOUBLE/FLOAT/REAL -> DOUBLE, "
+        "DECIMAL(p,s) -> DECIMAL(p,s), [VAR]CHAR/TEXT types -> CHAR[(n)], [VAR]BINARY/BLOB -> BINARY[(n)], "
+        "DATE/TIME/DATETIME/TIMESTAMP[(n)] -> DATE/TIME/DATETIME[(n)], JSON -> JSON_EXTRACT(e, '$'), "
+        "BOOL -> SIGNED",
+        "SingleStore's :> converts with its data_conversion_compatibility_level rules; MariaDB's CAST "
+        "warns (and truncates) instead of erroring for bad input. TEXT casts lose the length limit.",
+    ),
+    Translation(
+        "REGEXP_INSTR(s, p, 1, 1, 0, 'c' | 'i')  (also with 3 to 5 arguments when they are 1, 1, 0)",
+        "REGEXP_INSTR(s, CONCAT('(?-i)', p))  /  REGEXP_INSTR(s, CONCAT('(?i)', p))",
+        "MariaDB uses PCRE; SingleStore's default regexp_format='extended' is POSIX ERE (e.g. \\d, \\w, "
+        "lazy quantifiers and backreferences differ; SingleStore needs regexp_format='advanced' for them). "
+        "Other positions/occurrences/return options stay untranslated (MariaDB error 1582).",
+    ),
+    Translation(
+        "KILL [CONNECTION | QUERY] id node_id",
+        "KILL [CONNECTION | QUERY] id",
+        "The node id is dropped: there is one MariaDB node.",
+    ),
+    Translation(
+        "information_schema.TABLES (any quoting / case, with or without alias)",
+        f"`{SCHEMA}`.`TABLES` [AS <original spelling>]: information_schema.TABLES plus STORAGE_TYPE",
+        "STORAGE_TYPE comes from the gateway's catalog; tables it never saw report COLUMNSTORE.",
+    ),
+)
+
+#: Lower-case byte strings whose presence means a translation may apply.
+TRANSLATE_TRIGGERS = (
+    b"date_trunc",
+    b"json_extract_",
+    b"json_array_contains_",
+    b"json_match_any_exists",
+    b":>",
+    b"::",
+    b"regexp_instr",
+    b"information_schema",
+)
+
+_INT_TYPES = frozenset(
+    {"BIGINT", "INT", "INTEGER", "TINYINT", "SMALLINT", "MEDIUMINT", "BOOL", "BOOLEAN", "BIT"}
+)
+_TEXT_TYPES = frozenset(
+    {"CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "LONGVARCHAR", "ENUM", "SET"}
+)
+_BIN_TYPES = frozenset({"BINARY", "VARBINARY", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"})
+# Words that may directly precede a parenthesised expression without being a function name.
+_NOT_FUNCTIONS = frozenset(
+    {
+        "IN", "AND", "OR", "NOT", "XOR", "SELECT", "WHERE", "ON", "VALUES", "VALUE", "WHEN", "THEN",
+        "ELSE", "CASE", "AS", "BY", "HAVING", "SET", "RETURN", "IS", "LIKE", "REGEXP", "RLIKE", "BETWEEN",
+        "EXISTS", "ALL", "ANY", "SOME", "DISTINCT", "FROM", "JOIN", "USING", "INTO", "LIMIT", "OFFSET",
+        "INTERVAL", "DIV", "MOD", "OVER", "END", "UNION",
+    }
+)  # fmt: skip
+_TRUNC_FORMATS = {
+    "second": "%Y-%m-%d %H:%i:%s",
+    "minute": "%Y-%m-%d %H:%i:00",
+    "hour": "%Y-%m-%d %H:00:00",
+    "day": "%Y-%m-%d 00:00:00",
+    "month": "%Y-%m-01 00:00:00",
+    "year": "%Y-01-01 00:00:00",
+}
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class _Emitter:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.all = list(tokenize(text))
+        # significant tokens plus the insignificant text before each one
+        self.toks: list[Token] = []
+        self.pre: list[str] = []
+        pending = 0
+        for t in self.all:
+            if t.kind in INSIGNIFICANT:
+                continue
+            self.toks.append(t)
+            self.pre.append(text[pending : t.start])
+            pending = t.end
+        self.trailer = text[pending:]
+        self.changed = False
+
+    def run(self) -> str:
+        out = self.emit(0, len(self.toks))
+        return out + self.trailer
+
+    # units: list of [prefix, text]
+    def emit(self, a: int, b: int) -> str:
+        units: list[list[str]] = []
+        toks = self.toks
+        i = a
+        while i < b:
+            t = toks[i]
+            u = t.upper
+            nxt = toks[i + 1] if i + 1 < b else None
+            if nxt is not None and nxt.text == "(" and t.kind == "word":
+                close = min(matching_paren(toks, i + 1), b - 1)
+                repl = self.function(u, i, close)
+                if repl is not None:
+                    units.append([self.pre[i], repl])
+                    self.changed = True
+                    i = close + 1
+                    continue
+            if t.kind == "punct" and t.text == "(":
+                close = min(matching_paren(toks, i), b - 1)
+                inner = self.emit(i + 1, close) if close > i + 1 else ""
+                units.append([self.pre[i], "(" + inner + self.pre[close] + ")"])
+                i = close + 1
+                continue
+            if t.kind == "op" and t.text == ":>" and units:
+                operand = self.pop_operand(units)
+                target, i = self.cast_target(i + 1, b)
+                if target is None:
+                    units.append(operand)
+                    units.append([self.pre[i], t.text])
+                    i += 1
+                    continue
+                prefix, expr = operand
+                if target == "JSON":
+                    units.append([prefix, f"JSON_EXTRACT({expr}, '$')"])
+                else:
+                    units.append([prefix, f"CAST({expr} AS {target})"])
+                self.changed = True
+                continue
+            if (
+                t.kind == "op"
+                and t.text in ("::", "::$")
+                and units
+                and nxt is not None
+                and nxt.kind
+                in (
+                    "word",
+                    "bq",
+                    "str",
+                    "num",
+                )
+            ):
+                prefix, expr = self.pop_operand(units)
+                key = string_value(nxt) if nxt.kind == "str" else ident_value(nxt)
+                path = _lit(_json_path([key]))
+                if t.text == "::":
+                    units.append([prefix, f"JSON_EXTRACT({expr}, {path})"])
+                else:
+                    units.append([prefix, _extract_string(expr, path)])
+                self.changed = True
+                i += 2
+                continue
+            if (
+                t.kind in ("word", "bq")
+                and ident_value(t).lower() == "information_schema"
+                and i + 2 < len(toks)
+                and toks[i + 1].text == "."
+                and toks[i + 2].kind in ("word", "bq")
+                and ident_value(toks[i + 2]).lower() == "tables"
+                and not (i > 0 and toks[i - 1].text == ".")
+            ):
+                repl = f"`{SCHEMA}`.`TABLES`"
+                after = toks[i + 3] if i + 3 < len(toks) else None
+                if _needs_alias(after):
+                    repl += f" AS `{ident_value(toks[i + 2])}`"
+                units.append([self.pre[i], repl])
+                self.changed = True
+                i += 3
+                continue
+            units.append([self.pre[i], t.text])
+            i += 1
+        return "".join(p + s for p, s in units)
+
+    def pop_operand(self, units: list[list[str]]) -> list[str]:
+        """Remove and return the operand before a postfix operator: a qualified name, a literal,
+        a parenthesised group or a function call."""
+        last = units.pop()
+        parts = [last]
+        if last[1].startswith("(") and units and not last[0].strip():
+            prev = units[-1][1]
+            if prev and (prev[0].isalpha() or prev[0] in "_`") and prev.upper() not in _NOT_FUNCTIONS:
+                parts.insert(0, units.pop())
+        while (
+            len(units) >= 2 and units[-1][1] == "." and not units[-1][0].strip() and not parts[0][0].strip()
+        ):
+            dot = units.pop()
+            name = units.pop()
+            parts[0:0] = [name, dot]
+        prefix = parts[0][0]
+        expr = parts[0][1] + "".join(p + s for p, s in parts[1:])
+        return [prefix, expr]
+
+    def cast_target(self, i: int, b: int) -> tuple[str | None, int]:
+        toks = self.toks
+        if i >= b or toks[i].kind != "word":
+            return None, i - 1
+        base = toks[i].upper
+        j = i + 1
+        args = ""
+        if j < b and toks[j].text == "(":
+            close = min(matching_paren(toks, j), b - 1)
+            args = "".join(t.text for t in toks[j : close + 1])
+            j = close + 1
+        unsigned = False
+        while j < b and toks[j].upper in ("UNSIGNED", "SIGNED", "ZEROFILL"):
+            unsigned = unsigned or toks[j].upper == "UNSIGNED"
+            j += 1
+        if j + 2 < b + 1 and j < b and toks[j].upper in ("CHARACTER", "CHARSET", "COLLATE"):
+            j += 3 if toks[j].upper == "CHARACTER" else 2
+        if base in _INT_TYPES:
+            return ("UNSIGNED" if unsigned else "SIGNED"), j
+        if base in ("DOUBLE", "FLOAT", "REAL"):
+            return "DOUBLE", j
+        if base in ("DECIMAL", "NUMERIC", "DEC"):
+            return "DECIMAL" + args, j
+        if base in _TEXT_TYPES:
+            return ("CHAR" + args if base in ("CHAR", "VARCHAR") else "CHAR"), j
+        if base in _BIN_TYPES:
+            return ("BINARY" + args if base in ("BINARY", "VARBINARY") else "BINARY"), j
+        if base in ("DATE",):
+            return "DATE", j
+        if base in ("DATETIME", "TIMESTAMP"):
+            return "DATETIME" + args, j
+        if base == "TIME":
+            return "TIME" + args, j
+        if base == "JSON":
+            return "JSON", j
+        return None, i - 1
+
+    # -- functions -------------------------------------------------------------------------------
+    def args(self, open_i: int, close: int) -> list[tuple[int, int]]:
+        return split_top_level_commas(self.toks, open_i + 1, close)
+
+    def function(self, name: str, i: int, close: int) -> str | None:
+        if name not in _FUNCTIONS:
+            return None
+        if i > 0 and self.toks[i - 1].text == ".":
+            return None  # db.func(...) is a stored function, not ours
+        return _FUNCTIONS[name](self, i + 1, close)
+
+    def arg_text(self, a: int, b: int) -> str:
+        return self.emit(a, b).strip()
+
+    def literal(self, a: int, b: int) -> str | int | None:
+        if b - a == 1:
+            t = self.toks[a]
+            if t.kind == "str":
+                return string_value(t)
+            if t.kind == "num" and t.text.isdigit():
+                return int(t.text)
+        if b - a == 2 and self.toks[a].text == "-" and self.toks[a + 1].kind == "num":
+            return -int(self.toks[a + 1].text) if self.toks[a + 1].text.isdigit() else None
+        return None
+
+    def json_path(self, parts: list[tuple[int, int]]) -> str | None:
+        keys: list[str | int] = []
+        for a, b in parts:
+            v = self.literal(a, b)
+            if v is None:
+                return None
+            keys.append(v)
+        return _lit(_json_path(keys))
+
+
+_Builder = Callable[["_Emitter", int, int], "str | None"]
+
+
+def _json_path(keys: list[str | int] | list[str]) -> str:
+    path = "$"
+    for k in keys:
+        if isinstance(k, int):
+            path += f"[{k}]"
+        else:
+            path += '."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return path
+
+
+def _extract_string(expr: str, path: str) -> str:
+    ex = f"JSON_EXTRACT({expr}, {path})"
+    return f"IF(JSON_TYPE({ex}) = 'NULL', NULL, JSON_UNQUOTE({ex}))"
+
+
+def _json_fn(kind: str) -> _Builder:
+    def build(em: _Emitter, open_i: int, close: int) -> str | None:
+        parts = em.args(open_i, close)
+        if not parts:
+            return None
+        doc = em.arg_text(*parts[0])
+        if len(parts) == 1:
+            path = "'$'"
+        else:
+            p = em.json_path(parts[1:])
+            if p is None:
+                return None
+            path = p
+        if kind == "JSON":
+            return f"JSON_EXTRACT({doc}, {path})" if len(parts) > 1 else doc
+        if kind == "STRING":
+            return _extract_string(doc, path)
+        if kind == "DOUBLE":
+            return f"CAST(JSON_VALUE({doc}, {path}) AS DOUBLE)"
+        if kind == "BIGINT":
+            return f"CAST(JSON_VALUE({doc}, {path}) AS SIGNED)"
+        if kind == "EXISTS":
+            return f"JSON_CONTAINS_PATH({doc}, 'one', {path})"
+        return None
+
+    return build
+
+
+def _array_contains(kind: str) -> _Builder:
+    def build(em: _Emitter, open_i: int, close: int) -> str | None:
+        parts = em.args(open_i, close)
+        if len(parts) != 2:
+            return None
+        arr, val = em.arg_text(*parts[0]), em.arg_text(*parts[1])
+        if kind == "STRING":
+            return f"JSON_CONTAINS({arr}, JSON_QUOTE({val}))"
+        if kind == "JSON":
+            return f"JSON_CONTAINS({arr}, {val})"
+        return f"JSON_CONTAINS({arr}, CAST({val} AS CHAR))"
+
+    return build
+
+
+def _date_trunc(em: _Emitter, open_i: int, close: int) -> str | None:
+    parts = em.args(open_i, close)
+    if len(parts) != 2:
+        return None
+    unit = em.literal(*parts[0])
+    if not isinstance(unit, str):
+        return None
+    unit = unit.lower()
+    e = "(" + em.arg_text(*parts[1]) + ")"
+    if unit in _TRUNC_FORMATS:
+        return f"CAST(DATE_FORMAT({e}, {_lit(_TRUNC_FORMATS[unit])}) AS DATETIME(6))"
+    if unit == "week":
+        return f"CAST(DATE_FORMAT({e} - INTERVAL WEEKDAY({e}) DAY, '%Y-%m-%d 00:00:00') AS DATETIME(6))"
+    if unit == "quarter":
+        return (
+            f"CAST(CONCAT(YEAR({e}), '-', LPAD(QUARTER({e}) * 3 - 2, 2, '0'), '-01 00:00:00') AS DATETIME(6))"
+        )
+    return None
+
+
+def _regexp_instr(em: _Emitter, open_i: int, close: int) -> str | None:
+    parts = em.args(open_i, close)
+    if len(parts) <= 2:
+        return None  # MariaDB's own form
+    defaults = (1, 1, 0)
+    for k, (a, b) in enumerate(parts[2:5]):
+        if em.literal(a, b) != defaults[k]:
+            return None
+    pattern = em.arg_text(*parts[1])
+    if len(parts) == 6:
+        flag = em.literal(*parts[5])
+        if flag == "c":
+            pattern = f"CONCAT('(?-i)', {pattern})"
+        elif flag == "i":
+            pattern = f"CONCAT('(?i)', {pattern})"
+        else:
+            return None
+    elif len(parts) > 6:
+        return None
+    return f"REGEXP_INSTR({em.arg_text(*parts[0])}, {pattern})"
+
+
+_FUNCTIONS = {
+    "DATE_TRUNC": _date_trunc,
+    "JSON_EXTRACT_JSON": _json_fn("JSON"),
+    "JSON_EXTRACT_STRING": _json_fn("STRING"),
+    "JSON_EXTRACT_DOUBLE": _json_fn("DOUBLE"),
+    "JSON_EXTRACT_BIGINT": _json_fn("BIGINT"),
+    "JSON_MATCH_ANY_EXISTS": _json_fn("EXISTS"),
+    "JSON_ARRAY_CONTAINS_STRING": _array_contains("STRING"),
+    "JSON_ARRAY_CONTAINS_DOUBLE": _array_contains("NUMBER"),
+    "JSON_ARRAY_CONTAINS_BIGINT": _array_contains("NUMBER"),
+    "JSON_ARRAY_CONTAINS_JSON": _array_contains("JSON"),
+    "REGEXP_INSTR": _regexp_instr,
+}
+
+
+def _needs_alias(after: Token | None) -> bool:
+    """True when the table reference is not followed by an alias."""
+    if after is None:
+        return True
+    if after.kind == "bq":
+        return False
+    if after.kind == "word":
+        return after.upper in _CLAUSE_AFTER_TABLE
+    return True
+
+
+_CLAUSE_AFTER_TABLE = frozenset(
+    {
+        "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "FOR", "WINDOW", "LOCK", "JOIN", "INNER",
+        "LEFT", "RIGHT", "CROSS", "NATURAL", "STRAIGHT_JOIN", "ON", "USING", "PROCEDURE", "INTO", "EXCEPT",
+        "INTERSECT", "SET", "FULL",
+    }
+)  # fmt: skip
+
+
+def translate_kill(text: str, toks: list[Token]) -> str | None:
+    """``KILL [CONNECTION|QUERY] id node_id`` -> without the node id; None when not that shape."""
+    i = 1
+    if i < len(toks) and toks[i].upper in ("CONNECTION", "QUERY"):
+        i += 1
+    if i + 1 < len(toks) and toks[i].kind == "num" and toks[i + 1].kind == "num" and i + 2 == len(toks):
+        return text[: toks[i].end] + text[toks[i + 1].end :]
+    return None
+
+
+def translate(text: str) -> str:
+    """``text`` with every translatable construct rewritten (the same object when none applies).
+
+    In a top-level select list, an item without an alias that gets translated is given the alias
+    ``AS `<item as written>``` so the client sees the column name SingleStore would send.
+    """
+    em = _Emitter(_alias_select_items(text))
+    out = em.run()
+    return out if em.changed else text
+
+
+_SELECT_LIST_END = frozenset(
+    {"FROM", "INTO", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "UNION", "FOR", "WINDOW", "LOCK"}
+)
+
+
+def _alias_select_items(text: str) -> str:
+    toks = [t for t in tokenize(text) if t.kind not in INSIGNIFICANT]
+    if not toks or toks[0].upper != "SELECT":
+        return text
+    i = 1
+    while i < len(toks) and toks[i].upper in (
+        "DISTINCT",
+        "ALL",
+        "DISTINCTROW",
+        "STRAIGHT_JOIN",
+        "SQL_NO_CACHE",
+    ):
+        i += 1
+    end = find_top_level(toks, i, len(toks), *_SELECT_LIST_END)
+    end = end if end >= 0 else len(toks)
+    while end > i and toks[end - 1].text == ";":
+        end -= 1
+    edits: list[tuple[int, int, str]] = []
+    for a, b in split_top_level_commas(toks, i, end):
+        if _has_alias(toks, a, b):
+            continue
+        item = text[toks[a].start : toks[b - 1].end]
+        probe = _Emitter(item)
+        probe.run()
+        if probe.changed:
+            edits.append((toks[b - 1].end, toks[b - 1].end, " AS `" + item.replace("`", "``")[:256] + "`"))
+    return apply_edits(text, edits)
+
+
+def _has_alias(toks: list[Token], a: int, b: int) -> bool:
+    if b - a < 2:
+        return False
+    last, prev = toks[b - 1], toks[b - 2]
+    if prev.upper == "AS":
+        return True
+    if last.kind in ("word", "bq", "str") and (prev.text == ")" or prev.kind in ("word", "bq", "str", "num")):
+        return prev.kind != "op" and not (prev.kind == "word" and prev.upper in _NOT_FUNCTIONS)
+    return False
