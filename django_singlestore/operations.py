@@ -1,0 +1,155 @@
+"""SQL fragments: SingleStore's spellings where Django's MySQL ones are not SingleStore SQL.
+
+Every SingleStore-only spelling emitted here is listed, with its documentation page, in
+`tests/backend/EMITTED_SQL.md`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import NotSupportedError
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.mysql.operations import DatabaseOperations as MySQLDatabaseOperations
+from django.db.models.constants import OnConflict
+
+
+def cast_sql(sql: str, db_type: str) -> str:
+    """SingleStore's cast operator, fully parenthesised: `((expr) :> TYPE)`."""
+    return f"(({sql}) :> {db_type})"
+
+
+_TEXT_LOOKUPS = frozenset(
+    {
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "regex",
+        "iregex",
+    }
+)
+_CASE_INSENSITIVE_LOOKUPS = frozenset({"iexact", "icontains", "istartswith", "iendswith"})
+# DATE_TRUNC's documented date parts (docs.singlestore.com .../date-and-time-functions/date-trunc/).
+_DATE_TRUNC_UNITS = frozenset({"year", "quarter", "month", "week", "day", "hour", "minute", "second"})
+
+
+class DatabaseOperations(MySQLDatabaseOperations):
+    compiler_module = "django_singlestore.compiler"
+
+    # Types for `expr :> type` (SingleStore's cast operator): real column types, unlike MySQL's
+    # CAST(... AS SIGNED INTEGER) vocabulary.
+    cast_data_types = {
+        "AutoField": "BIGINT",
+        "BigAutoField": "BIGINT",
+        "SmallAutoField": "BIGINT",
+        "BigIntegerField": "BIGINT",
+        "IntegerField": "INT",
+        "SmallIntegerField": "SMALLINT",
+        "PositiveBigIntegerField": "BIGINT UNSIGNED",
+        "PositiveIntegerField": "INT UNSIGNED",
+        "PositiveSmallIntegerField": "SMALLINT UNSIGNED",
+        "BooleanField": "BOOL",
+        "CharField": "VARCHAR(%(max_length)s)",
+        "TextField": "LONGTEXT",
+        "DecimalField": "DECIMAL(%(max_digits)s, %(decimal_places)s)",
+        "FloatField": "DOUBLE",
+        "DateField": "DATE",
+        "DateTimeField": "DATETIME(6)",
+        "TimeField": "TIME(6)",
+        "DurationField": "BIGINT",
+        "JSONField": "JSON",
+        "UUIDField": "CHAR(32)",
+        "BinaryField": "LONGBLOB",
+    }
+    cast_char_field_without_max_length = "LONGTEXT"
+
+    # --- Dates and times -------------------------------------------------------------------------------
+
+    def date_extract_sql(self, lookup_type, sql, params):
+        if lookup_type == "iso_year":
+            # The ISO year is the calendar year of the week's Thursday (WEEKDAY(): Monday = 0).
+            return f"YEAR(DATE_ADD({sql}, INTERVAL (3 - WEEKDAY({sql})) DAY))", (*params, *params)
+        return super().date_extract_sql(lookup_type, sql, params)
+
+    def _date_trunc(self, lookup_type: str, sql: str) -> str:
+        if lookup_type not in _DATE_TRUNC_UNITS:
+            raise ValueError(f"Invalid truncation unit: {lookup_type!r}")
+        return f"DATE_TRUNC('{lookup_type}', {sql})"
+
+    def date_trunc_sql(self, lookup_type, sql, params, tzname=None):
+        sql, params = self._convert_sql_to_tz(sql, params, tzname)
+        return cast_sql(self._date_trunc(lookup_type, sql), "DATE"), params
+
+    def datetime_trunc_sql(self, lookup_type, sql, params, tzname):
+        sql, params = self._convert_sql_to_tz(sql, params, tzname)
+        return cast_sql(self._date_trunc(lookup_type, sql), "DATETIME(6)"), params
+
+    # time_trunc_sql, datetime_cast_*_sql and _convert_sql_to_tz (CONVERT_TZ(expr, 'UTC', zone):
+    # stored UTC -> the current zone) are MySQL's and valid SingleStore SQL.
+
+    # --- Lookups -----------------------------------------------------------------------------------------
+
+    def lookup_cast(self, lookup_type, internal_type=None):
+        lookup = "%s"
+        if internal_type == "JSONField" and lookup_type in _TEXT_LOOKUPS:
+            lookup = "JSON_EXTRACT_STRING(%s)"
+        if lookup_type in _CASE_INSENSITIVE_LOOKUPS:
+            lookup = f"LOWER({lookup})"
+        return lookup
+
+    def regex_lookup(self, lookup_type):
+        # REGEXP_INSTR(source, pattern, position, occurrence, option, parameters): 'c' is
+        # case-sensitive, 'i' case-insensitive. The pattern dialect is the global regexp_format.
+        match_option = "c" if lookup_type == "regex" else "i"
+        return f"REGEXP_INSTR(%s, %s, 1, 1, 0, '{match_option}') > 0"
+
+    # --- INSERT ... ON DUPLICATE KEY UPDATE -------------------------------------------------------------
+
+    def on_conflict_suffix_sql(self, fields, on_conflict, update_fields, unique_fields):
+        if on_conflict == OnConflict.UPDATE:
+            assignments = ", ".join(
+                f"{name} = VALUES({name})" for name in map(self.quote_name, update_fields)
+            )
+            return f"ON DUPLICATE KEY UPDATE {assignments}"
+        return BaseDatabaseOperations.on_conflict_suffix_sql(
+            self, fields, on_conflict, update_fields, unique_fields
+        )
+
+    # --- EXPLAIN -------------------------------------------------------------------------------------------
+
+    def explain_query_prefix(self, format=None, **options):
+        if options.pop("analyze", False):
+            raise NotSupportedError(
+                "SingleStore has no EXPLAIN ANALYZE; use PROFILE and SHOW PROFILE instead."
+            )
+        prefix = BaseDatabaseOperations.explain_query_prefix(self, format, **options)
+        if format and format.upper() == "JSON":
+            prefix += " JSON"
+        return prefix
+
+    # --- Flush and sequences (no foreign keys; AUTO_INCREMENT cannot be reset on sharded tables) -------------
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences:
+            template = f"{style.SQL_KEYWORD('TRUNCATE TABLE')} %s;"
+        else:
+            template = f"{style.SQL_KEYWORD('DELETE FROM')} %s;"
+        return [template % style.SQL_FIELD(self.quote_name(table)) for table in tables]
+
+    def sequence_reset_by_name_sql(self, style, sequences):
+        return []
+
+    # --- Now() ------------------------------------------------------------------------------------------------
+
+    def current_timestamp_sql(self) -> str:
+        """The current time as Django stores it: UTC under USE_TZ (`SET time_zone` is a no-op on
+        SingleStore, so CURRENT_TIMESTAMP is the server's zone), local time otherwise."""
+        if not settings.USE_TZ:
+            return "CURRENT_TIMESTAMP(6)"
+        zone = self.connection.timezone_name
+        if zone == "UTC":
+            return "UTC_TIMESTAMP(6)"
+        return f"CONVERT_TZ(UTC_TIMESTAMP(6), 'UTC', '{self._prepare_tzname_delta(zone)}')"

@@ -1,0 +1,207 @@
+"""`DATABASES[alias]["OPTIONS"]`: validated once, split into the backend's keys and the driver's.
+
+Unknown keys and bad values raise `ImproperlyConfigured` naming the key. The driver's own connect
+arguments pass through on an allow-list (interfaces.md). The async engine reuses `parse_options`
+with `allow_pool=True`; the sync backend drops `pool` before connecting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = [
+    "DRIVER_OPTION_KEYS",
+    "POOL_KEYS",
+    "STORAGE_TYPES",
+    "ConnectionOptions",
+    "normalize_storage_type",
+    "parse_options",
+]
+
+#: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE).
+STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
+
+#: The pool dict's keys (interfaces.md); the async engine validates their values.
+POOL_KEYS = frozenset(
+    {
+        "min_size",
+        "max_size",
+        "timeout",
+        "max_waiting",
+        "max_lifetime",
+        "max_idle",
+        "pre_ping",
+        "lifo",
+        "kill_on_cancel",
+    }
+)
+
+_SSL_KEYS = frozenset({"ca", "capath", "cert", "key", "cipher"})
+_SSL_MODES = frozenset({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"})
+_TIMEOUT_KEYS = ("connect_timeout", "read_timeout", "write_timeout")
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be a string, not {value!r}.")
+    return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be True or False, not {value!r}.")
+    return value
+
+
+def _timeout(key: str, value: Any) -> int:
+    # mysqlclient takes whole seconds (an unsigned int in the C API).
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ImproperlyConfigured(
+            f"OPTIONS[{key!r}] must be a positive whole number of seconds, not {value!r}."
+        )
+    return value
+
+
+def _ssl(key: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, Mapping):
+        raise ImproperlyConfigured(
+            f"OPTIONS[{key!r}] must be a dict with keys among {sorted(_SSL_KEYS)} (or True), not {value!r}."
+        )
+    unknown = sorted(set(value) - _SSL_KEYS)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"OPTIONS[{key!r}] has unknown key(s) {unknown}; mysqlclient accepts {sorted(_SSL_KEYS)}."
+        )
+    for sub, item in value.items():
+        _str(f"{key}.{sub}", item)
+    return dict(value)
+
+
+def _ssl_mode(key: str, value: Any) -> str:
+    if not isinstance(value, str) or value.upper() not in _SSL_MODES:
+        raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be one of {sorted(_SSL_MODES)}, not {value!r}.")
+    return value.upper()
+
+
+def _charset(key: str, value: Any) -> str:
+    if value != "utf8mb4":
+        raise ImproperlyConfigured(
+            f"OPTIONS[{key!r}] must be 'utf8mb4' (the backend always connects with utf8mb4; "
+            f"SingleStore's server default utf8 cannot store 4-byte characters), not {value!r}."
+        )
+    return value
+
+
+def _client_flag(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ImproperlyConfigured(
+            f"OPTIONS[{key!r}] must be a non-negative int of CLIENT flags, not {value!r}."
+        )
+    return value
+
+
+#: mysqlclient connect arguments users may pass through, each with its validator.
+DRIVER_OPTION_KEYS = {
+    "ssl": _ssl,
+    "ssl_mode": _ssl_mode,
+    "init_command": _str,
+    "read_default_file": _str,
+    "read_default_group": _str,
+    "connect_timeout": _timeout,
+    "read_timeout": _timeout,
+    "write_timeout": _timeout,
+    "charset": _charset,
+    "local_infile": _bool,
+    "local_infile_dir": _str,
+    "compress": _bool,
+    "auth_plugin": _str,
+    "server_public_key_path": _str,
+    "client_flag": _client_flag,
+    "unix_socket": _str,
+}
+
+
+def normalize_storage_type(key: str, value: Any) -> str:
+    """`"rowstore  reference"` -> `"ROWSTORE REFERENCE"`; anything else undocumented is refused."""
+    if isinstance(value, str):
+        normal = " ".join(value.upper().split())
+        if normal in STORAGE_TYPES:
+            return normal
+    raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be one of {list(STORAGE_TYPES)}, not {value!r}.")
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """One alias's OPTIONS, validated: the backend's settings and the driver's connect kwargs."""
+
+    driver_kwargs: dict[str, Any] = field(default_factory=dict)
+    table_storage_type: str | None = None
+    app_table_storage_types: dict[str, str] = field(default_factory=dict)
+    skip_autocommit: bool = False
+    pool: dict[str, Any] | None = None
+
+
+def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False) -> ConnectionOptions:
+    """Validate an alias's OPTIONS; raise ImproperlyConfigured naming the first bad key."""
+    options = dict(options or {})
+    driver: dict[str, Any] = {}
+    storage = None
+    app_storage: dict[str, str] = {}
+    skip_autocommit = False
+    pool = None
+    for key, value in options.items():
+        if key == "table_storage_type":
+            storage = normalize_storage_type(key, value)
+        elif key == "app_table_storage_types":
+            if not isinstance(value, Mapping):
+                raise ImproperlyConfigured(
+                    f"OPTIONS[{key!r}] must be a dict {{app_label: storage}}, not {value!r}."
+                )
+            for app_label, app_value in value.items():
+                if not isinstance(app_label, str) or not app_label:
+                    raise ImproperlyConfigured(f"OPTIONS[{key!r}] has a bad app label {app_label!r}.")
+                app_storage[app_label] = normalize_storage_type(f"{key}[{app_label!r}]", app_value)
+        elif key == "skip_autocommit":
+            skip_autocommit = _bool(key, value)
+        elif key == "isolation_level":
+            # SingleStore has exactly one isolation level; accept only that, as documentation.
+            if value is not None and (not isinstance(value, str) or value.lower() != "read committed"):
+                raise ImproperlyConfigured(
+                    f"OPTIONS['isolation_level'] must be 'read committed' (SingleStore's only isolation "
+                    f"level) or None, not {value!r}."
+                )
+        elif key == "pool":
+            if not allow_pool:
+                raise ImproperlyConfigured(
+                    "OPTIONS['pool'] is only for ENGINE 'django_singlestore_async'; the sync backend has "
+                    "no pool (use CONN_MAX_AGE)."
+                )
+            if not isinstance(value, Mapping):
+                raise ImproperlyConfigured(f"OPTIONS['pool'] must be a dict, not {value!r}.")
+            unknown = sorted(set(value) - POOL_KEYS)
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"OPTIONS['pool'] has unknown key(s) {unknown}; known keys: {sorted(POOL_KEYS)}."
+                )
+            pool = dict(value)
+        elif key in DRIVER_OPTION_KEYS:
+            driver[key] = DRIVER_OPTION_KEYS[key](key, value)
+        else:
+            raise ImproperlyConfigured(
+                f"Unknown OPTIONS key {key!r} for a SingleStore database. Backend keys: "
+                f"table_storage_type, app_table_storage_types, skip_autocommit, isolation_level, pool; "
+                f"mysqlclient keys passed through: {', '.join(sorted(DRIVER_OPTION_KEYS))}."
+            )
+    return ConnectionOptions(
+        driver_kwargs=driver,
+        table_storage_type=storage,
+        app_table_storage_types=app_storage,
+        skip_autocommit=skip_autocommit,
+        pool=pool,
+    )

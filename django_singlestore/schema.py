@@ -1,0 +1,158 @@
+"""DDL: Django's MySQL schema editor, emitting SingleStore's DDL for simple tables.
+
+Storage kinds, shard keys and sort keys (issue 4) and columnstore ALTER emulation (issue 6) build
+on this class; `table_layout_sql()` is the one place where a table's storage prefix and key clauses
+are decided.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabaseSchemaEditor
+from django.db.models import Value
+from django.db.models.functions import Now
+
+
+class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
+    # table_sql() turns this into CREATE [ROWSTORE] [REFERENCE] TABLE t (columns[, keys]) [COMMENT 'text'].
+    sql_create_table = "CREATE TABLE %(table)s (%(definition)s)"
+    sql_rename_table = "ALTER TABLE %(old_table)s RENAME TO %(new_table)s"
+    # SingleStore renames a column with CHANGE and no type ("CHANGE that also changes the type" is
+    # refused; MODIFY changes types).
+    sql_rename_column = "ALTER TABLE %(table)s CHANGE %(old_column)s %(new_column)s"
+    sql_create_fk = None
+    sql_create_inline_fk = None
+    sql_create_column_inline_fk = None
+    sql_delete_fk = None
+    sql_create_check = None
+    sql_delete_check = None
+    sql_rename_index = None
+
+    # --- Table layout (issue 4 extends this) ------------------------------------------------------------
+
+    def table_layout_sql(self, model) -> tuple[str, list[str]]:
+        """(storage prefix such as "ROWSTORE REFERENCE ", extra key clauses) for `model`'s table.
+
+        The server default storage and no explicit keys for now.
+        """
+        return "", []
+
+    def table_sql(self, model):
+        sql, params = super().table_sql(model)
+        # Add the storage prefix, the key clauses and the inline table comment.
+        storage, key_clauses = self.table_layout_sql(model)
+        head = "CREATE TABLE "
+        assert sql.startswith(head), sql
+        table_and_body = sql[len(head) :]
+        if key_clauses:
+            table_and_body = (
+                table_and_body[: table_and_body.rindex(")")] + ", " + ", ".join(key_clauses) + ")"
+            )
+        comment = ""
+        if model._meta.db_table_comment:
+            comment = f" COMMENT {self.quote_value(model._meta.db_table_comment)}"
+        return f"CREATE {storage}TABLE {table_and_body}{comment}", params
+
+    def create_model(self, model):
+        # The table comment is inline in CREATE TABLE; the base class would ALTER it afterwards.
+        self._creating_model = True
+        try:
+            super().create_model(model)
+        finally:
+            self._creating_model = False
+
+    def alter_db_table_comment(self, model, old_db_table_comment, new_db_table_comment):
+        if getattr(self, "_creating_model", False):
+            return
+        if (old_db_table_comment or "") != (new_db_table_comment or ""):
+            raise NotSupportedError(
+                f"SingleStore cannot change a table comment after CREATE TABLE "
+                f"({model._meta.label}: {old_db_table_comment!r} -> {new_db_table_comment!r})."
+            )
+
+    # --- Columns -------------------------------------------------------------------------------------
+
+    def column_sql(self, model, field, include_default=False):
+        if field.generated:
+            return self._generated_column_sql(model, field)
+        return super().column_sql(model, field, include_default)
+
+    def _generated_column_sql(self, model, field) -> tuple[str, list[Any]]:
+        """`col AS (expr) PERSISTED type`: SingleStore's persisted computed column."""
+        if not field.db_persist:
+            raise NotSupportedError(
+                f"SingleStore has no virtual computed columns: set db_persist=True on {model._meta.label}.{field.name}."
+            )
+        expression_sql, params = field.generated_sql(self.connection)
+        db_type = field.db_parameters(connection=self.connection)["type"]
+        sql = f"AS ({expression_sql}) PERSISTED {db_type}"
+        if field.db_comment:
+            sql += self._comment_sql(field.db_comment)
+        return sql, list(params)
+
+    def _column_default_sql(self, field):
+        # SingleStore refuses `DEFAULT (expr)`: always the bare value or expression.
+        return "%s"
+
+    def db_default_sql(self, field):
+        db_default = field._db_default_expression
+        if isinstance(db_default, Now):
+            # The only non-literal default SingleStore documents.
+            return "CURRENT_TIMESTAMP(6)", []
+        if isinstance(db_default, Value):
+            return super().db_default_sql(field)
+        sql, params = super().db_default_sql(field)
+        # Base wraps expressions in parentheses; SingleStore wants them bare.
+        if sql.startswith("(") and sql.endswith(")"):
+            sql = sql[1:-1]
+        return sql, params
+
+    @property
+    def _supports_limited_data_type_defaults(self):
+        # Not documented for TEXT/BLOB/JSON columns: MySQL 5.7's behaviour (emulate one-off
+        # defaults with an UPDATE after ADD COLUMN).
+        return False
+
+    def _field_should_be_indexed(self, model, field):
+        # No FK constraints, so FK columns get an explicit index like any db_index field. (MySQL's
+        # version asks the server for the storage engine.)
+        return BaseDatabaseSchemaEditor._field_should_be_indexed(self, model, field) and not (
+            self._is_limited_data_type(field)
+        )
+
+    def _field_db_check(self, field, field_db_params):
+        return None
+
+    # --- Literals without a server round trip --------------------------------------------------------
+
+    def quote_value(self, value):
+        """A SQL literal for DDL (defaults, comments). Needs no connection, unlike MySQL's."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, int | float | decimal.Decimal):
+            return str(value)
+        if isinstance(value, bytes | bytearray | memoryview):
+            return f"X'{bytes(value).hex()}'"
+        if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+            value = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+        text = str(value)
+        for char, escaped in (
+            ("\\", "\\\\"),
+            ("'", "\\'"),
+            ("\0", "\\0"),
+            ("\n", "\\n"),
+            ("\r", "\\r"),
+            ("\x1a", "\\Z"),
+        ):
+            text = text.replace(char, escaped)
+        return f"'{text}'"
+
+    def prepare_default(self, value):
+        return self.quote_value(value)
