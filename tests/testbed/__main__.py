@@ -95,6 +95,11 @@ def stop_gateway(state_dir: Path, timeout: float = 15.0, kill: bool = False) -> 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child (pytest fixture): reap it,
+                    break  # or it stays a zombie that `kill(pid, 0)` still finds
+            except ChildProcessError:
+                pass  # started by another process (`make testbed`): poll with signal 0
+            try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 break
