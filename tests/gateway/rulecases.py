@@ -1,0 +1,199 @@
+"""One case per rejection in errors.ERRORS: the statement that violates it and the valid form.
+
+Shared by the unit tests (test_rules_engine.py, on the engine with a fake MariaDB) and the integration
+tests (test_rules_gateway.py, through the gateway with MySQLdb and aiomysql).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Tables every case starts with, created through the gateway (so the catalog knows them).
+SETUP = (
+    "CREATE TABLE cs (id BIGINT AUTO_INCREMENT NOT NULL, name VARCHAR(10) NULL, PRIMARY KEY (id), "
+    "CONSTRAINT sk SHARD KEY (id))",
+    "CREATE ROWSTORE TABLE rs (id BIGINT NOT NULL, name VARCHAR(10) NULL, PRIMARY KEY (id))",
+    "CREATE ROWSTORE TABLE rs2 (id BIGINT NOT NULL PRIMARY KEY, v INT NULL)",
+    "CREATE ROWSTORE REFERENCE TABLE ref (id BIGINT AUTO_INCREMENT PRIMARY KEY, a INT NULL)",
+    "CREATE ROWSTORE TABLE nopk (a INT NOT NULL, b INT NULL)",
+    "CREATE TABLE csk (id BIGINT NOT NULL, name VARCHAR(10) NULL, PRIMARY KEY (id), KEY k1 (name))",
+)
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    error: str  # key of errors.ERRORS
+    bad: str
+    good: str
+    role: str = "master"
+    in_transaction: bool = False  # run `bad` inside BEGIN ... (the `good` form runs in autocommit)
+    fields: dict[str, str] = field(default_factory=dict)  # template fields of the expected message
+    config: dict[str, str] = field(default_factory=dict)  # GatewayConfig overrides (unit tests only)
+
+    @property
+    def id(self) -> str:
+        return self.error
+
+
+CASES: tuple[RuleCase, ...] = (
+    RuleCase("savepoint", "SAVEPOINT s1", "START TRANSACTION"),
+    RuleCase(
+        "reference_write_child",
+        "INSERT INTO ref (a) VALUES (1)",
+        "INSERT INTO ref (a) VALUES (2)",
+        role="child",
+        in_transaction=True,
+    ),
+    RuleCase(
+        "reference_without_pk",
+        "CREATE REFERENCE TABLE r2 (a INT)",
+        "CREATE REFERENCE TABLE r2 (a INT PRIMARY KEY)",
+    ),
+    RuleCase(
+        "unique_without_shard_key",
+        "CREATE TABLE u2 (a BIGINT NOT NULL, b INT NULL, SHARD KEY (a), UNIQUE KEY ub (b))",
+        "CREATE TABLE u2 (a BIGINT NOT NULL, b INT NULL, SHARD KEY (a), UNIQUE KEY ub (a, b))",
+        fields={"name": "ub"},
+    ),
+    RuleCase(
+        "auto_increment_not_bigint",
+        "CREATE TABLE ai (id INT AUTO_INCREMENT PRIMARY KEY)",
+        "CREATE TABLE ai (id BIGINT AUTO_INCREMENT PRIMARY KEY)",
+    ),
+    RuleCase("check_constraint", "CREATE TABLE ck (a INT CHECK (a > 0))", "CREATE TABLE ck (a INT)"),
+    RuleCase(
+        "foreign_key",
+        "CREATE ROWSTORE TABLE fk (a BIGINT, FOREIGN KEY (a) REFERENCES rs (id))",
+        "CREATE ROWSTORE TABLE fk (a BIGINT)",
+        config={"foreign_keys": "reject"},
+    ),
+    RuleCase(
+        "multiple_unique_columnstore",
+        "CREATE TABLE mu (a BIGINT NOT NULL, b BIGINT NOT NULL, PRIMARY KEY (a), UNIQUE KEY (a, b))",
+        "CREATE ROWSTORE TABLE mu (a BIGINT NOT NULL, b BIGINT NOT NULL, PRIMARY KEY (a), UNIQUE KEY (a, b))",
+    ),
+    RuleCase(
+        "duplicate_hash_index",
+        "CREATE TABLE dh (a INT, KEY k1 (a) USING HASH, KEY k2 (a) USING HASH)",
+        "CREATE TABLE dh (a INT, b INT, KEY k1 (a) USING HASH, KEY k2 (b) USING HASH)",
+    ),
+    RuleCase(
+        "datetime_precision",
+        "CREATE TABLE dt (a DATETIME(3))",
+        "CREATE TABLE dt (a DATETIME(6), b TIME(6), c TIMESTAMP(0) NULL)",
+        fields={"type": "DATETIME"},
+    ),
+    RuleCase(
+        "sort_key_rowstore",
+        "CREATE ROWSTORE TABLE so (a INT, SORT KEY (a))",
+        "CREATE TABLE so (a INT, SORT KEY (a))",
+    ),
+    RuleCase(
+        "float_primary_key_columnstore",
+        "CREATE TABLE fp (a DOUBLE NOT NULL PRIMARY KEY)",
+        "CREATE ROWSTORE TABLE fp (a DOUBLE NOT NULL PRIMARY KEY)",
+    ),
+    RuleCase(
+        "index_desc", "CREATE TABLE de (a INT, KEY (a DESC))", "CREATE TABLE de (a INT, SORT KEY (a DESC))"
+    ),
+    RuleCase(
+        "default_expression",
+        "CREATE TABLE dx (a INT DEFAULT (1 + 1))",
+        "CREATE TABLE dx (a INT DEFAULT 2, b DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6))",
+    ),
+    RuleCase(
+        "columnstore_keyword",
+        "CREATE COLUMNSTORE TABLE cc (a INT)",
+        "CREATE TABLE cc (a INT)",
+        fields={"near": "COLUMNSTORE TABLE"},
+    ),
+    RuleCase(
+        "returning",
+        "DELETE FROM rs WHERE id = 1 RETURNING id",
+        "DELETE FROM rs WHERE id = 1",
+        fields={"near": "RETURNING id"},
+    ),
+    RuleCase(
+        "alter_columnstore_type",
+        "ALTER TABLE cs MODIFY name VARCHAR(20) NULL",
+        "ALTER TABLE rs MODIFY name VARCHAR(20) NULL",
+        fields={"column": "name"},
+    ),
+    RuleCase(
+        "alter_columnstore_not_null",
+        "ALTER TABLE cs MODIFY name VARCHAR(10) NOT NULL",
+        "ALTER TABLE rs MODIFY name VARCHAR(10) NOT NULL",
+        fields={"column": "name"},
+    ),
+    RuleCase(
+        "alter_columnstore_add_unique",
+        "ALTER TABLE cs ADD UNIQUE KEY uq (id, name)",
+        "ALTER TABLE cs ADD KEY kq (id, name)",
+        fields={"index": "uq"},
+    ),
+    RuleCase(
+        "alter_columnstore_change_pk",
+        "ALTER TABLE csk DROP PRIMARY KEY",
+        "ALTER TABLE rs DROP PRIMARY KEY",
+    ),
+    RuleCase(
+        "alter_columnstore_drop_shard_index",
+        "ALTER TABLE cs DROP INDEX sk",
+        "ALTER TABLE csk DROP INDEX k1",
+        fields={"index": "sk"},
+    ),
+    RuleCase(
+        "alter_columnstore_auto_increment",
+        "ALTER TABLE cs MODIFY id BIGINT NOT NULL",
+        "ALTER TABLE cs MODIFY id BIGINT NOT NULL AUTO_INCREMENT",
+        fields={"column": "id"},
+    ),
+    RuleCase("add_primary_key", "ALTER TABLE nopk ADD PRIMARY KEY (a)", "ALTER TABLE nopk ADD KEY ka (a)"),
+    RuleCase(
+        "alter_auto_increment_sharded",
+        "ALTER TABLE cs AUTO_INCREMENT = 1000",
+        "ALTER TABLE ref AUTO_INCREMENT = 1000",
+    ),
+    RuleCase(
+        "alter_table_comment",
+        "ALTER TABLE rs COMMENT = 'hello'",
+        "ALTER TABLE rs ADD COLUMN c INT NULL COMMENT 'hello'",
+    ),
+    RuleCase(
+        "change_column_type",
+        "ALTER TABLE rs CHANGE name title INT NULL",
+        "ALTER TABLE rs CHANGE name title VARCHAR(10) NULL",
+    ),
+    RuleCase(
+        "change_reference_auto_increment_name",
+        "ALTER TABLE ref CHANGE id ident BIGINT NOT NULL AUTO_INCREMENT",
+        "ALTER TABLE ref CHANGE a b INT NULL",
+    ),
+    RuleCase(
+        "rename_index",
+        "ALTER TABLE csk RENAME INDEX k1 TO k2",
+        "ALTER TABLE csk RENAME TO csk2",
+        fields={"near": "RENAME INDEX k1 TO k2"},
+    ),
+    RuleCase(
+        "for_update_option",
+        "SELECT id FROM rs WHERE id = 1 FOR UPDATE NOWAIT",
+        "SELECT id FROM rs WHERE id = 1 FOR UPDATE",
+        fields={"near": "NOWAIT"},
+    ),
+    RuleCase(
+        "for_update_columnstore_join",
+        "SELECT cs.id FROM cs JOIN rs ON cs.id = rs.id FOR UPDATE",
+        "SELECT rs.id FROM rs JOIN rs2 ON rs.id = rs2.id FOR UPDATE",
+    ),
+    RuleCase(
+        "cume_dist",
+        "SELECT CUME_DIST() OVER (ORDER BY id) FROM rs",
+        "SELECT RANK() OVER (ORDER BY id) FROM rs",
+    ),
+    RuleCase(
+        "update_shard_key",
+        "UPDATE cs SET id = 5 WHERE id = 1",
+        "UPDATE cs SET name = 'x' WHERE id = 1",
+    ),
+)

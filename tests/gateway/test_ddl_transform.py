@@ -1,0 +1,137 @@
+"""SingleStore DDL -> MariaDB DDL, and the facts parsed for the catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.testbed.gateway.catalog import TableInfo
+from tests.testbed.gateway.ddl import (
+    CreateTable,
+    parse_alter_table,
+    parse_create_index,
+    parse_create_table,
+    singlestore_show_create,
+)
+from tests.testbed.gateway.sqllex import significant
+
+
+def create(sql: str) -> CreateTable:
+    ct = parse_create_table(sql, significant(sql))
+    assert ct is not None
+    return ct
+
+
+def test_storage_prefixes_are_recorded_and_stripped() -> None:
+    ct = create("CREATE ROWSTORE REFERENCE TABLE IF NOT EXISTS db.`t` (id BIGINT PRIMARY KEY)")
+    assert (ct.db, ct.name, ct.storage, ct.reference) == ("db", "t", "ROWSTORE", True)
+    assert ct.mariadb_sql.startswith("CREATE TABLE IF NOT EXISTS db.`t` (")
+
+
+def test_singlestore_keys_are_stripped_and_recorded() -> None:
+    ct = create(
+        "CREATE TABLE t (id BIGINT AUTO_INCREMENT AS SEQUENCE NOT NULL, a INT SPARSE, b DATETIME(6) SERIES TIMESTAMP,"
+        " SHARD KEY USING HASH (id) METADATA_ONLY, SORT KEY (b DESC), KEY (a) USING HASH,"
+        " UNIQUE KEY u (id, a) UNENFORCED RELY, COLUMN GROUP cg (*), FULLTEXT USING VERSION 2 ft (a),"
+        " KEY cc (b) USING CLUSTERED COLUMNSTORE, PRIMARY KEY (id))"
+        " AUTOSTATS_CARDINALITY_MODE=PERIODIC COMPRESSION = SPARSE COMMENT='x'"
+    )
+    kinds = [(k.kind, k.columns) for k in ct.keys]
+    assert ("shard", ["id"]) in kinds and ("sort", ["b"]) in kinds and ("sort", ["b"]) in kinds
+    sql = ct.mariadb_sql
+    for gone in ("SHARD", "SORT", "METADATA_ONLY", "UNENFORCED", "RELY", "COLUMN GROUP", "SEQUENCE", "SPARSE",
+                 "SERIES", "VERSION", "CLUSTERED", "AUTOSTATS", "COMPRESSION"):  # fmt: skip
+        assert gone not in sql, (gone, sql)
+    assert "KEY `u` (id, a)" in sql and "UNIQUE" not in sql
+    assert "KEY (a) USING HASH" in sql
+    assert "FULLTEXT ft (a)" in sql
+    assert sql.endswith("COMMENT = 'x'")
+
+
+def test_foreign_keys_are_dropped_in_ignore_mode() -> None:
+    ct = create(
+        "CREATE TABLE t (a BIGINT REFERENCES u (id) ON DELETE CASCADE, b INT, CONSTRAINT f FOREIGN KEY (b) REFERENCES u (x))"
+    )
+    assert "REFERENCES" not in ct.mariadb_sql and "FOREIGN" not in ct.mariadb_sql
+    assert ct.columns[0].references
+
+
+def test_create_like_and_as_select() -> None:
+    like = create("CREATE TABLE t2 LIKE db.t1")
+    assert like.like == ("db", "t1") and like.mariadb_sql == "CREATE TABLE t2 LIKE db.t1"
+    ctas = create("CREATE ROWSTORE TABLE t3 AS SELECT * FROM t1")
+    assert ctas.as_select and ctas.storage == "ROWSTORE"
+    assert ctas.mariadb_sql == "CREATE TABLE t3 AS SELECT * FROM t1"
+
+
+def test_column_facts() -> None:
+    ct = create(
+        "CREATE TABLE t (a DATETIME(3) NOT NULL DEFAULT (NOW()), b TIME, c INT DEFAULT CURRENT_TIMESTAMP())"
+    )
+    a, b, c = ct.columns
+    assert (a.type_name, a.fsp, a.not_null, a.default_expression) == ("DATETIME", 3, True, True)
+    assert b.fsp is None and not c.default_expression
+
+
+@pytest.mark.parametrize(
+    ("sql", "actions"),
+    [
+        ("ALTER TABLE t ADD COLUMN c INT NULL, DROP COLUMN d", ["add_column", "drop_column"]),
+        ("ALTER TABLE t MODIFY COLUMN c BIGINT NOT NULL", ["modify"]),
+        ("ALTER TABLE t CHANGE c d INT", ["change"]),
+        ("ALTER TABLE t RENAME COLUMN a TO b", ["rename_column"]),
+        ("ALTER TABLE t RENAME INDEX a TO b", ["rename_index"]),
+        ("ALTER TABLE t RENAME TO u", ["rename_table"]),
+        ("ALTER TABLE t ADD CONSTRAINT uq UNIQUE (a), DROP INDEX k", ["add_key", "drop_index"]),
+        ("ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (a)", ["drop_primary", "add_key"]),
+        (
+            "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1, ALTER a DROP DEFAULT",
+            ["alter_default", "alter_default"],
+        ),
+        ("ALTER TABLE t COMMENT = 'x', AUTO_INCREMENT = 5", ["comment", "auto_increment"]),
+        ("ALTER TABLE t DROP FOREIGN KEY f, DROP CONSTRAINT c", ["drop_foreign", "drop_constraint"]),
+    ],
+)
+def test_alter_specs(sql: str, actions: list[str]) -> None:
+    alter = parse_alter_table(sql, significant(sql))
+    assert alter is not None and [s.action for s in alter.specs] == actions
+
+
+def test_alter_strips_foreign_key_and_unenforced() -> None:
+    sql = "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id), ADD UNIQUE KEY q (a) UNENFORCED"
+    alter = parse_alter_table(sql, significant(sql))
+    assert alter is not None and alter.mariadb_sql() == "ALTER TABLE t ADD KEY `q` (a)"
+    only_fk = "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id)"
+    alter2 = parse_alter_table(only_fk, significant(only_fk))
+    assert alter2 is not None and alter2.mariadb_sql() is None
+
+
+def test_create_index() -> None:
+    sql = "CREATE UNIQUE INDEX ix USING HASH ON db.t (a, b DESC) UNENFORCED RELY"
+    ci = parse_create_index(sql, significant(sql))
+    assert ci is not None
+    assert (ci.db, ci.table, ci.key.kind, ci.key.columns, ci.key.desc, ci.key.using_hash, ci.key.unenforced) == (
+        "db", "t", "unique", ["a", "b"], True, True, True,
+    )  # fmt: skip
+    assert ci.mariadb_sql == "CREATE INDEX ix USING HASH ON db.t (a, b DESC)"
+
+
+def test_show_create_shape() -> None:
+    maria = (
+        "CREATE TABLE `t` (\n  `id` bigint(20) NOT NULL,\n  `a` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
+        "  KEY `u` (`a`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci COMMENT='c''x'"
+    )
+    info = TableInfo("db", "t", storage="COLUMNSTORE", shard_key=["id"], unenforced_keys={"u": ["a"]},
+                     primary_key=["id"])  # fmt: skip
+    out = singlestore_show_create(maria, info)
+    assert out.startswith("CREATE TABLE `t` (")
+    assert "  UNIQUE KEY `u` (`a`) UNENFORCED RELY" in out
+    assert "  SORT KEY `__UNORDERED` ()" in out and "  SHARD KEY `__SHARDKEY` (`id`)" in out
+    assert "ENGINE" not in out and out.endswith("COMPRESSION=SPARSE COMMENT='c''x'")
+    ref = singlestore_show_create(maria, TableInfo("db", "t", storage="ROWSTORE", reference=True))
+    assert (
+        ref.startswith("CREATE ROWSTORE REFERENCE TABLE `t`")
+        and "SHARD KEY" not in ref
+        and "SORT KEY" not in ref
+    )
+    keyless = singlestore_show_create(maria, TableInfo("db", "t", storage="ROWSTORE"))
+    assert "  SHARD KEY ()" in keyless
