@@ -1,0 +1,190 @@
+"""TLS, the read timeout on a stalled gateway, connect timeouts and kill_on_cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import MySQLdb
+import pymysql
+import pytest
+
+from django_singlestore_async.pool import PoolConfig, ssl_context
+from tests.async_pool.conftest import Admin
+from tests.async_pool.util import eventually, make_pool, scalar
+from tests.testbed import Endpoint
+from tests.testbed.gateway.__main__ import GatewayProcess
+
+if TYPE_CHECKING:
+    from tests.testbed import Testbed
+    from tests.testbed.mariadb import MariaDB
+
+
+def _gateway(mariadb: MariaDB, **kwargs: object) -> GatewayProcess:
+    return GatewayProcess(mariadb.port, mariadb.admin_user, mariadb.admin_password, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def tls_gateway(mariadb: MariaDB) -> Iterator[GatewayProcess]:
+    gw = _gateway(mariadb, tls=True).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module")
+def slow_gateway(mariadb: MariaDB) -> Iterator[GatewayProcess]:
+    """Every COM_QUERY stalls 3 s (COM_PING does not)."""
+    gw = _gateway(mariadb, latency_ms=3000).start()
+    yield gw
+    gw.stop()
+
+
+def _via(gw: GatewayProcess, endpoint: Endpoint) -> Endpoint:
+    return Endpoint("127.0.0.1", gw.master_port, endpoint.user, endpoint.password, endpoint.database)
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_tls_with_the_gateway_certificate(tls_gateway: GatewayProcess, endpoint: Endpoint) -> None:
+    context = ssl_context({"ca": str(tls_gateway.tls_cert)})
+    async with make_pool(_via(tls_gateway, endpoint), pool_kwargs={"ssl_required": True}) as pool:
+        pool.connect_kwargs["ssl"] = context
+        async with pool.connection() as conn:
+            tls = conn.raw._writer.get_extra_info("ssl_object")
+            assert tls is not None and tls.version() in ("TLSv1.2", "TLSv1.3")
+            assert await scalar(conn, "SELECT 1") == 1
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_tls_refuses_an_untrusted_certificate(tls_gateway: GatewayProcess, endpoint: Endpoint) -> None:
+    import ssl
+
+    ca = ssl.get_default_verify_paths().cafile
+    if ca is None:
+        pytest.skip("environment: no system CA bundle to stand in for a wrong CA")
+    pool = make_pool(_via(tls_gateway, endpoint))
+    pool.connect_kwargs["ssl"] = ssl_context({"ca": ca})
+    async with pool:
+        with pytest.raises(pymysql.err.OperationalError):
+            await pool.acquire(timeout=15)
+        assert pool.get_stats()["connections_errors"] == 1
+
+
+@pytest.mark.asyncio
+async def test_tls_required_but_not_offered_fails_instead_of_going_plain(endpoint: Endpoint) -> None:
+    pool = make_pool(endpoint)  # the plain (non-TLS) aggregator
+    pool.connect_kwargs["ssl"] = ssl_context(True)
+    pool.ssl_required = True
+    async with pool:
+        with pytest.raises(pymysql.err.OperationalError) as info:
+            await pool.acquire(timeout=15)
+        assert info.value.args[0] == 2026
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
+    slow_gateway: GatewayProcess, endpoint: Endpoint
+) -> None:
+    async with make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 0.5}) as pool:
+        conn = await pool.acquire()
+        await conn.ping()  # COM_PING is not stalled: the connection itself is fine
+        started = time.monotonic()
+        with pytest.raises(pymysql.err.OperationalError) as info:
+            await scalar(conn, "SELECT 1")
+        assert time.monotonic() - started < 2.8  # well before the 3 s stall ends
+        assert info.value.args[0] == 2013 and "read_timeout" in info.value.args[1]
+        assert conn.poisoned and conn.closed
+        pool.release(conn)
+        assert pool.get_stats()["returns_bad"] == 1 and pool.get_stats()["pool_size"] == 0
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_a_slow_statement_within_the_read_timeout_succeeds(
+    slow_gateway: GatewayProcess, endpoint: Endpoint
+) -> None:
+    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 30})
+    async with pool, pool.connection() as conn:
+        assert await scalar(conn, "SELECT 5") == 5
+        assert not conn.poisoned
+
+
+@pytest.mark.asyncio
+async def test_connect_timeout_bounds_a_silent_server(endpoint: Endpoint) -> None:
+    """A listener that accepts and never sends the handshake: aiomysql's own timeout covers only the
+    TCP open; the pool bounds the whole connect."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        silent = Endpoint("127.0.0.1", listener.getsockname()[1], endpoint.user, endpoint.password, "x")
+        async with make_pool(silent, pool_kwargs={"connect_timeout": 0.5}) as pool:
+            started = time.monotonic()
+            with pytest.raises(pymysql.err.OperationalError, match="connect_timeout") as info:
+                await pool.acquire(timeout=30)
+            assert info.value.args[0] == 2003 and time.monotonic() - started < 10
+            assert pool.get_stats()["connections_errors"] == 1 and pool.get_stats()["pool_size"] == 0
+    finally:
+        listener.close()
+
+
+def _kill_query_translated(bed: Testbed) -> bool:
+    """Whether the server takes SingleStore's `KILL QUERY <id> <node_id>` (the gateway translates it)."""
+    conn = MySQLdb.connect(**bed.master.mysqldb_kwargs())
+    try:
+        conn.cursor().execute("KILL QUERY 4000000000 0")
+    except MySQLdb.Error as exc:
+        return exc.args[0] != 1064  # 1094 unknown thread: understood
+    finally:
+        conn.close()
+    return True
+
+
+@pytest.mark.asyncio
+async def test_kill_on_cancel_stops_the_server_query(
+    testbed: Testbed, endpoint: Endpoint, admin: Admin
+) -> None:
+    if not _kill_query_translated(testbed):
+        pytest.skip("gateway limit: it does not translate SingleStore's KILL QUERY <id> <node_id> yet")
+    async with make_pool(endpoint, kill_on_cancel=True) as pool:
+        conn = await pool.acquire()
+        assert conn.node_id is not None  # @@aggregator_id, for KILL QUERY's node_id
+        victim = conn.server_id
+        task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
+        await eventually(
+            lambda: (admin.running(victim) or "").startswith("SELECT SLEEP"), what="query running"
+        )
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        pool.release(conn)
+        await eventually(lambda: not (admin.running(victim) or "").startswith("SELECT SLEEP"), timeout=20)
+        await eventually(lambda: pool.get_stats()["kills"] == 1, what="the KILL was counted")
+
+
+@pytest.mark.asyncio
+async def test_without_kill_on_cancel_the_server_query_keeps_running(
+    endpoint: Endpoint, admin: Admin
+) -> None:
+    assert PoolConfig().kill_on_cancel is False
+    async with make_pool(endpoint) as pool:
+        conn = await pool.acquire()
+        victim = conn.server_id
+        task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
+        await eventually(
+            lambda: (admin.running(victim) or "").startswith("SELECT SLEEP"), what="query running"
+        )
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        pool.release(conn)
+        await asyncio.sleep(0.5)
+        assert pool.get_stats()["kills"] == 0
+        # The client hung up; whether the server has noticed yet is its business. Clean up.
+        if admin.exists(victim):
+            admin.kill(victim)

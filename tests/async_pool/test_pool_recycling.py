@@ -1,0 +1,115 @@
+"""Recycling: max_lifetime (with jitter), max_idle trimming to min_size, pre-ping after a server KILL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pymysql
+import pytest
+
+from tests.async_pool.conftest import Admin
+from tests.async_pool.util import eventually, make_pool, scalar
+from tests.testbed import Endpoint
+
+
+@pytest.mark.asyncio
+async def test_min_size_is_opened_up_front(endpoint: Endpoint) -> None:
+    pool = make_pool(endpoint, min_size=2, max_size=4)
+    await pool.open(wait=True)
+    try:
+        stats = pool.get_stats()
+        assert stats["pool_size"] == 2 and stats["pool_available"] == 2 and stats["connections_num"] == 2
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_max_lifetime_replaces_an_old_connection(endpoint: Endpoint, admin: Admin) -> None:
+    async with make_pool(endpoint, max_lifetime=0.5, max_idle=None) as pool:
+        async with pool.connection() as conn:
+            old = conn.server_id
+        await asyncio.sleep(1.0)
+        async with pool.connection() as conn:
+            assert conn.server_id != old
+            assert await scalar(conn, "SELECT 1") == 1
+        stats = pool.get_stats()
+        assert stats["expired"] >= 1 and stats["reconnects"] >= 1
+        await eventually(lambda: not admin.exists(old), what="the expired session is closed on the server")
+
+
+@pytest.mark.asyncio
+async def test_lifetime_is_measured_from_creation_with_jitter(endpoint: Endpoint) -> None:
+    async with make_pool(endpoint, max_size=6, max_lifetime=100) as pool:
+        conns = [await pool.acquire() for _ in range(6)]
+        spans = [conn.expires_at - conn.created_at for conn in conns if conn.expires_at is not None]
+        assert len(spans) == 6
+        assert all(95.0 <= s <= 100.0 for s in spans)  # up to 5% shorter
+        assert len({round(s, 6) for s in spans}) > 1  # not all expiring together
+        for conn in conns:
+            pool.release(conn)
+
+
+@pytest.mark.asyncio
+async def test_returning_keeps_a_connection_young_only_until_its_lifetime(endpoint: Endpoint) -> None:
+    """Age counts from creation, not last use: a connection used all the time still expires."""
+    async with make_pool(endpoint, max_lifetime=0.6, max_idle=None) as pool:
+        async with pool.connection() as conn:
+            first = conn.server_id
+        ids = set()
+        for _ in range(15):
+            async with pool.connection() as conn:
+                ids.add(conn.server_id)
+            await asyncio.sleep(0.1)
+        assert first in ids and len(ids) >= 2
+
+
+@pytest.mark.asyncio
+async def test_max_idle_trims_down_to_min_size(endpoint: Endpoint, admin: Admin) -> None:
+    async with make_pool(endpoint, min_size=1, max_size=4, max_idle=0.4, max_lifetime=None) as pool:
+        conns = [await pool.acquire() for _ in range(3)]
+        ids = [c.server_id for c in conns]
+        for conn in conns:
+            pool.release(conn)
+        assert pool.get_stats()["pool_size"] == 3
+        await eventually(lambda: pool.get_stats()["pool_size"] == 1, what="idle connections trimmed")
+        await asyncio.sleep(1.0)  # several more maintenance passes: never below min_size
+        stats = pool.get_stats()
+        assert stats["pool_size"] == 1 and stats["pool_available"] == 1 and stats["idle_closed"] == 2
+        await eventually(
+            lambda: len([i for i in ids if admin.exists(i)]) == 1,
+            what="trimmed sessions closed on the server",
+        )
+
+
+@pytest.mark.asyncio
+async def test_pre_ping_replaces_a_connection_the_server_killed(endpoint: Endpoint, admin: Admin) -> None:
+    async with make_pool(endpoint, pre_ping=True) as pool:
+        async with pool.connection() as conn:
+            killed = conn.server_id
+        admin.kill(killed)
+        await eventually(lambda: not admin.exists(killed), what="the server ended the session")
+        async with pool.connection() as conn:
+            assert conn.server_id != killed
+            assert await scalar(conn, "SELECT 41 + 1") == 42
+        stats = pool.get_stats()
+        assert stats["connections_lost"] == 1 and stats["reconnects"] == 1 and stats["connections_num"] == 2
+
+
+@pytest.mark.asyncio
+async def test_without_pre_ping_a_dead_connection_fails_once_and_is_discarded(
+    endpoint: Endpoint, admin: Admin
+) -> None:
+    async with make_pool(endpoint, pre_ping=False) as pool:
+        async with pool.connection() as conn:
+            killed = conn.server_id
+        admin.kill(killed)
+        await eventually(lambda: not admin.exists(killed), what="the server ended the session")
+        with pytest.raises(pymysql.err.OperationalError):
+            async with pool.connection() as conn:
+                assert conn.server_id == killed
+                await scalar(conn, "SELECT 1")
+        assert conn.poisoned
+        async with pool.connection() as conn:
+            assert conn.server_id != killed and await scalar(conn, "SELECT 1") == 1
+        stats = pool.get_stats()
+        assert stats["returns_bad"] == 1 and stats["connections_lost"] == 0
