@@ -74,6 +74,8 @@ class Testbed:
     """What the suite runs against: the two aggregator endpoints, and, on the embedded default, the
     private MariaDB behind them (`direct`, for parity tests) and the handles to restart either."""
 
+    __test__ = False  # not a pytest test class despite its name
+
     master: Endpoint
     child: Endpoint | None
     direct: Endpoint | None = None
