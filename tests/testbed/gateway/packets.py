@@ -164,7 +164,7 @@ async def read_logical_packet(reader: asyncio.StreamReader) -> tuple[int, bytes,
 class Handshake:
     """The server's initial handshake (protocol v10), split so that it can be rebuilt.
 
-    `after_caps` is everything after the upper capability bytes (auth data length, the reserved bytes
+    `tail` is everything after the upper capability bytes (auth data length, the reserved bytes
     holding MariaDB's extended capabilities, scramble part 2, plugin name), kept verbatim except for
     the extended-capability word, which the gateway can clear.
     """
@@ -251,6 +251,13 @@ class HandshakeResponse:
 
     @classmethod
     def parse(cls, payload: bytes) -> HandshakeResponse:
+        try:
+            return cls._parse(payload)
+        except (IndexError, ValueError, struct.error) as exc:
+            raise ProtocolError(f"malformed handshake response: {exc}") from exc
+
+    @classmethod
+    def _parse(cls, payload: bytes) -> HandshakeResponse:
         if len(payload) < 4:
             raise ProtocolError("handshake response too short")
         (caps,) = struct.unpack_from("<I", payload, 0)
