@@ -387,11 +387,14 @@ def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppRes
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
-    out: list[R.AppResult] = []
     free = list(range(max(1, jobs)))
     lock = threading.Lock()
 
-    def one(app: str) -> R.AppResult:
+    stop = threading.Event()
+
+    def one(app: str) -> R.AppResult | None:
+        if stop.is_set():
+            return None
         with lock:
             worker = free.pop(0)
         try:
@@ -403,17 +406,39 @@ def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppRes
                 f"errors={res.errors} skipped={res.skipped} xfail={res.expected_failures} "
                 f"rate={rate} ({res.seconds:.0f}s)"
             )
+            if server_unreachable(res):
+                # The server is gone (crashed or stopped): this app's result says nothing about the
+                # backend. Forget it (a rerun resumes here) and stop the leg.
+                state_path(leg_dir, app).unlink(missing_ok=True)
+                stop.set()
+                log(f"{cfg.leg.tag}: server unreachable ({res.setup_error}); stopping this leg")
+                return None
             return res
         finally:
             with lock:
                 free.append(worker)
 
     if jobs <= 1:
-        out = [one(app) for app in apps]
+        maybe = [one(app) for app in apps]
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            out = list(pool.map(one, apps))
+            maybe = list(pool.map(one, apps))
+    out = [r for r in maybe if r is not None]
+    if stop.is_set():
+        raise ServerGone(f"{cfg.leg.tag}: the server became unreachable; see {leg_dir / 'logs'}")
     return out
+
+
+class ServerGone(RuntimeError):
+    """The database server stopped answering during a leg."""
+
+
+_UNREACHABLE = re.compile(r"\((2002|2003|2006|2013), ")
+
+
+def server_unreachable(res: R.AppResult) -> bool:
+    """An app that could not even connect (server crashed or stopped), as opposed to a backend failure."""
+    return res.status == "setup_failed" and bool(_UNREACHABLE.search(res.setup_error))
 
 
 def run_quick(
@@ -604,7 +629,11 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{leg.tag}: Django {version} ({python}), {engine} on {target}: "
                 f"{len(todo)} of {len(apps)} apps to run"
             )
-            res = run_leg(cfg, todo, jobs=args.jobs)
+            try:
+                res = run_leg(cfg, todo, jobs=args.jobs)
+            except ServerGone as exc:
+                log(str(exc))
+                return 3
             if args.quick:
                 t = R.totals(res)
                 print(R.app_table(res))

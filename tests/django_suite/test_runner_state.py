@@ -193,3 +193,21 @@ def test_recorder_writes_one_line_per_outcome(tmp_path: Path) -> None:
     err = next(p for p in summary.problems if p["id"].endswith("test_error"))
     assert err["exc"] == "builtins.RuntimeError: boom"
     assert "Traceback" in err["detail"]
+
+
+def test_server_unreachable_is_not_a_backend_result() -> None:
+    gone = R.AppResult(
+        app="basic",
+        status="setup_failed",
+        setup_error="django.db.utils.OperationalError: (2002, \"Can't connect to server on '127.0.0.1' (115)\")",
+    )
+    assert run.server_unreachable(gone)
+    broken = R.AppResult(
+        app="basic",
+        status="setup_failed",
+        setup_error="django.db.utils.OperationalError: (1105, 'The unique key named: x cannot be created')",
+    )
+    assert not run.server_unreachable(broken)
+    assert not run.server_unreachable(
+        R.AppResult(app="basic", status="crashed", setup_error=gone.setup_error)
+    )
