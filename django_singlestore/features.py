@@ -101,6 +101,7 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
     has_zoneinfo_database = True
 
     # --- Server session facts (MySQL reads these from the server) ------------------------------------
+    _mysql_storage_engine = None  # no MySQL storage engines (InnoDB, MyISAM) on SingleStore
     is_sql_auto_is_null_enabled = False
     ignores_table_name_case = False  # table_name_case_sensitivity = 1 by default
     supports_explain_analyze = False  # EXPLAIN [EXTENDED | JSON | ...]; no ANALYZE

@@ -39,6 +39,14 @@ _DATE_TRUNC_UNITS = frozenset({"year", "quarter", "month", "week", "day", "hour"
 class DatabaseOperations(MySQLDatabaseOperations):
     compiler_module = "django_singlestore.compiler"
 
+    # Every auto field is a BIGINT column (base.DatabaseWrapper.data_types), and SingleStore hands out
+    # ids far above 2**31 (above 2**50 on child aggregators): lookups must accept BIGINT values.
+    integer_field_ranges = {
+        **MySQLDatabaseOperations.integer_field_ranges,
+        "AutoField": MySQLDatabaseOperations.integer_field_ranges["BigAutoField"],
+        "SmallAutoField": MySQLDatabaseOperations.integer_field_ranges["BigAutoField"],
+    }
+
     # Types for `expr :> type` (SingleStore's cast operator): real column types, unlike MySQL's
     # CAST(... AS SIGNED INTEGER) vocabulary.
     cast_data_types = {

@@ -104,6 +104,18 @@ def run_admin_sql(endpoint: Endpoint, *statements: str) -> None:
         conn.close()
 
 
+@pytest.fixture(autouse=True)
+def _integration_db_access(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Integration modules (`*_it.py`) manage their own databases: lift pytest-django's blocker there.
+    Unit modules keep it, so any I/O they attempt fails twice over (blocker, unreachable address)."""
+    if not request.module.__name__.endswith("_it"):
+        yield
+        return
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        yield
+
+
 @pytest.fixture
 def make_alias(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[Callable[..., Any]]:
     """`make_alias(alias, endpoint=None, **OPTIONS)` on this test's own database (utf8mb4)."""

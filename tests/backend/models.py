@@ -40,6 +40,16 @@ class Documented(models.Model):
     size = models.IntegerField(db_default=Value(5))
     kind = models.CharField(max_length=10, db_default="plain")
     stamped = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        app_label = "s2backend"
+        db_table = "s2_documented"
+        db_table_comment = "models with comments and database defaults"
+
+
+class Computed(models.Model):
+    """GeneratedField -> `area AS (expr) PERSISTED bigint`."""
+
     width = models.IntegerField(default=2)
     height = models.IntegerField(default=3)
     area = models.GeneratedField(
@@ -48,8 +58,7 @@ class Documented(models.Model):
 
     class Meta:
         app_label = "s2backend"
-        db_table = "s2_documented"
-        db_table_comment = "models with comments, database defaults and a computed column"
+        db_table = "s2_computed"
 
 
 class Child(models.Model):
