@@ -1,0 +1,116 @@
+"""AUTO_INCREMENT on sharded tables: per-aggregator ranges (master above 2^32, child from 2^50),
+non-consecutive values, cursor.lastrowid equal to the stored id, explicit values untouched,
+the jump to the next 1,000,000 after a restart, and reference tables left alone."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.gateway.engine_harness import EngineHarness
+from tests.gateway.gwclients import DRIVERS, client, db_for, fresh_database
+from tests.testbed import Testbed
+from tests.testbed.gateway.engine import Engine, Forward, GatewayConfig
+from tests.testbed.gateway.rules import inject_auto_increment
+from tests.testbed.gateway.sqllex import significant
+from tests.testbed.mariadb import MariaDB
+
+pytestmark = pytest.mark.gateway_only
+
+MASTER_BASE, CHILD_BASE = 2**32, 2**50
+
+
+def _inject(sql: str, cols: list[str] | None = None) -> str | None:
+    values = iter(range(100, 200))
+    return inject_auto_increment(sql, significant(sql), "id", cols or ["id", "name"], lambda: next(values))
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "INSERT INTO t (name) VALUES ('a'), ('b')",
+            "INSERT INTO t (name, `id`) VALUES ('a', 100), ('b', 101)",
+        ),
+        (
+            "INSERT INTO t VALUES (NULL, 'a'), (0, 'b'), (7, 'c')",
+            "INSERT INTO t VALUES (100, 'a'), (101, 'b'), (7, 'c')",
+        ),
+        ("INSERT INTO t (id, name) VALUE (DEFAULT, 'a')", "INSERT INTO t (id, name) VALUE (100, 'a')"),
+        ("INSERT IGNORE INTO t SET name = 'a'", "INSERT IGNORE INTO t SET name = 'a', `id` = 100"),
+        ("REPLACE t SET id = NULL, name = 'a'", "REPLACE t SET id = 100, name = 'a'"),
+        ("INSERT INTO t () VALUES ()", "INSERT INTO t (`id`) VALUES (100)"),
+        (
+            "INSERT INTO t (name) VALUES ('a') ON DUPLICATE KEY UPDATE name = VALUES(name)",
+            "INSERT INTO t (name, `id`) VALUES ('a', 100) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+        ),
+    ],
+)
+def test_injection_shapes(sql: str, expected: str) -> None:
+    assert _inject(sql) == expected
+
+
+@pytest.mark.parametrize(
+    "sql", ["INSERT INTO t (id, name) VALUES (5, 'a')", "INSERT INTO t (name) SELECT name FROM u"]
+)
+def test_explicit_values_and_insert_select_are_untouched(sql: str) -> None:
+    assert _inject(sql) is None
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+@pytest.mark.parametrize("role", ["master", "child"])
+def test_ranges_lastrowid_and_gaps(
+    driver: str, role: str, testbed: Testbed, request: pytest.FixtureRequest
+) -> None:
+    endpoint = testbed.master if role == "master" else testbed.child
+    assert endpoint is not None
+    low, high = (MASTER_BASE, CHILD_BASE) if role == "master" else (CHILD_BASE, 2 * CHILD_BASE)
+    with fresh_database(testbed, db_for("gw_autoinc_", request)) as db:
+        with client(driver, testbed.master, db) as m:
+            m.execute(
+                "CREATE TABLE t (id BIGINT AUTO_INCREMENT NOT NULL, name VARCHAR(10), PRIMARY KEY (id))"
+            )
+            m.execute("CREATE REFERENCE TABLE r (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10))")
+        with client(driver, endpoint, db) as c:
+            ids = []
+            for n in range(3):
+                c.execute(f"INSERT INTO t (name) VALUES ('n{n}')")
+                assert c.lastrowid is not None
+                ids.append(c.lastrowid)
+            assert all(low < i < high for i in ids)
+            assert all(b - a > 1 for a, b in itertools.pairwise(ids))  # increasing, never consecutive
+            stored = [row[0] for row in c.execute("SELECT id FROM t ORDER BY id")]
+            assert stored == ids
+            c.execute("INSERT INTO t (name) VALUES ('m1'), ('m2')")
+            assert c.rowcount == 2
+            c.execute("INSERT INTO t (id, name) VALUES (5, 'explicit')")
+            assert c.lastrowid == 5
+            c.execute("INSERT INTO t (name) VALUES ('after')")
+            assert c.lastrowid is not None and c.lastrowid > max(ids)
+            assert len({row[0] for row in c.execute("SELECT id FROM t")}) == 7
+            c.execute("INSERT INTO r (name) VALUES ('a')")
+            first = c.lastrowid
+            c.execute("INSERT INTO r (name) VALUES ('b')")
+            assert first is not None and c.lastrowid == first + 1 < 1000  # reference tables: MySQL-like
+
+
+def test_restart_jumps_to_the_next_million(mariadb: MariaDB) -> None:
+    h = EngineHarness(mariadb, "gw_autoinc_restart")
+    try:
+        h.run("CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+        h.run("INSERT INTO t (v) VALUES (1)")
+        first = h.lastrowid
+        assert MASTER_BASE < first < MASTER_BASE + 20
+        restarted = Engine(h.admin, GatewayConfig())
+        h.loop.run_until_complete(restarted.start())
+        decision = h.loop.run_until_complete(
+            restarted.handle_query(b"INSERT INTO t (v) VALUES (2)", h.session)
+        )
+        assert isinstance(decision, Forward)
+        h.conn.cursor().execute(decision.sql)
+        second = h.conn.cursor().connection.insert_id()
+        boundary = (first // 1_000_000 + 1) * 1_000_000
+        assert boundary < second < boundary + 20
+    finally:
+        h.close()
