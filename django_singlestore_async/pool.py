@@ -398,8 +398,10 @@ class AsyncConnectionPool:
         read_timeout: float | None = None,
         write_timeout: float | None = None,
         ssl_required: bool | None = None,
+        connection_class: type[aiomysql.Connection] = aiomysql.Connection,
     ) -> None:
         self.config = config or PoolConfig()
+        self.connection_class = connection_class
         self.name = name
         self.connect_kwargs = dict(connect_kwargs)
         self.connect_kwargs.setdefault("autocommit", True)
@@ -713,7 +715,7 @@ class AsyncConnectionPool:
         if not reserved:
             self._size += 1
         started = time.monotonic()
-        raw = aiomysql.Connection(**self.connect_kwargs)
+        raw = self.connection_class(**self.connect_kwargs)
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await raw._connect()
@@ -836,7 +838,7 @@ class AsyncConnectionPool:
     async def _kill_query(self, server_id: int, node_id: int | None) -> None:
         """`KILL QUERY <id> <node_id>` from a side connection outside the pool's limits."""
         statement = f"KILL QUERY {int(server_id)}" + (f" {int(node_id)}" if node_id is not None else "")
-        side = aiomysql.Connection(**self.connect_kwargs)
+        side = self.connection_class(**self.connect_kwargs)
         try:
             async with asyncio.timeout(self.connect_timeout or 10.0):
                 await side._connect()

@@ -1,16 +1,28 @@
-"""Fixtures for the async pool tests: an endpoint on the test bed's master aggregator with a database of
-the test's own, and a sync (mysqlclient) admin connection to look at and KILL server sessions."""
+"""Fixtures for the async engine tests: an endpoint on the test bed's master aggregator with a database
+of the test's own, a sync (mysqlclient) admin connection to look at and KILL server sessions, and
+aliases on both engines (`django_singlestore_async` and its sync twin `django_singlestore`)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import MySQLdb
+import django
 import pytest
+from django.conf import settings
 
-from tests.testbed import Endpoint, Testbed
+if not settings.configured:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+django.setup()
+
+import MySQLdb  # noqa: E402
+from django.db import connections  # noqa: E402
+
+from django_singlestore.base import forget_server_data  # noqa: E402
+from tests.testbed import Endpoint, Testbed  # noqa: E402
 
 
 def _db_name(request: pytest.FixtureRequest) -> str:
@@ -67,3 +79,53 @@ def admin(endpoint: Endpoint) -> Iterator[Admin]:
     a = Admin(endpoint)
     yield a
     a.close()
+
+
+@pytest.fixture(autouse=True)
+def _own_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """These tests create and drop their own databases: lift pytest-django's access blocker."""
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        yield
+
+
+def alias_settings(endpoint: Endpoint, engine: str, **options: Any) -> dict[str, Any]:
+    return {
+        "ENGINE": engine,
+        "HOST": endpoint.host,
+        "PORT": endpoint.port,
+        "USER": endpoint.user,
+        "PASSWORD": endpoint.password,
+        "NAME": endpoint.database,
+        "OPTIONS": options,
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {"CHARSET": None, "COLLATION": None, "MIGRATE": True, "MIRROR": None, "NAME": None},
+    }
+
+
+@pytest.fixture
+def make_alias(endpoint: Endpoint) -> Iterator[Callable[..., Any]]:
+    """`make_alias(alias, engine="django_singlestore_async", endpoint=None, **OPTIONS)`: a wrapper
+    registered in `connections` for this test (removed afterwards)."""
+    made: list[tuple[str, Any]] = []
+
+    def make(
+        alias: str, engine: str = "django_singlestore_async", at: Endpoint | None = None, **options: Any
+    ) -> Any:
+        connections.settings[alias] = alias_settings(at or endpoint, engine, **options)
+        forget_server_data(alias)
+        wrapper = connections[alias]
+        made.append((alias, wrapper))
+        return wrapper
+
+    yield make
+    for alias, wrapper in made:
+        wrapper.close()
+        with contextlib.suppress(AttributeError):
+            del connections[alias]
+        connections.settings.pop(alias, None)
+        forget_server_data(alias)

@@ -1,0 +1,148 @@
+"""`ENGINE: "django_singlestore_async"`: the sync SingleStore backend plus an async side.
+
+`DatabaseWrapper` subclasses `django_singlestore.base.DatabaseWrapper`, so features, operations,
+the schema editor, introspection, creation, OPTIONS validation, connection parameters, the error
+table and the transaction policy are the sync backend's own classes. Migrations, `dbshell` and sync
+ORM calls on this alias keep using mysqlclient. What this class adds:
+
+* `OPTIONS["pool"]` is accepted (the sync connection never sees it) and validated once;
+* `pool()`: this event loop's aiomysql pool for the alias (`pool.pool_for`), built from the same
+  connect parameters as mysqlclient's (`driver.aiomysql_params`);
+* `acursor()`: `async with connection.acursor() as cursor:` borrows a pooled connection for the
+  block and returns it, whatever happens (a cancelled or failed round trip poisons it and the pool
+  discards it);
+* the server facts the sync side reads once per alias (`@@memsql_version`, `@@sql_mode`) are read
+  on the first pooled connection instead of a blocking mysqlclient round trip on the event loop.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import pymysql
+from django.db import NotSupportedError
+from django.utils.functional import cached_property
+
+from django_singlestore import base as sync_base
+from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE
+from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
+from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
+from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, PooledConnection, pool_for
+
+__all__ = ["DatabaseWrapper"]
+
+
+class DatabaseWrapper(sync_base.DatabaseWrapper):
+    #: OPTIONS["pool"] belongs to this engine (the sync backend refuses it).
+    accepts_pool_option = True
+
+    # --- configuration --------------------------------------------------------------------------------
+
+    @cached_property
+    def pool_config(self) -> PoolConfig:
+        """OPTIONS["pool"], validated; `pre_ping` defaults to the alias's CONN_HEALTH_CHECKS."""
+        return PoolConfig.from_options(
+            self.singlestore_options.pool,
+            pre_ping=bool(self.settings_dict.get("CONN_HEALTH_CHECKS", False)),
+        )
+
+    def get_async_connection_params(self) -> AsyncDriverParams:
+        """The sync backend's mysqlclient parameters, translated for aiomysql."""
+        return aiomysql_params(self.get_connection_params())
+
+    def _build_pool(self) -> AsyncConnectionPool:
+        params = self.get_async_connection_params()
+        return AsyncConnectionPool(
+            params.connect_kwargs,
+            self.pool_config,
+            name=self.alias,
+            connect_timeout=params.connect_timeout,
+            read_timeout=params.read_timeout,
+            write_timeout=params.write_timeout,
+            ssl_required=params.ssl_required,
+            connection_class=Connection,
+        )
+
+    def pool(self) -> AsyncConnectionPool:
+        """The running event loop's pool for this alias (created on first use; a new loop gets a new
+        pool)."""
+        return pool_for(self.alias, self._build_pool)
+
+    # --- async cursors --------------------------------------------------------------------------------
+
+    def acursor(self) -> _AsyncCursorContext:
+        """`async with connection.acursor() as cursor:` a raw async cursor on a pooled connection."""
+        return _AsyncCursorContext(self)
+
+    def make_async_cursor(self, cursor: Any) -> AsyncCursorWrapper:
+        if self.queries_logged:
+            return AsyncCursorDebugWrapper(cursor, self)
+        return AsyncCursorWrapper(cursor, self)
+
+    async def _aacquire(self, pool: AsyncConnectionPool) -> PooledConnection:
+        try:
+            conn = await pool.acquire()
+        except pymysql.err.Error as exc:
+            raise django_error(exc) from exc
+        try:
+            await self._aensure_server_data(conn)
+        except BaseException:
+            pool.release(conn)
+            raise
+        return conn
+
+    async def _aensure_server_data(self, conn: PooledConnection) -> None:
+        """Fill the sync backend's per-alias server-data cache without blocking the loop, then run the
+        same version check the sync side runs at connect."""
+        key = (self.alias, str(self.settings_dict.get("HOST")), str(self.settings_dict.get("PORT")))
+        if key in sync_base._server_data_cache:
+            return
+        try:
+            async with conn.cursor() as cursor:
+                await cursor.execute(sync_base.SERVER_DATA_QUERY)
+                row = await cursor.fetchone()
+        except pymysql.err.Error as exc:
+            if exc.args and exc.args[0] == UNKNOWN_SYSTEM_VARIABLE:
+                raise NotSupportedError(
+                    f"The server of alias {self.alias!r} is not SingleStore: it has no @@memsql_version."
+                ) from exc
+            raise django_error(exc) from exc
+        assert row is not None
+        version_string = str(row[0])
+        data = sync_base.ServerData(
+            version_string=version_string,
+            version=sync_base.parse_singlestore_version(version_string),
+            sql_mode=frozenset(part for part in str(row[1] or "").split(",") if part),
+        )
+        with sync_base._server_data_lock:
+            sync_base._server_data_cache[key] = data
+        self.check_database_version_supported()
+
+
+class _AsyncCursorContext:
+    """What `acursor()` returns: borrows on enter, always gives the connection back on exit."""
+
+    def __init__(self, db: DatabaseWrapper) -> None:
+        self.db = db
+        self._pool: AsyncConnectionPool | None = None
+        self._conn: PooledConnection | None = None
+        self._cursor: AsyncCursorWrapper | None = None
+
+    async def __aenter__(self) -> AsyncCursorWrapper:
+        self._pool = self.db.pool()
+        self._conn = await self.db._aacquire(self._pool)
+        self._cursor = self.db.make_async_cursor(self._conn.cursor())
+        return self._cursor
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None or self._pool is None:
+            return
+        try:
+            if exc is None and self._cursor is not None:
+                await self._cursor.close()
+        finally:
+            self._pool.release(conn)

@@ -1,0 +1,265 @@
+"""ENGINE django_singlestore_async: `acursor()`, error mapping, execute_wrapper hooks, DEBUG logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pymysql
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import (
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    connections,
+)
+
+from django_singlestore.base import DatabaseWrapper as SyncWrapper
+from django_singlestore.errors import ReferenceTableWriteOnChildAggregator
+from django_singlestore_async.base import DatabaseWrapper
+from django_singlestore_async.cursor import django_error
+from django_singlestore_async.pool import PoolConfig, close_pools
+
+MakeAlias = Callable[..., Any]
+
+TABLE = "CREATE TABLE thing (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, n INT)"
+
+
+def test_the_engine_is_the_sync_backend_plus_the_async_side() -> None:
+    assert issubclass(DatabaseWrapper, SyncWrapper)
+    for attr in ("features_class", "ops_class", "SchemaEditorClass", "introspection_class", "creation_class"):
+        assert getattr(DatabaseWrapper, attr) is getattr(SyncWrapper, attr)
+
+
+@pytest.mark.asyncio
+async def test_acursor_executes_and_fetches(make_alias: MakeAlias) -> None:
+    db: DatabaseWrapper = make_alias("a_fetch")
+    async with db.acursor() as cursor:
+        await cursor.execute(TABLE)
+        assert await cursor.execute("INSERT INTO thing VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)") == 3
+        await cursor.execute("SELECT id, name FROM thing WHERE n > %s ORDER BY id", [5])
+        assert [d[0] for d in cursor.description] == ["id", "name"]
+        assert await cursor.fetchone() == (1, "a")
+        assert await cursor.fetchmany(1) == [(2, "b")]
+        assert await cursor.fetchall() == [(3, "c")]
+        await cursor.execute("SELECT id FROM thing ORDER BY id")
+        assert [row async for row in cursor] == [(1,), (2,), (3,)]
+        await cursor.executemany("INSERT INTO thing VALUES (%s, %s, %s)", [(4, "d", 1), (5, "e", 2)])
+        assert cursor.rowcount == 2
+        await cursor.execute("SELECT %s, %s", ["50%", None])  # params: % in a value is data
+        assert await cursor.fetchone() == ("50%", None)
+        await cursor.execute("SELECT '100%'")  # no params: no % interpolation, as in mysqlclient
+        assert await cursor.fetchone() == ("100%",)
+    stats = db.pool().get_stats()
+    assert stats["in_use"] == 0 and stats["pool_available"] == 1
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_matched_rows_not_changed_rows_like_the_sync_side(make_alias: MakeAlias) -> None:
+    """CLIENT.FOUND_ROWS comes from the sync backend's parameters: a no-op UPDATE counts its row."""
+    db = make_alias("a_found")
+    async with db.acursor() as cursor:
+        await cursor.execute(TABLE)
+        await cursor.execute("INSERT INTO thing VALUES (1, 'a', 10)")
+        assert await cursor.execute("UPDATE thing SET n = 10 WHERE id = 1") == 1
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_the_connection_goes_back_even_when_the_block_fails(make_alias: MakeAlias) -> None:
+    db = make_alias("a_fail")
+    with pytest.raises(ZeroDivisionError):
+        async with db.acursor() as cursor:
+            await cursor.execute("SELECT 1")
+            1 / 0  # noqa: B018
+    assert db.pool().get_stats()["in_use"] == 0
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_block_discards_its_connection(make_alias: MakeAlias) -> None:
+    db = make_alias("a_cancel")
+
+    async def slow() -> None:
+        async with db.acursor() as cursor:
+            await cursor.execute("SELECT SLEEP(30)")
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stats = db.pool().get_stats()
+    assert stats["in_use"] == 0 and stats["returns_bad"] == 1 and stats["pool_size"] == 0
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_server_errors_become_the_same_django_exceptions_as_on_the_sync_side(
+    make_alias: MakeAlias,
+) -> None:
+    db = make_alias("a_errors")
+    sync = make_alias("s_errors", engine="django_singlestore")
+    statements = {
+        "INSERT INTO thing VALUES (1, 'dup', 1)": IntegrityError,  # 1062
+        "INSERT INTO thing (id, name, n) VALUES (2, NULL, 1)": IntegrityError,  # 1048
+        "INSERT INTO thing VALUES (3, 'toolongname', 1)": DataError,  # 1406
+        "SELECT * FROM no_such_table": ProgrammingError,  # 1146
+        "SELEKT 1": ProgrammingError,  # 1064
+    }
+    async with db.acursor() as cursor:
+        await cursor.execute(TABLE)
+        await cursor.execute("INSERT INTO thing VALUES (1, 'a', 1)")
+        for sql, expected in statements.items():
+            with pytest.raises(expected) as async_info:
+                await cursor.execute(sql)
+            with pytest.raises(expected) as sync_info:
+                await asyncio.to_thread(_sync_execute, sync, sql)
+            assert type(async_info.value) is type(sync_info.value), sql
+            assert async_info.value.args[0] == sync_info.value.args[0], sql  # the server's code
+            assert isinstance(async_info.value.__cause__, pymysql.err.Error)
+        await cursor.execute("SELECT 1")  # server errors leave the connection usable
+        assert await cursor.fetchone() == (1,)
+    assert db.pool().get_stats()["returns_bad"] == 0
+    await close_pools()
+
+
+def _sync_execute(twin: Any, sql: str) -> None:
+    """Run `sql` on mysqlclient in this (worker) thread, with a wrapper of its own."""
+    db = SyncWrapper(twin.settings_dict, twin.alias)
+    try:
+        with db.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        db.close()
+
+
+def test_the_shared_error_table_applies_to_pymysql_errors() -> None:
+    assert isinstance(
+        django_error(pymysql.err.OperationalError(1706, "Feature is not supported")), NotSupportedError
+    )
+    assert isinstance(
+        django_error(pymysql.err.InternalError(2549, "reference table write")),
+        ReferenceTableWriteOnChildAggregator,
+    )
+    assert isinstance(django_error(pymysql.err.OperationalError(1048, "cannot be null")), IntegrityError)
+    lost = django_error(pymysql.err.OperationalError(2013, "Lost connection"))
+    assert type(lost) is OperationalError and lost.args == (2013, "Lost connection")
+
+
+@pytest.mark.asyncio
+async def test_execute_wrappers_are_honoured(make_alias: MakeAlias) -> None:
+    db = make_alias("a_wrappers")
+    seen: list[tuple[str, bool]] = []
+    timed: list[float] = []
+
+    def observer(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        assert context["connection"] is db
+        seen.append((sql, many))
+        return execute(sql, params, many, context)
+
+    async def timer(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        start = asyncio.get_running_loop().time()
+        try:
+            return await execute(sql, params, many, context)
+        finally:
+            timed.append(asyncio.get_running_loop().time() - start)
+
+    def blocker(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        raise RuntimeError(f"blocked: {sql}")
+
+    async with db.acursor() as cursor:
+        with db.execute_wrapper(observer), db.execute_wrapper(timer):
+            await cursor.execute("SELECT SLEEP(%s)", [0.2])
+            await cursor.execute(TABLE)
+            await cursor.executemany("INSERT INTO thing VALUES (%s, 'x', 1)", [(1,), (2,)])
+        with db.execute_wrapper(blocker), pytest.raises(RuntimeError, match="blocked: SELECT 2"):
+            await cursor.execute("SELECT 2")
+        await cursor.execute("SELECT COUNT(*) FROM thing")  # hooks are gone again
+        assert await cursor.fetchone() == (2,)
+    assert seen == [
+        ("SELECT SLEEP(%s)", False),
+        (TABLE, False),
+        ("INSERT INTO thing VALUES (%s, 'x', 1)", True),
+    ]
+    assert len(timed) == 3 and timed[0] >= 0.15  # the async hook timed the real round trip
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_debug_records_queries_and_logs_them(
+    make_alias: MakeAlias, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = make_alias("a_debug")
+    db.force_debug_cursor = True
+    caplog.set_level(logging.DEBUG, logger="django.db.backends")
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT %s + 1", [41])
+        await cursor.execute(TABLE)
+        await cursor.executemany("INSERT INTO thing VALUES (%s, 'x', 1)", [(1,), (2,)])
+    sqls = [q["sql"] for q in db.queries]
+    assert sqls[0] == "SELECT 41 + 1" and sqls[2] == "2 times: INSERT INTO thing VALUES (%s, 'x', 1)"
+    assert all(float(q["time"]) >= 0 for q in db.queries)
+    records = [
+        r for r in caplog.records if r.name == "django.db.backends" and getattr(r, "alias", None) == "a_debug"
+    ]
+    assert records and records[0].__dict__["sql"] == "SELECT 41 + 1" and records[0].__dict__["params"] == [41]
+    db.force_debug_cursor = False
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT 1")
+    assert len(db.queries) == 3  # not recorded without DEBUG
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_pool_options_come_from_settings(make_alias: MakeAlias) -> None:
+    db = make_alias("a_opts", pool={"max_size": 2, "timeout": 5, "lifo": False})
+    assert db.pool_config == PoolConfig(max_size=2, timeout=5, lifo=False)
+    assert db.pool().config.max_size == 2 and db.pool() is db.pool()
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT 1")
+    await close_pools()
+    checked = make_alias("a_health")
+    checked.settings_dict["CONN_HEALTH_CHECKS"] = True
+    assert checked.pool_config.pre_ping is True
+
+
+def test_bad_pool_options_are_refused_naming_the_key(make_alias: MakeAlias) -> None:
+    with pytest.raises(ImproperlyConfigured, match="pool_recycle"):
+        _ = make_alias("a_bad1", pool={"pool_recycle": 1}).pool_config
+    with pytest.raises(ImproperlyConfigured, match="max_size"):
+        _ = make_alias("a_bad2", pool={"max_size": 0}).pool_config
+
+
+def test_the_sync_connection_never_sees_the_pool_option(make_alias: MakeAlias) -> None:
+    db = make_alias("a_sync_side", pool={"max_size": 2})
+    assert "pool" not in db.get_connection_params()
+    with db.cursor() as cursor:  # mysqlclient on the same alias
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    db.close()
+
+
+def test_each_event_loop_gets_its_own_engine_pool(make_alias: MakeAlias) -> None:
+    db = make_alias("a_loops")
+
+    async def use() -> Any:
+        async with db.acursor() as cursor:
+            await cursor.execute("SELECT 3")
+            assert await cursor.fetchone() == (3,)
+        pool = db.pool()
+        await close_pools()
+        return pool
+
+    assert asyncio.run(use()) is not asyncio.run(use())
+
+
+def test_connections_handler_builds_the_async_engine(make_alias: MakeAlias) -> None:
+    make_alias("a_handler")
+    assert type(connections["a_handler"]) is DatabaseWrapper
