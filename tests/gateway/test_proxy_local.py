@@ -8,6 +8,8 @@ state the proxy keeps for the engine, and a clean shutdown (no task or socket le
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,8 @@ import MySQLdb
 import pytest
 
 from tests.testbed import Endpoint
-from tests.testbed.gateway.client import AdminClient, ServerError
+from tests.testbed.gateway import packets as p
+from tests.testbed.gateway.client import AdminClient, ServerError, native_password_scramble
 from tests.testbed.gateway.engine import (
     Decision,
     Forward,
@@ -236,3 +239,70 @@ def test_close_leaves_no_tasks_or_connections(inproc: InProcessGateway) -> None:
     for client in clients[1:]:  # the gateway closed them: the drivers notice
         with pytest.raises(MySQLdb.OperationalError), client.cursor() as cur:
             cur.execute("SELECT 1")
+
+
+class DeprecateEofClient:
+    """A raw client that negotiates CLIENT_DEPRECATE_EOF (neither MySQLdb nor aiomysql does)."""
+
+    CAPS = (
+        p.CLIENT_LONG_PASSWORD | p.CLIENT_PROTOCOL_41 | p.CLIENT_SECURE_CONNECTION | p.CLIENT_PLUGIN_AUTH
+        | p.CLIENT_TRANSACTIONS | p.CLIENT_MULTI_STATEMENTS | p.CLIENT_MULTI_RESULTS | p.CLIENT_DEPRECATE_EOF
+    )  # fmt: skip
+
+    def __init__(self, ep: Endpoint) -> None:
+        self.sock = socket.create_connection((ep.host, ep.port), timeout=10)
+        _, greeting = self.recv()
+        hs = p.Handshake.parse(greeting)
+        auth = native_password_scramble(ep.password, hs.scramble())
+        body = struct.pack("<IIB", self.CAPS, 1 << 24, 45) + bytes(23) + ep.user.encode() + b"\x00"
+        self.sock.sendall(p.frame(body + bytes((len(auth),)) + auth + b"mysql_native_password\x00", 1))
+        assert self.recv()[1][:1] == b"\x00"
+
+    def recv(self) -> tuple[int, bytes]:
+        header = self.sock.recv(4, socket.MSG_WAITALL)
+        length = int.from_bytes(header[:3], "little")
+        return header[3], self.sock.recv(length, socket.MSG_WAITALL) if length else b""
+
+    def query(self, sql: str) -> list[tuple[list[list[bytes | None]], int]]:
+        """Run a COM_QUERY; returns every result as (rows, status of its final OK)."""
+        self.sock.sendall(p.frame(b"\x03" + sql.encode(), 0))
+        results = []
+        while True:
+            _, first = self.recv()
+            if first[:1] == b"\xff":
+                raise AssertionError(p.parse_err(first))
+            if first[:1] == b"\x00":
+                status = p.ok_status(first)[0]
+                results.append(([], status))
+            else:
+                count, _ = p.read_lenenc_int(first, 0)
+                for _ in range(count or 0):
+                    self.recv()  # column definitions, and no EOF after them
+                rows = []
+                while True:
+                    _, row = self.recv()
+                    if row[:1] == b"\xfe" and len(row) < p.MAX_CHUNK:
+                        status = p.ok_status(row)[0]  # an OK packet with header 0xFE, not an EOF
+                        break
+                    values, pos = [], 0
+                    for _ in range(count or 0):
+                        value, pos = p.read_lenenc_str(row, pos)
+                        values.append(value)
+                    rows.append(values)
+                results.append((rows, status))
+            if not status & p.SERVER_MORE_RESULTS_EXISTS:
+                return results
+
+
+def test_deprecate_eof_clients_get_ok_terminated_results(inproc: InProcessGateway) -> None:
+    client = DeprecateEofClient(inproc.master)
+    results = client.query("SELECT 1; SELECT 'a', NULL UNION ALL SELECT 'b', 'c'; DO 1")
+    assert [rows for rows, _ in results] == [[[b"1"]], [[b"a", None], [b"b", b"c"]], []]
+    local = client.query("SHOW LOCAL THINGS")
+    assert local[0][0] == [[v.encode() if v is not None else None for v in row] for row in LOCAL_ROWS]
+    client.query("BEGIN")
+    ((_, status),) = client.query("DO 'local ok'")
+    assert status & p.SERVER_STATUS_IN_TRANS
+    client.query("ROLLBACK")
+    assert client.query("SELECT 2") == [([[b"2"]], p.SERVER_STATUS_AUTOCOMMIT)]
+    client.sock.close()
