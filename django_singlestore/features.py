@@ -60,7 +60,8 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
 
     # --- Query shapes -----------------------------------------------------------------------------
     supports_select_intersection = True
-    supports_select_difference = True  # EXCEPT / MINUS
+    # EXCEPT / MINUS: docs.singlestore.com/db/v8.1/reference/sql-reference/data-manipulation-language-dml/except-and-minus/
+    supports_select_difference = True
     # "LIMIT with UNION affects only the second part" (older backend's skip list).
     supports_slicing_ordering_in_compound = False
     requires_compound_order_by_subquery = True

@@ -141,6 +141,7 @@ def dml_sql(unit):
     out.append(delete.get_compiler("unit").as_sql()[0])
     out.extend(unit.ops.sql_flush(no_style(), ["s2_item", "s2_child"], reset_sequences=True))
     out.append(unit.ops.explain_query_prefix("JSON"))
+    out.append(unit.ops.for_update_sql())
     return out
 
 

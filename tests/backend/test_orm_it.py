@@ -281,6 +281,13 @@ def test_select_for_update(db):
                 list(using(Item).select_for_update(**flags))
 
 
+def test_select_for_update_with_a_join_on_columnstore_is_refused(db, testbed):
+    """SingleStore refuses FOR UPDATE with a join involving a columnstore table (1706)."""
+    with transaction.atomic(using="s2"), pytest.raises(NotSupportedError) as info:
+        list(using(Child).select_related("item").select_for_update())
+    assert info.value.args[0] == 1706
+
+
 def test_explain(db, testbed):
     using(Item).create(name="x")
     assert using(Item).filter(name="x").explain()

@@ -65,6 +65,24 @@ def test_every_override_has_singlestore_sql_registered():
         assert owner in registered or owner.endswith("KeyTransformIn") or owner.endswith(".JSONIn"), path
 
 
+def test_importing_the_backend_patches_no_django_class():
+    import django.db.models as dj_models
+    from django.db.models import functions as dj_functions
+    from django.db.models.fields import json as dj_json
+
+    import django_singlestore.base
+    import django_singlestore.compiler
+
+    assert django_singlestore.base.DatabaseWrapper.vendor == "mysql"
+    for module in (dj_models, dj_functions, dj_json):
+        for value in vars(module).values():
+            if isinstance(value, type):
+                assert not any(name.startswith("as_singlestore") for name in vars(value)), value
+                for name, attr in vars(value).items():
+                    owner = getattr(attr, "__module__", "django") or "django"
+                    assert not owner.startswith("django_singlestore"), (value, name)
+
+
 def test_vendor_stays_mysql_and_the_name_is_singlestore(unit):
     assert unit.vendor == "mysql"
     assert unit.display_name == "SingleStore"
