@@ -254,7 +254,7 @@ class RunConfig:
     verbosity: int = 2
 
 
-def settings_module(cfg: RunConfig, worker: int) -> str:
+def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> str:
     """Write the settings shim for (leg, worker) into the unpacked tests dir; return its module name."""
     leg_dir = cfg.leg.dir(cfg.quick)
     tag = re.sub(r"\W", "_", cfg.leg.tag + ("_quick" if cfg.quick else "")) + f"_w{worker}"
@@ -264,6 +264,7 @@ def settings_module(cfg: RunConfig, worker: int) -> str:
         "url": cfg.url,
         "test_name": f"test_djs_{tag}",
         "record_dir": str(leg_dir / "records" / "raw"),
+        "runner": runner,
     }
     config_path = leg_dir / f"config_w{worker}.json"
     write_json_atomic(config_path, config)
@@ -462,6 +463,50 @@ def run_quick(
         quick=True,
     )
     return run_leg(cfg, list(labels))
+
+
+def cmd_census(args: argparse.Namespace) -> int:
+    """Every model of the app list created one by one on the server (see census.py)."""
+    from tests.django_suite import census
+
+    python = os.path.abspath(args.python[0] if args.python else str(DEFAULT_PYTHONS[0]))
+    version = django_version(python)
+    engine = args.engine or DEFAULT_ENGINE
+    leg = Leg(python=python, django_version=version, engine=engine)
+    url, target = resolve_url(args, python)
+    cfg = RunConfig(leg=leg, tests_dir=ensure_django_tests(python, version), url=url, target=target)
+    module = settings_module(cfg, 9, runner="tests.django_suite.census.CensusRunner")
+    leg_dir = leg.dir()
+    labels = sorted({SPLIT_APPS.get(a, (a, ""))[0] for a in R.APPS})
+    log_path = leg_dir / "logs" / "census.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as out:
+        rc = subprocess.call(
+            [
+                python,
+                "-u",
+                "runtests.py",
+                f"--settings={module}",
+                "--noinput",
+                "-v1",
+                "--parallel=1",
+                *labels,
+            ],
+            cwd=cfg.tests_dir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+        )
+    records = leg_dir / "records" / "raw" / "census.jsonl"
+    if not records.exists():
+        print(log_path.read_text()[-3000:])
+        return rc or 1
+    summary = census.summarise(records.read_text().splitlines())
+    (leg_dir / "census.md").write_text(summary)
+    records.replace(leg_dir / "census.jsonl")
+    print(summary)
+    print(f"(records: {leg_dir / 'census.jsonl'})")
+    return 0
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -679,6 +724,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help=f"the quick subset {QUICK_LABELS}, no resume")
     run.add_argument("--background", action="store_true", help="detach; log to work/runner.log")
     run.add_argument("--stop-testbed", action="store_true", help="stop the test bed at the end")
+    cen = sub.add_parser("census", help="create every model of the app list one by one; list refusals")
+    cen.add_argument("--python", action="append")
+    cen.add_argument("--engine")
+    cen.add_argument("--target", choices=["gateway", "mariadb", "sqlite"], default="gateway")
+    cen.add_argument("--url")
     sub.add_parser("status", help="progress per leg")
     rep = sub.add_parser("report", help=f"write {RESULTS_MD.name} from the state files")
     rep.add_argument("--all", action="store_true", help="print a report of every leg (dev legs too)")
@@ -691,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return cmd_run(args, argv)
+    if args.command == "census":
+        return cmd_census(args)
     if args.command == "status":
         print(status_text())
         return 0

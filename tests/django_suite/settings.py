@@ -47,6 +47,6 @@ def load(config_path: str) -> dict[str, Any]:
     exec(code, namespace)  # Django's own test settings of this release, unchanged
     out = {k: v for k, v in namespace.items() if k.isupper()}
     out["DATABASES"] = databases_for(cfg["engine"], cfg.get("url"), cfg["test_name"])
-    out["TEST_RUNNER"] = RUNNER
+    out["TEST_RUNNER"] = cfg.get("runner") or RUNNER
     out["DJANGO_SUITE_RECORD_DIR"] = cfg["record_dir"]
     return out

@@ -201,3 +201,33 @@ def test_app_result_json_roundtrip_ignores_unknown_keys() -> None:
 def test_app_list_is_the_issues() -> None:
     assert len(R.APPS) == 44 and len(set(R.APPS)) == 44
     assert {"basic", "queries", "admin_views", "async_queryset", "sessions_tests"} <= set(R.APPS)
+
+
+def test_census_summary_groups_refusals() -> None:
+    from tests.django_suite import census
+
+    lines = [
+        json.dumps(
+            {
+                "app": "auth",
+                "model": "Group",
+                "table": "auth_group",
+                "ok": False,
+                "error": "E: (1105, \"The unique key named: 'name' cannot\")",
+            }
+        ),
+        json.dumps(
+            {
+                "app": "sites",
+                "model": "Site",
+                "table": "django_site",
+                "ok": False,
+                "error": "E: (1105, \"The unique key named: 'domain' cannot\")",
+            }
+        ),
+        json.dumps({"app": "basic", "model": "Article", "table": "basic_article", "ok": True}),
+    ]
+    text = census.summarise(lines)
+    assert "Tables: 3; created: 1; refused: 2." in text
+    assert '| 2 | E: (1105, "The unique key named: ? cannot") | auth_group, django_site |' in text
+    assert "auth 1" in text and "sites 1" in text
