@@ -38,6 +38,7 @@ from tests.testbed.gateway import ddl, identity, rules, translate
 from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
+    INSIGNIFICANT,
     Token,
     find_top_level,
     ident_value,
@@ -47,6 +48,7 @@ from tests.testbed.gateway.sqllex import (
     significant,
     split_statements,
     split_top_level_commas,
+    tokenize,
 )
 
 log = logging.getLogger(__name__)
@@ -156,11 +158,26 @@ _ALWAYS = frozenset(
         b"DESCRIBE", b"EXPLAIN",
     }
 )  # fmt: skip
-# Lower-case byte strings whose presence anywhere means a rewrite or rule may apply.
-_TRIGGERS = (
-    b"@@", b"version", b"date_trunc", b"json_", b":>", b"::", b"regexp_instr", b"information_schema",
-    b"cume_dist", b"returning", b"for update", b"savepoint",
+# Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
+_WORD_TRIGGERS = (
+    b"version", b"date_trunc", b"json_", b"regexp_instr", b"information_schema", b"cume_dist", b"returning",
+    b"for update", b"savepoint",
 )  # fmt: skip
+_DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
+
+
+def _has_triggers(sql: bytes) -> bool:
+    """Could a rewrite or rule apply? Cheap substring scans (memchr first for the two-byte needles)."""
+    if b"@" in sql and b"@@" in sql:
+        return True
+    if b":" in sql and (b":>" in sql or b"::" in sql):
+        return True
+    if b"/*" in sql and (b"/*!" in sql or b"/*M!" in sql or b"/*m!" in sql):
+        return True
+    low = sql.lower()
+    return any(t in low for t in _WORD_TRIGGERS)
+
+
 _HEAD_RE = re.compile(rb"(?:\s+|/\*(?![!M]).*?\*/|--[ \t][^\n]*\n?|#[^\n]*\n?|\()*([A-Za-z]+)", re.S)
 
 
@@ -186,11 +203,18 @@ class Engine:
 
     # -- entry point -----------------------------------------------------------------------------
     async def handle_query(self, sql: bytes, session: SessionState) -> Decision:
-        if not self._needs_look(sql):
+        m = _HEAD_RE.match(sql, 0, 4096)
+        head = m.group(1).upper() if m is not None else b""
+        if head not in _ALWAYS and not (self.config.no_implicit_order and head in (b"SELECT", b"WITH")):
+            if m is not None and not _has_triggers(sql):
+                return Forward(sql)
+        elif (
+            head in _DML and b";" not in sql and not _has_triggers(sql) and self._dml_untouched(sql, session)
+        ):
             return Forward(sql)
         text = sql.decode("utf-8", "surrogateescape")
         try:
-            spans = split_statements(text)
+            spans = split_statements(text) if ";" in text else [(0, len(text))]
             if len(spans) <= 1:
                 out = await self._decide(text, session)
                 return self._finish_single(sql, out)
@@ -198,17 +222,43 @@ class Engine:
         except GatewayError as exc:
             return Reject(exc.code, exc.sqlstate, exc.message)
 
-    def _needs_look(self, sql: bytes) -> bool:
-        m = _HEAD_RE.match(sql, 0, 4096)
-        if m is None:
-            return True
-        head = m.group(1).upper()
-        if head in _ALWAYS:
-            return True
-        if self.config.no_implicit_order and head in (b"SELECT", b"WITH"):
-            return True
-        low = sql.lower()
-        return any(t in low for t in _TRIGGERS) or b"/*!" in sql or b"/*m!" in low
+    def _dml_untouched(self, sql: bytes, session: SessionState) -> bool:
+        """Fast path for big DML: True when no rule can apply to the statement's target tables.
+
+        Only the statement's head (up to VALUES / SET / SELECT / WHERE, within 64 KiB) is tokenised,
+        so a 20 MiB multi-row INSERT into an ordinary table is forwarded without a full parse.
+        """
+        prefix = sql[:65536].decode("utf-8", "surrogateescape")
+        toks: list[Token] = []
+        for tok in tokenize(prefix):
+            if tok.kind in INSIGNIFICANT:
+                continue
+            if toks and tok.upper in ("VALUES", "VALUE", "SET", "SELECT", "WHERE", "WITH", "ON", "LIMIT"):
+                break
+            toks.append(tok)
+            if len(toks) > 500:
+                return False
+        if not toks:
+            return False
+        targets = rules.write_targets(toks)
+        if not targets:
+            return False
+        head = toks[0].upper
+        for db, name in targets:
+            info = self.catalog.get(db or session.database, name)
+            if info is None:
+                continue
+            if (
+                info.reference
+                and session.role == "child"
+                and (session.in_transaction or not session.autocommit)
+            ):
+                return False
+            if head in ("INSERT", "REPLACE") and info.sharded and info.auto_increment is not None:
+                return False
+            if head == "UPDATE" and info.sharded:
+                return False
+        return True
 
     def _finish_single(self, original: bytes, out: _Out) -> Decision:
         if out.kind == "reject":
@@ -325,7 +375,7 @@ class Engine:
             if new is not stmt:
                 stmt, changed = new, True
         if head in ("INSERT", "REPLACE"):
-            new_ins = await self._auto_increment(stmt, session)
+            new_ins = await self._auto_increment(stmt, session, toks if not changed else None)
             if new_ins is not None:
                 stmt, changed = new_ins, True
         if self.config.no_implicit_order and head == "SELECT":
@@ -525,8 +575,9 @@ class Engine:
         return LocalResult(["Table", "Create Table"], [(name, ddl.singlestore_show_create(text, info))])
 
     # -- AUTO_INCREMENT ------------------------------------------------------------------------------
-    async def _auto_increment(self, stmt: str, session: SessionState) -> str | None:
-        toks = significant(stmt)
+    async def _auto_increment(self, stmt: str, session: SessionState, toks: list[Token] | None) -> str | None:
+        if toks is None:
+            toks = significant(stmt)
         targets = rules.write_targets(toks)
         if len(targets) != 1:
             return None
