@@ -158,3 +158,30 @@ def test_dbshell_runs_a_query_through_the_gateway(s2, testbed: tb.Testbed):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == s2.singlestore_server_data.version_string
+
+
+def test_connect_timeout_reaches_the_driver():
+    """A listener that never sends the server greeting: the connection gives up after connect_timeout."""
+    import socket
+    import time
+
+    from django_singlestore.base import DatabaseWrapper
+    from tests.backend.conftest import alias_settings
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        silent = tb.Endpoint("127.0.0.1", port, "u", "p", "db")
+        wrapper = DatabaseWrapper(alias_settings(silent, "db", connect_timeout=1), "s2_silent")
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            wrapper.ensure_connection()
+        assert 0.5 <= time.monotonic() - started < 10  # it waited for the greeting, then gave up
+
+
+def test_driver_options_pass_through(make_alias):
+    conn = make_alias("s2_init", init_command="SET @django_singlestore_probe = 42")
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT @django_singlestore_probe")
+        assert cursor.fetchone()[0] == 42
