@@ -73,3 +73,24 @@ def test_reference_write_allowed_on_master_in_transaction(mariadb: MariaDB) -> N
         assert isinstance(h.decide("UPDATE rs SET name = 'x'"), Forward)
     finally:
         h.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "rejected"),
+    [
+        ("UPDATE cs c SET c.id = 2 WHERE c.id = 1", True),
+        ("UPDATE cs AS c JOIN rs r ON c.id = r.id SET r.name = 'y', c.name = 'x'", False),
+        ("UPDATE rs r JOIN cs c ON c.id = r.id SET c.id = 7", True),
+        ("UPDATE `cs` SET `cs`.`id` = 2", True),
+        ("UPDATE ref SET id = 3", False),  # reference tables have no shard key
+    ],
+)
+def test_update_of_shard_key_resolves_aliases(mariadb: MariaDB, sql: str, rejected: bool) -> None:
+    h = EngineHarness(mariadb, "gw_rules_engine_update_alias")
+    try:
+        for setup in SETUP:
+            h.run(setup)
+        decision = h.decide(sql)
+        assert isinstance(decision, Reject) == rejected, decision
+    finally:
+        h.close()

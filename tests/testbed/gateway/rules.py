@@ -334,7 +334,16 @@ _JOIN_WORDS = frozenset({"JOIN", "STRAIGHT_JOIN"})
 
 def table_refs(toks: list[Token]) -> list[tuple[str | None, str]]:
     """Tables named after FROM / JOIN / UPDATE / INTO (and comma joins), at any depth."""
-    refs: list[tuple[str | None, str]] = []
+    return [(db, name) for db, name, _alias in aliased_table_refs(toks)]
+
+
+_NOT_ALIAS = _FROM_END | _JOIN_WORDS | {"INNER", "LEFT", "RIGHT", "CROSS", "NATURAL", "OUTER", "PARTITION", "FORCE",
+                                        "USE", "IGNORE", "STRAIGHT_JOIN", "DUPLICATE"}  # fmt: skip
+
+
+def aliased_table_refs(toks: list[Token]) -> list[tuple[str | None, str, str | None]]:
+    """Like ``table_refs``, with the alias of each reference (or None)."""
+    refs: list[tuple[str | None, str, str | None]] = []
     in_from: list[bool] = [False]
     i = 0
     n = len(toks)
@@ -364,8 +373,14 @@ def table_refs(toks: list[Token]) -> list[tuple[str | None, str]]:
                 j += 1
             qn = parse_qualified_name(toks, j)
             if qn is not None and not is_kw(toks[j], "SELECT", "WITH", "DUAL", "LATERAL"):
-                refs.append((qn[0], qn[1]))
-                i = qn[2]
+                k = qn[2]
+                alias: str | None = None
+                if k + 1 < n and is_kw(toks[k], "AS") and is_ident(toks[k + 1]):
+                    alias, k = ident_value(toks[k + 1]), k + 2
+                elif k < n and is_ident(toks[k]) and toks[k].upper not in _NOT_ALIAS:
+                    alias, k = ident_value(toks[k]), k + 1
+                refs.append((qn[0], qn[1], alias))
+                i = k
                 continue
         i += 1
     return refs
@@ -449,7 +464,7 @@ def _check_update_shard_key(toks: list[Token], lookup: Lookup) -> None:
     set_i = find_top_level(toks, 1, len(toks), "SET")
     if set_i < 0:
         return
-    targets = table_refs(toks[:set_i])
+    targets = aliased_table_refs(toks[:set_i])
     end = find_top_level(toks, set_i + 1, len(toks), "WHERE", "ORDER", "LIMIT")
     end = end if end >= 0 else len(toks)
     for a, _b in split_top_level_commas(toks, set_i + 1, end):
@@ -463,8 +478,8 @@ def _check_update_shard_key(toks: list[Token], lookup: Lookup) -> None:
         if qn[2] < len(toks) and toks[qn[2]].text == "." and qn[2] + 1 < len(toks):
             col = ident_value(toks[qn[2] + 1])
             qualifier = qn[1]
-        for db, name in targets:
-            if qualifier is not None and qualifier != name:
+        for db, name, alias in targets:
+            if qualifier is not None and qualifier not in (name, alias):
                 continue
             info = lookup(db, name)
             if info is not None and info.sharded and col.lower() in _lower(info.effective_shard_key):
