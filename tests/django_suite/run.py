@@ -69,14 +69,17 @@ class Leg:
     python: str
     django_version: str
     engine: str
+    target: str = "gateway"
 
     @property
     def tag(self) -> str:
+        """dj52-sync (gateway or a given server), dj61-async, dj52-mysql-mariadb (a dev leg)..."""
         major, minor = self.django_version.split(".")[:2]
         short = {"django_singlestore": "sync", "django_singlestore_async": "async"}.get(
             self.engine, self.engine.rsplit(".", 1)[-1]
         )
-        return f"dj{major}{minor}-{short}"
+        where = "" if self.target in ("gateway", "url", "SINGLESTORE_URL") else f"-{self.target}"
+        return f"dj{major}{minor}-{short}{where}"
 
     def dir(self, quick: bool = False) -> Path:
         return WORK / (self.tag + ("-quick" if quick else ""))
@@ -472,8 +475,8 @@ def cmd_census(args: argparse.Namespace) -> int:
     python = os.path.abspath(args.python[0] if args.python else str(DEFAULT_PYTHONS[0]))
     version = django_version(python)
     engine = args.engine or DEFAULT_ENGINE
-    leg = Leg(python=python, django_version=version, engine=engine)
     url, target = resolve_url(args, python)
+    leg = Leg(python=python, django_version=version, engine=engine, target=target)
     cfg = RunConfig(leg=leg, tests_dir=ensure_django_tests(python, version), url=url, target=target)
     module = settings_module(cfg, 9, runner="tests.django_suite.census.CensusRunner")
     leg_dir = leg.dir()
@@ -525,7 +528,7 @@ def leg_dirs(quick: bool = False, *, product_only: bool = False) -> list[Path]:
     for d in sorted(WORK.iterdir()):
         if not (d / "leg.json").exists() or d.name.endswith("-quick") != quick or not d.name.startswith("dj"):
             continue
-        if product_only and not d.name.split("-")[1].startswith(("sync", "async")):
+        if product_only and (len(d.name.split("-")) != 2 or d.name.split("-")[1] not in ("sync", "async")):
             continue
         out.append(d)
     return out
@@ -656,9 +659,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         for python in pythons:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
             version = django_version(python)
-            leg = Leg(python=python, django_version=version, engine=engine)
             tests_dir = ensure_django_tests(python, version)
             url, target = resolve_url(args, python)
+            leg = Leg(python=python, django_version=version, engine=engine, target=target)
             cfg = RunConfig(
                 leg=leg,
                 tests_dir=tests_dir,

@@ -70,7 +70,9 @@ def test_child_env_strips_backend_configuration(monkeypatch: pytest.MonkeyPatch)
 def test_leg_tags() -> None:
     assert run.Leg("py", "5.2.19", "django_singlestore").tag == "dj52-sync"
     assert run.Leg("py", "6.1.3", "django_singlestore_async").tag == "dj61-async"
-    assert run.Leg("py", "6.1.3", "django.db.backends.mysql").tag == "dj61-mysql"
+    assert run.Leg("py", "6.1.3", "django.db.backends.mysql", "mariadb").tag == "dj61-mysql-mariadb"
+    assert run.Leg("py", "5.2.19", "django_singlestore", "url").tag == "dj52-sync"
+    assert run.Leg("py", "5.2.19", "django_singlestore", "sqlite").tag == "dj52-sync-sqlite"
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
