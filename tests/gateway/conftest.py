@@ -37,15 +37,15 @@ def proxy_db(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[str]:
     name = "gw_proxy_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())
     name = name[:64]
     conn = direct_conn(testbed)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
-        yield name
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    finally:
-        conn.close()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+    conn.close()
+    yield name
+    conn = direct_conn(testbed)  # a new connection: the test may have restarted MariaDB
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    conn.close()
 
 
 def _gateway(mariadb: MariaDB, tmp: Path, **options: object) -> Iterator[GatewayProcess]:

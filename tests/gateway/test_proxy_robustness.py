@@ -11,7 +11,7 @@ import time
 import MySQLdb
 import pytest
 
-from tests.gateway.conftest import direct_conn
+from tests.gateway.conftest import direct_conn, with_db
 from tests.testbed import Endpoint, Testbed
 from tests.testbed.gateway import packets as p
 from tests.testbed.gateway.client import AdminClient
@@ -192,3 +192,26 @@ def test_many_aborted_connections_leave_no_mariadb_sessions_behind(testbed: Test
     # Only the gateway's own sessions may remain (nothing per aborted client).
     assert len(mariadb_threads(testbed) - before) == 0
     assert_serving(testbed)
+
+
+def test_mariadb_sigkill_ends_sessions_cleanly_and_the_gateway_recovers(
+    testbed: Testbed, proxy_db: str
+) -> None:
+    """Runs last in this module: it SIGKILLs and restarts the session's MariaDB."""
+    assert testbed.mariadb is not None
+    before = MySQLdb.connect(**testbed.master.mysqldb_kwargs(read_timeout=30))
+    testbed.mariadb.restart(kill=True)
+    with pytest.raises(MySQLdb.OperationalError) as info, before.cursor() as cur:
+        cur.execute("SELECT 1")  # an error at once, not a hang
+    assert info.value.args[0] in (2006, 2013)
+    before.close()
+    assert_serving(testbed)
+    # The engine's own connection (client.AdminClient) reconnects by itself: DDL through the gateway,
+    # which makes the engine touch its catalog, works again.
+    conn = MySQLdb.connect(**with_db(testbed.master, proxy_db).mysqldb_kwargs())
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE after_crash (id BIGINT PRIMARY KEY, v INT)")
+        cur.execute("INSERT INTO after_crash VALUES (1, 2)")
+        cur.execute("SELECT v FROM after_crash")
+        assert cur.fetchone() == (2,)
+    conn.close()

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -59,6 +60,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from tests.testbed.gateway.engine import Engine, GatewayConfig
     from tests.testbed.gateway.server import Gateway, make_tls_context
 
+    _raise_open_file_limit()
     config = GatewayConfig(latency_ms=args.latency_ms, no_implicit_order=args.no_implicit_order)
     if args.memsql_version:
         config.memsql_version = args.memsql_version
@@ -97,6 +99,15 @@ async def _serve(args: argparse.Namespace) -> None:
     await stop.wait()
     await gateway.close()
     await admin.close()
+
+
+def _raise_open_file_limit() -> None:
+    """Each client costs two sockets; MariaDB allows 1200 connections, so lift a low soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
