@@ -166,8 +166,11 @@ def _function(name: str) -> Handler:
 
 
 def _chr(node, compiler, connection):
-    # CHAR(n) without MySQL's `USING utf16`: SingleStore's CHAR() maps code points below 256.
-    return node.as_sql(compiler, connection, function="CHAR", template="%(function)s(%(expressions)s)")
+    # CHAR(n) returns a binary string (as in MySQL); cast it to text. Without MySQL's `USING utf16`,
+    # only ASCII code points give the same character as Python's chr().
+    return node.as_sql(
+        compiler, connection, function="CHAR", template=cast_sql("%(function)s(%(expressions)s)", "LONGTEXT")
+    )
 
 
 def _json_object(node, compiler, connection):
@@ -258,7 +261,7 @@ MYSQL_PATH_DECISIONS: dict[str, tuple[str, str]] = {
     ),
     "django.db.models.functions.text.Chr.as_mysql": (
         _OVERRIDE,
-        "CHAR(n USING utf16) is not documented for SingleStore; CHAR(n)",
+        "CHAR(n USING utf16) is not documented for SingleStore; ((CHAR(n)) :> LONGTEXT), ASCII code points",
     ),
     "django.db.models.functions.text.ConcatPair.as_mysql": (
         _INHERIT,
