@@ -71,7 +71,12 @@ class CensusRunner(DiscoverRunner):
         return 0
 
 
-_TABLE_IN_ERROR = re.compile(r"`[^`]*`|'[^']*'")
+# Names in server messages: `quoted`, 'word', and Django's generated index names (..._1a2b3c4d[_uniq]).
+_TABLE_IN_ERROR = re.compile(r"`[^`]*`|'[\w$]+'|\b\w*_[0-9a-f]{8}(?:_uniq)?\b")
+
+
+_NEAR = re.compile(r"near '.*", re.S)  # MariaDB's syntax-error excerpt
+_DOTTED = re.compile(r"\b[a-z_]+\.[A-Z]\w*\.\w+\b")  # app.Model.field
 
 
 def summarise(lines: list[str]) -> str:
@@ -83,7 +88,7 @@ def summarise(lines: list[str]) -> str:
     examples: dict[str, list[str]] = defaultdict(list)
     by_app: Counter[str] = Counter()
     for r in bad:
-        key = _TABLE_IN_ERROR.sub("?", r.get("error", ""))[:200]
+        key = _NEAR.sub("near …", _DOTTED.sub("?", _TABLE_IN_ERROR.sub("?", r.get("error", ""))))[:200]
         by_msg[key] += 1
         by_app[r["app"]] += 1
         if len(examples[key]) < 4:

@@ -79,6 +79,7 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
     for d in dirs:
         meta = json.loads((d / "leg.json").read_text())
         meta["dir"] = d.name
+        meta["path"] = str(d)
         res = [r for r in (_load(d / "state" / f"{a}.json") for a in R.APPS) if r is not None]
         legs.append((meta, res))
     out: list[str] = []
@@ -119,10 +120,22 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
         missing = [a for a in R.APPS if a not in {r.app for r in res}]
         if missing:
             out.append(f"Not run yet: {', '.join(missing)}.\n")
+        census = d_of(meta) / "census.md"
+        if census.exists():
+            out.append("### Table census (`python -m tests.django_suite census`)\n")
+            out.append(
+                "Every concrete model of the app list (and the contrib apps runtests installs) created one "
+                "by one through the server; a single refused table stops an app's test-database creation.\n"
+            )
+            out.append(census.read_text())
         out.extend(_comparison(res))
         out.extend(_gateway_and_env(res))
         out.extend(_failures(res, causes))
     return "\n".join(out).rstrip() + "\n"
+
+
+def d_of(meta: dict[str, Any]) -> Path:
+    return Path(meta["path"])
 
 
 def _load(path: Path) -> R.AppResult | None:
