@@ -44,3 +44,18 @@ def test_column_names_are_the_expressions_as_written(testbed: Testbed) -> None:
         ]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_show_variables_answers_like_singlestore(driver: str, testbed: Testbed) -> None:
+    with client(driver, testbed.master, testbed.master.database) as c:
+        rows = dict(c.execute("SHOW VARIABLES LIKE '%version%'"))
+        assert rows["version"] == "5.7.32" and rows["memsql_version"] == "8.9.3"
+        assert rows["version_comment"].startswith("SingleStoreDB")
+        assert dict(c.execute("SHOW GLOBAL VARIABLES WHERE Variable_name = 'transaction_isolation'")) == {
+            "transaction_isolation": "READ-COMMITTED"
+        }
+        assert dict(c.execute("SHOW SESSION VARIABLES LIKE 'max_allowed_packet'")) == {
+            "max_allowed_packet": "104857600"
+        }
+        assert dict(c.execute("SHOW VARIABLES LIKE 'aggregator_id'")) == {"aggregator_id": "0"}

@@ -352,6 +352,9 @@ class Engine:
             result = await self._show_create(toks, db)
             if result is not None:
                 return _Out("result", result=result)
+            shown = identity.show_variables(stmt, toks, self._identity_ctx(session))
+            if shown is not None:
+                return _Out("forward", shown, changed=True)
         elif head == "KILL":
             killed = translate.translate_kill(stmt, toks)
             if killed is not None:

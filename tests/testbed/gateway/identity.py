@@ -230,3 +230,36 @@ def handle_set(text: str, toks: list[Token]) -> SetDecision:
     if not kept:
         return SetDecision("ok")
     return SetDecision("forward", "SET " + ", ".join(kept))
+
+
+# --- SHOW VARIABLES -------------------------------------------------------------------------------
+def show_variables(text: str, toks: list[Token], ctx: IdentityContext) -> str | None:
+    """``SHOW [GLOBAL|SESSION] VARIABLES [LIKE 'p' | WHERE expr]`` -> an equivalent SELECT over
+    information_schema's variables in which the identity variables carry SingleStore's values (and the
+    SingleStore-only ones exist). Column names ``Variable_name`` / ``Value`` as in SHOW VARIABLES."""
+    i = 1
+    table = "SESSION_VARIABLES"
+    if i < len(toks) and is_kw(toks[i], "GLOBAL", "SESSION", "LOCAL"):
+        table = "GLOBAL_VARIABLES" if toks[i].upper == "GLOBAL" else table
+        i += 1
+    if i >= len(toks) or not is_kw(toks[i], "VARIABLES"):
+        return None
+    i += 1
+    condition = ""
+    if i < len(toks) and is_kw(toks[i], "LIKE"):
+        condition = " WHERE Variable_name LIKE " + text[toks[i + 1].start : toks[-1].end]
+    elif i < len(toks) and is_kw(toks[i], "WHERE"):
+        condition = " WHERE " + text[toks[i + 1].start : toks[-1].end]
+    elif i < len(toks):
+        return None
+    overrides = {name: build(ctx) for name, build in _VARIABLES.items()}
+    names = ", ".join(_sql_str(n) for n in [*overrides, "transaction_isolation"])
+    extra = " ".join(f"UNION ALL SELECT {_sql_str(n)}, {v}" for n, v in overrides.items())
+    return (
+        "SELECT Variable_name, Value FROM ("
+        f"SELECT LOWER(VARIABLE_NAME) AS Variable_name, VARIABLE_VALUE AS Value FROM information_schema.{table} "
+        f"WHERE LOWER(VARIABLE_NAME) NOT IN ({names}) "
+        f"UNION ALL SELECT 'transaction_isolation', VARIABLE_VALUE FROM information_schema.{table} "
+        f"WHERE VARIABLE_NAME = 'TX_ISOLATION' {extra}"
+        f") AS v{condition} ORDER BY Variable_name"
+    )
