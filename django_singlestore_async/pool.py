@@ -424,6 +424,7 @@ class AsyncConnectionPool:
         self._opened = False
         self._closed = False
         self._replace_debt = 0
+        self._last_connect_error: BaseException | None = None
         self._stats: dict[str, int] = dict.fromkeys(self._COUNTERS, 0)
 
     _COUNTERS = (
@@ -470,6 +471,11 @@ class AsyncConnectionPool:
         if wait and fill:
             async with asyncio.timeout(timeout if timeout is not None else self.config.timeout):
                 await asyncio.gather(*fill)
+            if self._size < self.config.min_size:
+                raise PoolError(
+                    f"pool {self.name!r}: could not open min_size={self.config.min_size} connections "
+                    f"(size {self._size}): {self._last_connect_error!r}"
+                )
 
     async def __aenter__(self) -> AsyncConnectionPool:
         await self.open()
@@ -739,6 +745,7 @@ class AsyncConnectionPool:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             self._stats["connections_errors"] += 1
+            self._last_connect_error = exc
             if isinstance(exc, TimeoutError):
                 raise pymysql.err.OperationalError(
                     2003,

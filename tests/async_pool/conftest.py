@@ -37,7 +37,7 @@ def endpoint(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[Endpo
     admin = MySQLdb.connect(**testbed.master.mysqldb_kwargs())
     try:
         admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.cursor().execute(f"CREATE DATABASE `{name}`")
+        admin.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
     finally:
         admin.close()
     yield testbed.with_database(name).master

@@ -263,3 +263,16 @@ def test_each_event_loop_gets_its_own_engine_pool(make_alias: MakeAlias) -> None
 def test_connections_handler_builds_the_async_engine(make_alias: MakeAlias) -> None:
     make_alias("a_handler")
     assert type(connections["a_handler"]) is DatabaseWrapper
+
+
+@pytest.mark.asyncio
+async def test_bytes_escape_like_mysqlclient_so_binary_placeholders_work(make_alias: MakeAlias) -> None:
+    """Django's MySQL operations write `_binary %s` for BinaryField; PyMySQL's own escaping would add a
+    second `_binary` introducer. The engine escapes bytes as mysqlclient does."""
+    db = make_alias("a_binary")
+    payload = bytes(range(256))
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT _binary %s, %s", [payload, bytearray(b"\x00'")])
+        # Without the introducer the literal is text, exactly as mysqlclient sends it.
+        assert await cursor.fetchone() == (payload, "\x00'")
+    await close_pools()

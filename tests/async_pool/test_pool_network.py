@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import MySQLdb
 import pymysql
 import pytest
+from django.db import OperationalError
 
-from django_singlestore_async.pool import PoolConfig, ssl_context
+from django_singlestore_async.pool import PoolConfig, close_pools, ssl_context
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint
@@ -61,8 +63,6 @@ async def test_tls_with_the_gateway_certificate(tls_gateway: GatewayProcess, end
 @pytest.mark.gateway_only
 @pytest.mark.asyncio
 async def test_tls_refuses_an_untrusted_certificate(tls_gateway: GatewayProcess, endpoint: Endpoint) -> None:
-    import ssl
-
     ca = ssl.get_default_verify_paths().cafile
     if ca is None:
         pytest.skip("environment: no system CA bundle to stand in for a wrong CA")
@@ -188,3 +188,36 @@ async def test_without_kill_on_cancel_the_server_query_keeps_running(
         # The client hung up; whether the server has noticed yet is its business. Clean up.
         if admin.exists(victim):
             admin.kill(victim)
+
+
+# -- the same through the engine's OPTIONS (the sync backend's keys, translated for aiomysql) -------------
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_engine_ssl_option_builds_a_verifying_context(
+    tls_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
+) -> None:
+    db = make_alias("a_tls", at=_via(tls_gateway, endpoint), ssl={"ca": str(tls_gateway.tls_cert)})
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT 1")
+        assert await cursor.fetchone() == (1,)
+    pool = db.pool()
+    context = pool.connect_kwargs["ssl"]
+    assert context.verify_mode == ssl.CERT_REQUIRED and pool.ssl_required
+    await close_pools()
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_engine_read_timeout_option_bounds_each_round_trip(
+    slow_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
+) -> None:
+    db = make_alias("a_slow", at=_via(slow_gateway, endpoint), read_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(OperationalError) as info:
+        async with db.acursor() as cursor:
+            await cursor.execute("SELECT 1")
+    assert time.monotonic() - started < 2.9 and info.value.args[0] == 2013
+    assert db.pool().get_stats()["returns_bad"] == 1
+    await close_pools()
