@@ -51,7 +51,14 @@ DEFAULT_ENGINE = "django_singlestore"
 DEFAULT_PYTHONS = (ROOT / ".venv" / "bin" / "python", ROOT / ".venv-dj61" / "bin" / "python")
 
 # A small, fast subset for `make test` (see README.md for the measured time).
-QUICK_LABELS: tuple[str, ...] = ("basic", "lookup.tests.LookupTests", "null_queries")
+QUICK_LABELS: tuple[str, ...] = (
+    "basic",
+    "lookup.tests.LookupTests",
+    "null_queries",
+    "queries.tests.Queries1Tests",
+    "aggregation.tests.AggregateTestCase",
+    "transactions",
+)
 
 # Variables that would configure the backend from outside: the suite runs with none of them.
 _STRIPPED_ENV = re.compile(r"^(DJANGO_SINGLESTORE_|SINGLESTORE_|DJANGO_SETTINGS_MODULE$|PYTHONPATH$)")
@@ -305,9 +312,9 @@ def labels_for(app: str, tests_dir: Path) -> list[str]:
     return [app]
 
 
-def run_app(cfg: RunConfig, app: str, worker: int = 0) -> R.AppResult:
+def run_app(cfg: RunConfig, app: str, worker: int = 0, labels: Sequence[str] | None = None) -> R.AppResult:
     """Run `runtests.py <labels of app>` once; write and return its AppResult."""
-    labels = labels_for(app, cfg.tests_dir)
+    labels = list(labels) if labels else labels_for(app, cfg.tests_dir)
     leg_dir = cfg.leg.dir(cfg.quick)
     module = settings_module(cfg, worker)
     (leg_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -452,9 +459,10 @@ def run_quick(
     engine: str = DEFAULT_ENGINE,
     labels: Sequence[str] = QUICK_LABELS,
     timeout: float = 400.0,
-) -> list[R.AppResult]:
-    """The quick subset against `url` (e.g. the `testbed` fixture's master URL), one runtests.py per
-    label; for `make test`. Reruns every time (no resume); results under work/<leg>-quick/."""
+) -> R.AppResult:
+    """The quick subset against `url` (e.g. the `testbed` fixture's master URL) in one runtests.py run;
+    for `make test`. Reruns every time (no resume); results under work/<leg>-quick/. The returned
+    AppResult has the counts, `pass_rate(result)` and `problems` (failing tests with their exception)."""
     version = django_version(python)
     leg = Leg(python=python, django_version=version, engine=engine)
     cfg = RunConfig(
@@ -465,7 +473,7 @@ def run_quick(
         timeout=timeout,
         quick=True,
     )
-    return run_leg(cfg, list(labels))
+    return run_app(cfg, "quick", labels=labels)
 
 
 def cmd_census(args: argparse.Namespace) -> int:
@@ -678,7 +686,10 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{len(todo)} of {len(apps)} apps to run"
             )
             try:
-                res = run_leg(cfg, todo, jobs=args.jobs)
+                if args.quick:
+                    res = [run_app(cfg, "quick", labels=apps)]
+                else:
+                    res = run_leg(cfg, todo, jobs=args.jobs)
             except ServerGone as exc:
                 log(str(exc))
                 return 3
