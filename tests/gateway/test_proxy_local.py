@@ -242,19 +242,20 @@ def test_close_leaves_no_tasks_or_connections(inproc: InProcessGateway) -> None:
 
 
 class DeprecateEofClient:
-    """A raw client that negotiates CLIENT_DEPRECATE_EOF (neither MySQLdb nor aiomysql does)."""
+    """A raw client that negotiates CLIENT_DEPRECATE_EOF (neither MySQLdb nor aiomysql does) by default."""
 
     CAPS = (
         p.CLIENT_LONG_PASSWORD | p.CLIENT_PROTOCOL_41 | p.CLIENT_SECURE_CONNECTION | p.CLIENT_PLUGIN_AUTH
         | p.CLIENT_TRANSACTIONS | p.CLIENT_MULTI_STATEMENTS | p.CLIENT_MULTI_RESULTS | p.CLIENT_DEPRECATE_EOF
     )  # fmt: skip
 
-    def __init__(self, ep: Endpoint) -> None:
+    def __init__(self, ep: Endpoint, caps: int = CAPS) -> None:
         self.sock = socket.create_connection((ep.host, ep.port), timeout=10)
         _, greeting = self.recv()
         hs = p.Handshake.parse(greeting)
         auth = native_password_scramble(ep.password, hs.scramble())
-        body = struct.pack("<IIB", self.CAPS, 1 << 24, 45) + bytes(23) + ep.user.encode() + b"\x00"
+        body = struct.pack("<IIB", caps, 1 << 24, 45) + bytes(23) + ep.user.encode() + b"\x00"
+        self.deprecate_eof = bool(caps & p.CLIENT_DEPRECATE_EOF)
         self.sock.sendall(p.frame(body + bytes((len(auth),)) + auth + b"mysql_native_password\x00", 1))
         assert self.recv()[1][:1] == b"\x00"
 
@@ -277,12 +278,15 @@ class DeprecateEofClient:
             else:
                 count, _ = p.read_lenenc_int(first, 0)
                 for _ in range(count or 0):
-                    self.recv()  # column definitions, and no EOF after them
+                    self.recv()  # column definitions
+                if not self.deprecate_eof:
+                    self.recv()  # the EOF after them
                 rows = []
                 while True:
                     _, row = self.recv()
                     if row[:1] == b"\xfe" and len(row) < p.MAX_CHUNK:
-                        status = p.ok_status(row)[0]  # an OK packet with header 0xFE, not an EOF
+                        # DEPRECATE_EOF: an OK packet with header 0xFE; otherwise a classic EOF.
+                        status = p.ok_status(row)[0] if self.deprecate_eof else p.eof_status(row)
                         break
                     values, pos = [], 0
                     for _ in range(count or 0):
@@ -305,4 +309,37 @@ def test_deprecate_eof_clients_get_ok_terminated_results(inproc: InProcessGatewa
     assert status & p.SERVER_STATUS_IN_TRANS
     client.query("ROLLBACK")
     assert client.query("SELECT 2") == [([[b"2"]], p.SERVER_STATUS_AUTOCOMMIT)]
+    client.sock.close()
+
+
+@pytest.mark.parametrize("deprecate_eof", [False, True])
+def test_prepared_statements_follow_the_binary_protocol(
+    inproc: InProcessGateway, deprecate_eof: bool
+) -> None:
+    """COM_STMT_PREPARE / EXECUTE / CLOSE pass untouched and the tracker stays in step with them."""
+    caps = DeprecateEofClient.CAPS if deprecate_eof else DeprecateEofClient.CAPS & ~p.CLIENT_DEPRECATE_EOF
+    client = DeprecateEofClient(inproc.master, caps)
+    eof = 0 if deprecate_eof else 1
+    client.sock.sendall(p.frame(b"\x16SELECT ?, 'x' AS y", 0))  # COM_STMT_PREPARE
+    _, prepared = client.recv()
+    assert prepared[:1] == b"\x00"
+    stmt_id, columns, params = struct.unpack_from("<IHH", prepared, 1)
+    assert (columns, params) == (2, 1)
+    for _ in range(params + eof + columns + eof):
+        client.recv()
+    # COM_STMT_EXECUTE: no cursor, 1 iteration, NULL bitmap, new-params-bound, one LONGLONG parameter.
+    execute = (
+        b"\x17" + struct.pack("<IBI", stmt_id, 0, 1) + b"\x00" + b"\x01" + b"\x08\x00" + struct.pack("<q", 41)
+    )
+    client.sock.sendall(p.frame(execute, 0))
+    _, count = client.recv()
+    assert count == b"\x02"
+    for _ in range(columns + eof):
+        client.recv()
+    _, row = client.recv()
+    assert row[:1] == b"\x00" and struct.pack("<q", 41) in row  # a binary-protocol row
+    _, end = client.recv()
+    assert end[:1] == b"\xfe"
+    client.sock.sendall(p.frame(b"\x19" + struct.pack("<I", stmt_id), 0))  # COM_STMT_CLOSE: no answer
+    assert client.query("SELECT 3") == [([[b"3"]], p.SERVER_STATUS_AUTOCOMMIT)]
     client.sock.close()

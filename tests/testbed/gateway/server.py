@@ -131,7 +131,7 @@ class ResponseTracker:
             p.COM_STMT_FETCH: _ROWS,
         }.get(self.pending[0].command, _FIRST)
 
-    def _set_status(self, status: int) -> None:
+    def set_status(self, status: int) -> None:
         s = self.session
         s.status_flags = status
         s.autocommit = bool(status & p.SERVER_STATUS_AUTOCOMMIT)
@@ -190,7 +190,7 @@ class ResponseTracker:
             if first == 0xFF:
                 return self._finish(False)
             status = p.eof_status(payload)
-            self._set_status(status)
+            self.set_status(status)
             if self.pending[0].command == p.COM_STMT_EXECUTE and status & p.SERVER_STATUS_CURSOR_EXISTS:
                 return self._finish(True)  # rows come later, through COM_STMT_FETCH
             self.state = _ROWS
@@ -204,7 +204,7 @@ class ResponseTracker:
             if payload is None:
                 return None  # auth switch or more auth data: the client answers, we wait
             if first == 0x00:
-                self._set_status(p.ok_status(payload)[0])
+                self.set_status(p.ok_status(payload)[0])
             return self._finish(first == 0x00)
         if state == _ONE:
             return self._finish(True)
@@ -229,7 +229,7 @@ class ResponseTracker:
             return None
         if first == 0xFE:  # EOF-style answer (COM_SET_OPTION, COM_DEBUG)
             if len(payload) >= 5:
-                self._set_status(p.eof_status(payload))
+                self.set_status(p.eof_status(payload))
             return self._finish(True)
         count, _ = p.read_lenenc_int(payload, 0)
         if not count:
@@ -239,7 +239,7 @@ class ResponseTracker:
         return None
 
     def _end_of_result(self, status: int) -> Hook | None:
-        self._set_status(status)
+        self.set_status(status)
         if status & p.SERVER_MORE_RESULTS_EXISTS:
             self.state = _FIRST
             return None
@@ -277,7 +277,8 @@ class ClientConnection:
                 return
             if not await asyncio.wait_for(self._authenticate(), _AUTH_TIMEOUT):
                 return
-            engine.on_session_start(self.session)  # type: ignore[arg-type]
+            assert self.session is not None
+            engine.on_session_start(self.session)
             started = True
             await self._relay()
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, TimeoutError) as exc:
@@ -344,7 +345,7 @@ class ClientConnection:
             await self.writer.drain()
             head = payload[:1]
             if head == b"\x00":
-                self.tracker._set_status(p.ok_status(payload)[0])
+                self.tracker.set_status(p.ok_status(payload)[0])
                 return True
             if head == b"\xff":
                 return False
