@@ -185,3 +185,8 @@ def test_driver_options_pass_through(make_alias):
     with conn.cursor() as cursor:
         cursor.execute("SELECT @django_singlestore_probe")
         assert cursor.fetchone()[0] == 42
+
+
+def test_strict_mode_check_reads_the_servers_sql_mode(s2):
+    assert "STRICT_ALL_TABLES" in s2.sql_mode
+    assert s2.validation.check() == []

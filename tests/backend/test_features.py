@@ -108,3 +108,16 @@ def test_server_data_is_cached_per_alias_and_old_versions_are_refused(monkeypatc
     finally:
         forget_server_data("versioned")
     assert not any(key[0] == "versioned" for key in _server_data_cache)
+
+
+def test_strict_mode_warning_when_the_server_is_not_strict(monkeypatch):
+    wrapper = DatabaseWrapper(alias_settings(UNREACHABLE, "db"), "lenient")
+    monkeypatch.setattr(
+        DatabaseWrapper, "_read_server_data", lambda self: ServerData("8.9.0", (8, 9, 0), frozenset())
+    )
+    forget_server_data("lenient")
+    try:
+        (warning,) = wrapper.validation.check()
+    finally:
+        forget_server_data("lenient")
+    assert warning.id == "singlestore.W001" and "lenient" in warning.msg
