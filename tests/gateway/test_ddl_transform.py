@@ -135,3 +135,16 @@ def test_show_create_shape() -> None:
     )
     keyless = singlestore_show_create(maria, TableInfo("db", "t", storage="ROWSTORE"))
     assert "  SHARD KEY ()" in keyless
+
+
+def test_persisted_computed_column_becomes_mariadb_persistent() -> None:
+    ct = create(
+        "CREATE TABLE t (a INT, b AS (a * 2) PERSISTED BIGINT COMMENT 'x', "
+        "c AS (CONCAT('v', a)) PERSISTED VARCHAR(5) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL)"
+    )
+    assert "b BIGINT AS (a * 2) PERSISTENT COMMENT 'x'" in ct.mariadb_sql
+    assert (
+        "c VARCHAR(5) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin AS (CONCAT('v', a)) PERSISTENT NULL"
+        in ct.mariadb_sql
+    )
+    assert ct.columns[1].type_name == "BIGINT"

@@ -111,3 +111,16 @@ def test_translation_results_on_mariadb(harness: EngineHarness, expr: str, expec
     if hasattr(value, "strftime"):
         value = value.strftime("%Y-%m-%d %H:%M:%S")
     assert value == expected
+
+
+def test_persisted_computed_column_with_cast_runs_on_mariadb(mariadb: MariaDB) -> None:
+    h = EngineHarness(mariadb, "gw_translate_computed")
+    try:
+        h.run(
+            "CREATE ROWSTORE TABLE c (id BIGINT PRIMARY KEY, a INT, b AS ((a * 2) :> CHAR(10)) PERSISTED VARCHAR(10))"
+        )
+        h.run("INSERT INTO c (id, a) VALUES (1, 21)")
+        _, rows = h.run("SELECT b FROM c")
+        assert rows == [("42",)]
+    finally:
+        h.close()

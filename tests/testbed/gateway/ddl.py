@@ -127,6 +127,14 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
     """Parse one column definition ``toks[a:b]`` (the column name is ``toks[a]``)."""
     name = ident_value(toks[a])
     i = a + 1
+    computed: str | None = None
+    if i + 1 < b and is_kw(toks[i], "AS") and toks[i + 1].text == "(":
+        # SingleStore's persisted computed column: `col AS (expr) PERSISTED type ...`
+        close = matching_paren(toks, i + 1)
+        computed = text[toks[i + 1].start : toks[min(close, b - 1)].end]
+        i = close + 1
+        if i < b and is_kw(toks[i], "PERSISTED"):
+            i += 1
     type_name = toks[i].upper if i < b else ""
     type_start = i
     i += 1
@@ -189,6 +197,22 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
             i = matching_paren(toks, i) + 1
             continue
         i += 1
+    if computed is not None:
+        # MariaDB: `col type AS (expr) PERSISTENT ...`
+        type_end = type_start
+        while type_end < b and toks[type_end].end <= toks[type_start].start + len(type_text):
+            type_end += 1
+        full_type = type_text
+        while type_end < b and is_kw(toks[type_end], "CHARACTER", "CHARSET", "COLLATE"):
+            step = 3 if is_kw(toks[type_end], "CHARACTER") else 2
+            last = min(type_end + step, b) - 1
+            full_type = text[toks[type_start].start : toks[last].end]
+            type_end = last + 1
+        rest = _render(text, toks, type_end, b, drop) if type_end < b else ""
+        col.mariadb_text = (
+            f"{text[toks[a].start : toks[a].end]} {full_type} AS {computed} PERSISTENT {rest}".rstrip()
+        )
+        return col
     col.mariadb_text = _render(text, toks, a, b, drop)
     return col
 
