@@ -110,6 +110,10 @@ class MariaDB:
             "--innodb-log-file-size=64M",
             "--table-open-cache=4000",
             "--lower-case-table-names=0",
+            # A private tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, so with the
+            # shared /tmp one server's start removes another's live Aria temp tables (information_schema
+            # queries) and that server dies with signal 11 in ha_maria::drop_table.
+            f"--tmpdir={self.base_dir / 'tmp'}",
         ]
         if os.geteuid() == 0:
             args.append("--user=root")
@@ -120,6 +124,7 @@ class MariaDB:
         if self.pid is not None:
             return
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        (self.base_dir / "tmp").mkdir(exist_ok=True)
         fresh = not (self.datadir / "mysql").is_dir()
         if fresh:
             self._install_db()
