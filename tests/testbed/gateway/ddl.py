@@ -27,6 +27,7 @@ METADATA_ONLY, SPARSE, SERIES TIMESTAMP         dropped
 AUTO_INCREMENT AS SEQUENCE                      AUTO_INCREMENT
 FULLTEXT USING VERSION n                        FULLTEXT
 AUTOSTATS_* = v, COMPRESSION = v (options)      dropped
+col AS (expr) PERSISTED type                    col type AS (expr) PERSISTENT
 ==============================================  =================================================
 """
 
