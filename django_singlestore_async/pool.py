@@ -496,6 +496,7 @@ class AsyncConnectionPool:
         self._waiters.clear()
         if self._maintainer is not None:
             self._maintainer.cancel()
+            await asyncio.wait([self._maintainer], timeout=1.0)
         idle, self._idle = list(self._idle), deque()
         self._size -= len(idle)
         self._stats["discards"] += len(idle)
@@ -509,6 +510,9 @@ class AsyncConnectionPool:
                     await self._all_returned.wait()
         for conn in list(self._in_use):
             terminated += 1
+            self._in_use.discard(conn)
+            self._size -= 1
+            self._stats["discards"] += 1
             conn.poison("terminated: the pool closed while it was borrowed")
         if terminated:
             self._stats["terminated"] += terminated
@@ -644,6 +648,8 @@ class AsyncConnectionPool:
         """Give a borrowed connection back. Synchronous, so it is safe in `finally` while cancelled:
         anything that needs I/O (rollback, autocommit back on) happens in a background task."""
         if conn not in self._in_use:
+            if self._closed and conn.poisoned:
+                return  # terminated by close(): a late return is harmless
             raise ValueError(f"{conn!r} is not borrowed from pool {self.name!r}")
         self._in_use.discard(conn)
         if self._closed:
@@ -722,8 +728,9 @@ class AsyncConnectionPool:
             self._size += 1
         started = time.monotonic()
         raw = self.connection_class(**self.connect_kwargs)
+        limit = self.connect_timeout or self.config.timeout
         try:
-            async with asyncio.timeout(self.connect_timeout):
+            async with asyncio.timeout(limit):
                 await raw._connect()
                 if self.ssl_required and raw._writer.get_extra_info("ssl_object") is None:
                     raise pymysql.err.OperationalError(
@@ -735,9 +742,9 @@ class AsyncConnectionPool:
                         await cursor.execute(statement)
                 if not raw.get_autocommit():
                     await raw.autocommit(True)
-            conn = PooledConnection(raw, self, self._jittered_lifetime())
-            if self.config.kill_on_cancel:
-                conn.node_id = await self._node_id(raw)
+                conn = PooledConnection(raw, self, self._jittered_lifetime())
+                if self.config.kill_on_cancel:
+                    conn.server_id, conn.node_id = await self._session_ids(raw)
         except BaseException as exc:
             raw.close()
             self._size -= 1
@@ -750,7 +757,7 @@ class AsyncConnectionPool:
                 raise pymysql.err.OperationalError(
                     2003,
                     f"Can't connect to server on {self.connect_kwargs.get('host')!r} "
-                    f"(connect_timeout of {self.connect_timeout:g}s exceeded)",
+                    f"(connect_timeout of {limit:g}s exceeded)",
                 ) from exc
             raise
         self._stats["connections_num"] += 1
@@ -760,17 +767,18 @@ class AsyncConnectionPool:
             self._stats["reconnects"] += 1
         return conn
 
-    async def _node_id(self, raw: aiomysql.Connection) -> int | None:
-        """The aggregator this session is on (SingleStore's `@@aggregator_id`), for KILL QUERY."""
-        try:
-            async with raw.cursor() as cursor:
+    async def _session_ids(self, raw: aiomysql.Connection) -> tuple[int, int | None]:
+        """`CONNECTION_ID()` and the aggregator the session is on (SingleStore's `@@aggregator_id`),
+        for `KILL QUERY <id> <node_id>`. On MySQL/MariaDB (no such variable) the node id is None."""
+        async with raw.cursor() as cursor:
+            try:
                 await cursor.execute("SELECT CONNECTION_ID(), @@aggregator_id")
-                row = await cursor.fetchone()
-        except pymysql.err.MySQLError as exc:
-            if not leaves_connection_usable(exc):
-                raise
-            return None  # not SingleStore (MariaDB/MySQL): KILL QUERY <id> on the same server
-        return None if row is None or row[1] is None else int(row[1])
+            except pymysql.err.MySQLError as exc:
+                if not leaves_connection_usable(exc):
+                    raise
+                await cursor.execute("SELECT CONNECTION_ID(), NULL")
+            row = await cursor.fetchone()
+        return int(row[0]), None if row[1] is None else int(row[1])
 
     def _jittered_lifetime(self) -> float | None:
         lifetime = self.config.max_lifetime
