@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,13 +78,20 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if args.exit_on_stdin_eof:
+        # Watched by the event loop (a pipe is pollable), not by a thread blocked in read().
+        stdin_fd = sys.stdin.fileno()
+        os.set_blocking(stdin_fd, False)
 
-        def watch_stdin() -> None:
-            while sys.stdin.buffer.read(4096):
-                pass
-            loop.call_soon_threadsafe(stop.set)
+        def on_stdin() -> None:
+            try:
+                data = os.read(stdin_fd, 4096)
+            except BlockingIOError:
+                return
+            if not data:
+                loop.remove_reader(stdin_fd)
+                stop.set()
 
-        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+        loop.add_reader(stdin_fd, on_stdin)
 
     ready: dict[str, object] = {
         "master_port": gateway.master_port,
