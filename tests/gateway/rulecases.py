@@ -105,7 +105,7 @@ CASES: tuple[RuleCase, ...] = (
         "columnstore_keyword",
         "CREATE COLUMNSTORE TABLE cc (a INT)",
         "CREATE TABLE cc (a INT)",
-        fields={"near": "COLUMNSTORE TABLE"},
+        fields={"near": "COLUMNSTORE TABLE cc (a INT)"},
     ),
     RuleCase(
         "returning",
@@ -173,7 +173,7 @@ CASES: tuple[RuleCase, ...] = (
         "rename_index",
         "ALTER TABLE csk RENAME INDEX k1 TO k2",
         "ALTER TABLE csk RENAME TO csk2",
-        fields={"near": "RENAME INDEX k1 TO k2"},
+        fields={"near": "INDEX k1 TO k2"},
     ),
     RuleCase(
         "for_update_option",

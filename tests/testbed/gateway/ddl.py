@@ -103,7 +103,7 @@ class CreateTable:
     reference: bool = False
     temporary: bool = False
     columnstore_keyword: bool = False
-    columnstore_keyword_pos: int = 0
+    columnstore_near: str = ""  # the statement from the COLUMNSTORE keyword on (for the 1064 text)
     like: tuple[str | None, str] | None = None
     as_select: bool = False
     columns: list[ColumnDef] = field(default_factory=list)
@@ -381,7 +381,7 @@ def parse_create_table(text: str, toks: list[Token]) -> CreateTable | None:
     if qn is None:
         return None
     db, name, i = qn
-    ct = CreateTable(db, name, storage, reference, temporary, columnstore_kw, columnstore_pos)
+    ct = CreateTable(db, name, storage, reference, temporary, columnstore_kw, text[columnstore_pos:])
     head = "CREATE " + "".join(w + " " for w in prefix_words) + "TABLE " + if_not_exists
     name_text = text[toks[i - (3 if db is not None else 1)].start : toks[i - 1].end]
     # CREATE TABLE t LIKE s / CREATE TABLE t (LIKE s)
@@ -600,6 +600,7 @@ def _parse_alter_spec(text: str, toks: list[Token], a: int, b: int) -> AlterSpec
     if u == "RENAME":
         if u2 in ("INDEX", "KEY"):
             spec.action = "rename_index"
+            spec.near = text[toks[a + 1].start :]  # MySQL quotes the statement from the failing token
         elif u2 == "COLUMN":
             spec.action = "rename_column"
             spec.old_name = ident_value(toks[a + 2])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ERRORS", "ErrorSpec", "GatewayError", "syntax_error"]
+__all__ = ["ERRORS", "ErrorSpec", "GatewayError"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class ErrorSpec:
     verified: bool
 
     def format(self, **fields: str) -> str:
+        if "near" in fields:  # MySQL's parser error quotes at most 80 characters (ER_PARSE_ERROR %.80s)
+            fields = {**fields, "near": fields["near"][:80]}
         return self.template.format(**fields)
 
 
@@ -168,19 +170,20 @@ ERRORS: dict[str, ErrorSpec] = {
     "columnstore_keyword": ErrorSpec(
         1064,
         "42000",
-        "You have an error in your SQL syntax; check the manual that corresponds to your SingleStore "
-        "server version for the right syntax to use near '{near}' at line 1",
+        "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server "
+        "version for the right syntax to use near '{near}' at line 1",
         "[doc] CREATE TABLE grammar (7.3-v10) has no COLUMNSTORE keyword ('not in the documented "
-        "grammar', " + _SEMANTICS + " s1.1); 1064 and the text shape are an assumption",
+        "grammar', " + _SEMANTICS + " s1.1); that the server answers 1064 is an assumption (text shape: "
+        "[obs] laravel-driver #63)",
         False,
     ),
     "returning": ErrorSpec(
         1064,
         "42000",
-        "You have an error in your SQL syntax; check the manual that corresponds to your SingleStore "
-        "server version for the right syntax to use near '{near}' at line 1",
+        "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server "
+        "version for the right syntax to use near '{near}' at line 1",
         "[doc] INSERT/DELETE/REPLACE grammar has no RETURNING clause; " + _SEMANTICS + " s5 'There is "
-        "no RETURNING'. 1064 and the text shape are an assumption",
+        "no RETURNING'. That the server answers 1064 is an assumption (text shape: [obs] laravel-driver #63)",
         False,
     ),
     # --- ALTER TABLE / CREATE INDEX -----------------------------------------------------------
@@ -273,20 +276,22 @@ ERRORS: dict[str, ErrorSpec] = {
     "rename_index": ErrorSpec(
         1064,
         "42000",
-        "You have an error in your SQL syntax; check the manual that corresponds to your SingleStore "
-        "server version for the right syntax to use near '{near}' at line 1",
-        "[obs] laravel-driver issue #63: RENAME INDEX gives a 1064 syntax error (code verified, the "
-        "exact 'near' text is MySQL's shape)",
+        "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server "
+        "version for the right syntax to use near '{near}' at line 1",
+        "[obs] laravel-driver issue #63: 'SQLSTATE[42000]: ... 1064 You have an error in your SQL syntax; "
+        "check the manual that corresponds to your MySQL server version for the right syntax to use near "
+        "'index `...` to `...' at line 1' (near = from INDEX, 80 characters)",
         True,
     ),
     # --- queries -------------------------------------------------------------------------------
     "for_update_option": ErrorSpec(
         1064,
         "42000",
-        "You have an error in your SQL syntax; check the manual that corresponds to your SingleStore "
-        "server version for the right syntax to use near '{near}' at line 1",
+        "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server "
+        "version for the right syntax to use near '{near}' at line 1",
         "[code] django-singlestore has_select_for_update_nowait/skip_locked/of = False; SELECT grammar "
-        "[doc] lists only FOR UPDATE. 1064 and the text shape are an assumption",
+        "[doc] lists only FOR UPDATE. That the server answers 1064 is an assumption (text shape: [obs] "
+        "laravel-driver #63)",
         False,
     ),
     "for_update_columnstore_join": ErrorSpec(
@@ -313,9 +318,3 @@ ERRORS: dict[str, ErrorSpec] = {
         False,
     ),
 }
-
-
-def syntax_error(near: str) -> tuple[int, str, str]:
-    """A MySQL-shaped 1064 for ``near`` (the statement text from the offending token on)."""
-    spec = ERRORS["rename_index"]
-    return spec.code, spec.sqlstate, spec.format(near=near[:80])

@@ -122,7 +122,7 @@ def _check_key(key: KeyDef, *, foreign_keys: str) -> None:
 
 def check_create_table(ct: CreateTable, foreign_keys: str = "ignore") -> None:
     if ct.columnstore_keyword:
-        raise GatewayError("columnstore_keyword", near="COLUMNSTORE TABLE")
+        raise GatewayError("columnstore_keyword", near=ct.columnstore_near)
     sharded = not ct.reference
     for col in ct.columns:
         _check_column(col, sharded=sharded, foreign_keys=foreign_keys)
