@@ -16,6 +16,7 @@ lists them in the installed Django and fails on one without a decision here.
 from __future__ import annotations
 
 import copy
+import decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -72,12 +73,33 @@ class _JSONInMixin(_JSONLiteralMixin):
         return lookups.In.process_lhs(self, compiler, connection)
 
 
+_NUMERIC_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "FloatField",
+        "DecimalField",
+    }
+)
+
+
 class _JSONNumericMixin:
     """`key__lt=5`: compare the key as a number (JSON_EXTRACT_DOUBLE), or as text for a string."""
 
     def process_lhs(self, compiler, connection):
         rhs = self.rhs  # type: ignore[attr-defined]
-        numeric = isinstance(rhs, int | float) and not isinstance(rhs, bool)
+        if hasattr(rhs, "resolve_expression"):
+            output = getattr(rhs, "_output_field_or_none", None)
+            numeric = output is not None and output.get_internal_type() in _NUMERIC_TYPES
+        else:
+            numeric = isinstance(rhs, int | float | decimal.Decimal) and not isinstance(rhs, bool)
         function = "JSON_EXTRACT_DOUBLE" if numeric else "JSON_EXTRACT_STRING"
         return _extract(function)(self.lhs, compiler, connection)  # type: ignore[attr-defined]
 
@@ -218,11 +240,19 @@ if hasattr(_expressions_module, "JSONNull"):  # Django >= 6.1
 
 def compile_singlestore(node: Expression, compiler, connection) -> tuple[str, Any] | None:
     """SingleStore's SQL for `node`, or None when Django's own (MySQL) path is right."""
-    for cls in type(node).__mro__:
-        handler = SINGLESTORE_SQL.get(cls)
-        if handler is not None:
-            return handler(node, compiler, connection)
-    return None
+    cls = type(node)
+    try:
+        handler = _handler_for_class[cls]
+    except KeyError:
+        handler = next((SINGLESTORE_SQL[k] for k in cls.__mro__ if k in SINGLESTORE_SQL), None)
+        _handler_for_class[cls] = handler
+    if handler is None:
+        return None
+    return handler(node, compiler, connection)
+
+
+#: type(node) -> its handler along the MRO (or None): compile() runs for every node of every query.
+_handler_for_class: dict[type, Handler | None] = {}
 
 
 # --- The record: every MySQL-specific path in Django 5.2 and 6.1 ----------------------------------------

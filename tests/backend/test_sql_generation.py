@@ -63,6 +63,22 @@ def test_numeric_key_comparison_uses_json_extract_double_and_text_uses_string(un
     assert clause.startswith("JSON_EXTRACT_STRING(`s2_item`.`data`, %s) >= ")
 
 
+def test_numeric_key_comparison_with_a_numeric_expression(unit):
+    clause, _ = where(Item.objects.filter(data__n__gt=F("count")))
+    assert clause == "JSON_EXTRACT_DOUBLE(`s2_item`.`data`, %s) > (`s2_item`.`count`)"
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("django.db.models", fromlist=["JSONNull"]), "JSONNull"),
+    reason="environment: JSONNull is Django >= 6.1",
+)
+def test_json_null_is_cast_to_json(unit):
+    from django.db.models import JSONNull
+
+    clause, params = where(Item.objects.filter(data__k=JSONNull()))
+    assert clause == "JSON_EXTRACT_JSON(`s2_item`.`data`, %s) = ((%s) :> JSON)" and params == ("k", "null")
+
+
 def test_has_key_lookups_use_json_match_any_exists(unit):
     clause, params = where(Item.objects.filter(data__has_key="a"))
     assert clause == "JSON_MATCH_ANY_EXISTS(`s2_item`.`data`, %s)" and params == ("a",)
