@@ -92,7 +92,7 @@ def inproc(mariadb: MariaDB) -> Iterator[InProcessGateway]:
     thread = threading.Thread(target=loop.run_forever, name="gateway-loop", daemon=True)
     thread.start()
     engine = StandInEngine()
-    gateway = Gateway(engine, GatewayConfig(), mariadb.host, mariadb.port)  # type: ignore[arg-type]
+    gateway = Gateway(engine, GatewayConfig(), mariadb.host, mariadb.port)
     asyncio.run_coroutine_threadsafe(gateway.start(), loop).result(10)
 
     def ep(port: int) -> Endpoint:
@@ -267,7 +267,7 @@ class DeprecateEofClient:
     def query(self, sql: str) -> list[tuple[list[list[bytes | None]], int]]:
         """Run a COM_QUERY; returns every result as (rows, status of its final OK)."""
         self.sock.sendall(p.frame(b"\x03" + sql.encode(), 0))
-        results = []
+        results: list[tuple[list[list[bytes | None]], int]] = []
         while True:
             _, first = self.recv()
             if first[:1] == b"\xff":

@@ -164,7 +164,7 @@ def test_result_set_shape(deprecate_eof: bool) -> None:
 # -- the response tracker ------------------------------------------------------------------------------
 def feed(tracker: ResponseTracker, payloads: list[bytes]) -> list[object]:
     """Run payloads through the tracker as the relay does; returns the hooks it asked to await."""
-    hooks = []
+    hooks: list[object] = []
     for payload in payloads:
         first = payload[0] if payload else 0
         wanted = tracker.needs_payload(first, len(payload))

@@ -374,7 +374,7 @@ def test_local_infile_accepted_and_refused_as_direct(testbed: Testbed, proxy_db:
     # Enough rows that the client sends many packets (their sequence ids wrap past 255).
     data.write_text("".join(f"{i}\tv{i % 1000}\n" for i in range(1, 60001)))
     sql = f"LOAD DATA LOCAL INFILE '{data}' INTO TABLE narrow"
-    outcomes = []
+    outcomes: list[tuple[object, ...]] = []
     for ep in endpoints(testbed, proxy_db):
         reset(testbed, proxy_db)
         conn = MySQLdb.connect(**ep.mysqldb_kwargs(local_infile=1))

@@ -87,6 +87,7 @@ def test_garbage_handshake_response_is_dropped(testbed: Testbed) -> None:
 
 
 def test_garbage_with_a_huge_length_does_not_block_others(testbed: Testbed) -> None:
+    assert testbed.child is not None
     sock = raw_greeting(testbed.child)
     sock.sendall(b"\xff\xff\xfe" + os.urandom(500))  # "16 MiB follow", then silence
     assert_serving(testbed)

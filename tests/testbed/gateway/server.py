@@ -32,11 +32,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tests.testbed.gateway import packets as p
 from tests.testbed.gateway.engine import (
     Decision,
-    Engine,
     Forward,
     GatewayConfig,
     LocalOK,
@@ -48,6 +48,17 @@ from tests.testbed.gateway.engine import (
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+
+
+class QueryEngine(Protocol):
+    """What the proxy needs from `engine.Engine` (tests may pass a stand-in)."""
+
+    async def handle_query(self, sql: bytes, session: SessionState) -> Decision: ...
+
+    def on_session_start(self, session: SessionState) -> None: ...
+
+    def on_session_end(self, session: SessionState) -> None: ...
+
 
 #: Status bits a locally made OK may carry over from the server's last answer (in-transaction,
 #: autocommit, NO_BACKSLASH_ESCAPES, read-only transaction); the others describe one response only.
@@ -574,7 +585,7 @@ class Gateway:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: QueryEngine,
         config: GatewayConfig,
         upstream_host: str,
         upstream_port: int,
