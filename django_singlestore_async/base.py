@@ -66,8 +66,12 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
 
     def pool(self) -> AsyncConnectionPool:
         """The running event loop's pool for this alias (created on first use; a new loop gets a new
-        pool)."""
-        return pool_for(self.alias, self._build_pool)
+        pool, and so do changed settings, e.g. NAME renamed to the test database)."""
+        settings_dict = self.settings_dict
+        key = tuple(
+            repr(settings_dict.get(name)) for name in ("NAME", "HOST", "PORT", "USER", "PASSWORD", "OPTIONS")
+        )
+        return pool_for(self.alias, self._build_pool, key)
 
     # --- async cursors --------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import ssl as ssl_module
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import TracebackType
 from typing import Any
@@ -425,6 +425,7 @@ class AsyncConnectionPool:
         self._closed = False
         self._replace_debt = 0
         self._last_connect_error: BaseException | None = None
+        self.settings_key: Hashable = None  # set by pool_for()
         self._stats: dict[str, int] = dict.fromkeys(self._COUNTERS, 0)
 
     _COUNTERS = (
@@ -483,6 +484,24 @@ class AsyncConnectionPool:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    def terminate(self) -> None:
+        """Close at once, without I/O: fail the waiters, close idle sockets; borrowed connections are
+        closed when they come back. For a pool whose settings changed under it."""
+        if self._closed:
+            return
+        self._closed = True
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_exception(PoolClosed(f"pool {self.name!r} terminated while waiting for a connection"))
+        self._waiters.clear()
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+        for conn in self._idle:
+            conn.poison("pool terminated")
+        self._size -= len(self._idle)
+        self._stats["discards"] += len(self._idle)
+        self._idle.clear()
 
     async def close(self, timeout: float = 5.0) -> int:
         """Close the pool: refuse new requests, close idle connections, wait up to `timeout` seconds
@@ -915,14 +934,23 @@ _registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncC
 )
 
 
-def pool_for(alias: str, factory: Callable[[], AsyncConnectionPool]) -> AsyncConnectionPool:
+def pool_for(
+    alias: str, factory: Callable[[], AsyncConnectionPool], key: Hashable = None
+) -> AsyncConnectionPool:
     """This event loop's pool for `alias`, built by `factory()` on first use. A new loop (a test, an
-    `async_to_sync` call, a WSGI request) gets a new pool instead of one bound to a dead loop."""
+    `async_to_sync` call, a WSGI request) gets a new pool instead of one bound to a dead loop.
+
+    `key` describes the settings the pool was built from; when it changes (the test runner renames
+    NAME to the test database, `override_settings`), the old pool is terminated and a new one built."""
     loop = asyncio.get_running_loop()
     pools = _registry.setdefault(loop, {})
     pool = pools.get(alias)
+    if pool is not None and not pool.closed and pool.settings_key != key:
+        logger.info("pool %r: settings changed; terminating the old pool", alias)
+        pool.terminate()
     if pool is None or pool.closed:
         pool = pools[alias] = factory()
+        pool.settings_key = key
     return pool
 
 

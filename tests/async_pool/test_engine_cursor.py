@@ -276,3 +276,22 @@ async def test_bytes_escape_like_mysqlclient_so_binary_placeholders_work(make_al
         # Without the introducer the literal is text, exactly as mysqlclient sends it.
         assert await cursor.fetchone() == (payload, "\x00'")
     await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_changed_settings_get_a_new_pool(make_alias: MakeAlias, endpoint: Any) -> None:
+    """The test runner renames NAME to the test database after pools may exist: never reuse a pool
+    built for other settings."""
+    db = make_alias("a_rename")
+    first = db.pool()
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT DATABASE()")
+        assert await cursor.fetchone() == (endpoint.database,)
+    db.settings_dict["NAME"] = "information_schema"
+    second = db.pool()
+    assert second is not first and first.closed and first.get_stats()["pool_size"] == 0
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT DATABASE()")
+        assert await cursor.fetchone() == ("information_schema",)
+    db.settings_dict["NAME"] = endpoint.database
+    await close_pools()
