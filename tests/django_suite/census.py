@@ -103,3 +103,90 @@ def summarise(lines: list[str]) -> str:
         lines_out.append(f"| {n} | {key.replace('|', '/')} | {', '.join(examples[key])} |")
     lines_out += ["", "Refused tables per app: " + ", ".join(f"{a} {n}" for a, n in by_app.most_common())]
     return "\n".join(lines_out) + "\n"
+
+
+# ------------------------------------------------------------------------------------------- preview
+# A diagnostic, never a result: to see the failures that lie behind test-database creation before the
+# backend's automatic layout exists, `python -m tests.django_suite preview` pre-creates an app's test
+# databases with the backend's own DDL, and where the server refuses a table, retries it as a ROWSTORE
+# REFERENCE table with its deferred UNIQUE constraints folded into CREATE TABLE (a stand-in layout).
+# Then runtests.py runs with --keepdb. Legs are named *-preview and kept out of RESULTS.md.
+
+_ALTER_UNIQUE = re.compile(r"^ALTER TABLE (`[^`]+`) ADD CONSTRAINT (`[^`]+`) UNIQUE \((.*)\);?$", re.S)
+_CREATE = re.compile(r"^CREATE (?:[A-Z ]*?)TABLE (`[^`]+`) \(", re.S)
+
+
+def stand_in_layout(statements: list[str]) -> tuple[list[str], list[str]]:
+    """(tables created, SQL to run): every CREATE TABLE becomes ROWSTORE REFERENCE and each
+    `ALTER TABLE t ADD CONSTRAINT n UNIQUE (...)` folds into t's CREATE as `UNIQUE KEY n (...)`."""
+    creates: dict[str, str] = {}
+    order: list[str] = []
+    rest: list[str] = []
+    for stmt in statements:
+        stmt = stmt.strip().rstrip(";")
+        m = _CREATE.match(stmt)
+        if m:
+            table = m.group(1)
+            creates[table] = "CREATE ROWSTORE REFERENCE TABLE " + stmt[m.end(1) - len(table) :]
+            order.append(table)
+            continue
+        m = _ALTER_UNIQUE.match(stmt)
+        if m and m.group(1) in creates:
+            body = creates[m.group(1)]
+            cut = body.rindex(")")
+            creates[m.group(1)] = f"{body[:cut]}, UNIQUE KEY {m.group(2)} ({m.group(3)}){body[cut:]}"
+            continue
+        rest.append(stmt)
+    tables = [t.strip("`") for t in order]
+    return tables, [creates[t] for t in order] + rest
+
+
+class PreviewSetupRunner(DiscoverRunner):
+    """Creates the test databases of the installed apps with the stand-in layout; runs no test."""
+
+    def run_tests(self, test_labels: Any, **kwargs: Any) -> int:
+        from django.apps import apps
+        from django.db import connections
+
+        self.setup_test_environment()
+        out_path = Path(settings.DJANGO_SUITE_RECORD_DIR) / "preview-setup.jsonl"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(out_path, "w") as out:
+            for alias in ("default", "other"):
+                conn = connections[alias]
+                db = str(conn.settings_dict["TEST"]["NAME"])
+                with conn._nodb_cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS {conn.ops.quote_name(db)}")
+                    cur.execute(f"CREATE DATABASE {conn.ops.quote_name(db)}")
+                conn.close()
+                conn.settings_dict["NAME"] = db
+                for model in apps.get_models():
+                    meta = model._meta
+                    if not meta.managed or meta.proxy or meta.swapped or not meta.can_migrate(conn):
+                        continue
+                    rec: dict[str, Any] = {"alias": alias, "table": meta.db_table, "layout": "backend"}
+                    try:
+                        with conn.schema_editor() as editor:
+                            editor.create_model(model)
+                    except Exception as exc:
+                        rec["refused"] = f"{type(exc).__qualname__}: {exc}"[:300]
+                        with conn.schema_editor(collect_sql=True) as editor:
+                            editor.create_model(model)
+                        tables, sql = stand_in_layout(list(editor.collected_sql))
+                        rec["layout"] = "stand-in"
+                        try:
+                            with conn.cursor() as cur:
+                                for table in tables:
+                                    cur.execute(f"DROP TABLE IF EXISTS {conn.ops.quote_name(table)}")
+                                for stmt in sql:
+                                    cur.execute(stmt)
+                        except Exception as exc2:
+                            rec["layout"] = "failed"
+                            rec["error"] = f"{type(exc2).__qualname__}: {exc2}"[:300]
+                    out.write(json.dumps(rec) + "\n")
+                # Tables of migrated apps exist now: record their migrations as applied.
+                from django.core.management import call_command
+
+                call_command("migrate", database=alias, fake=True, verbosity=0, interactive=False)
+        self.teardown_test_environment()
+        return 0

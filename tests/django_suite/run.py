@@ -312,7 +312,13 @@ def labels_for(app: str, tests_dir: Path) -> list[str]:
     return [app]
 
 
-def run_app(cfg: RunConfig, app: str, worker: int = 0, labels: Sequence[str] | None = None) -> R.AppResult:
+def run_app(
+    cfg: RunConfig,
+    app: str,
+    worker: int = 0,
+    labels: Sequence[str] | None = None,
+    extra_args: Sequence[str] = (),
+) -> R.AppResult:
     """Run `runtests.py <labels of app>` once; write and return its AppResult."""
     labels = list(labels) if labels else labels_for(app, cfg.tests_dir)
     leg_dir = cfg.leg.dir(cfg.quick)
@@ -328,6 +334,7 @@ def run_app(cfg: RunConfig, app: str, worker: int = 0, labels: Sequence[str] | N
         "--noinput",
         f"-v{cfg.verbosity}",
         f"--parallel={cfg.parallel}",
+        *extra_args,
         *labels,
     ]
     t0 = time.monotonic()
@@ -517,6 +524,45 @@ def cmd_census(args: argparse.Namespace) -> int:
     records.replace(leg_dir / "census.jsonl")
     print(summary)
     print(f"(records: {leg_dir / 'census.jsonl'})")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Diagnostic: apps run on test databases pre-created with a stand-in layout (census.py); legs
+    `<tag>-preview`, never in RESULTS.md."""
+    python = os.path.abspath(args.python[0] if args.python else str(DEFAULT_PYTHONS[0]))
+    version = django_version(python)
+    engine = args.engine or DEFAULT_ENGINE
+    url, _target = resolve_url(args, python)
+    leg = Leg(python=python, django_version=version, engine=engine, target="preview")
+    cfg = RunConfig(leg=leg, tests_dir=ensure_django_tests(python, version), url=url, target="preview")
+    leg_dir = leg.dir()
+    write_json_atomic(
+        leg_dir / "leg.json",
+        {"python": python, "django": version, "engine": engine, "target": "preview (stand-in layout)"},
+    )
+    apps = _parse_apps(args.apps) if args.apps else list(R.APPS)
+    for app in apps:
+        labels = labels_for(app, cfg.tests_dir)
+        module = settings_module(cfg, 0, runner="tests.django_suite.census.PreviewSetupRunner")
+        (leg_dir / "logs").mkdir(parents=True, exist_ok=True)
+        with open(leg_dir / "logs" / f"{app}.setup.log", "w") as out:
+            subprocess.call(
+                [python, "-u", "runtests.py", f"--settings={module}", "--noinput", "-v1", *labels],
+                cwd=cfg.tests_dir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=child_env(),
+            )
+        setup = leg_dir / "records" / "raw" / "preview-setup.jsonl"
+        if setup.exists():
+            setup.replace(leg_dir / "records" / f"{app}.setup.jsonl")
+        settings_module(cfg, 0)  # back to the recording runner for the tests themselves
+        res = run_app(cfg, app, 0, extra_args=["--keepdb"])
+        log(
+            f"{leg.tag}: {app}: {res.status} passed={res.passed} failed={res.failed} errors={res.errors} "
+            f"skipped={res.skipped} rate={R.fmt_rate(R.pass_rate(res))} ({res.seconds:.0f}s)"
+        )
     return 0
 
 
@@ -743,6 +789,12 @@ def build_parser() -> argparse.ArgumentParser:
     cen.add_argument("--engine")
     cen.add_argument("--target", choices=["gateway", "mariadb", "sqlite"], default="gateway")
     cen.add_argument("--url")
+    pre = sub.add_parser("preview", help="diagnostic: apps on test DBs made with a stand-in layout")
+    pre.add_argument("--python", action="append")
+    pre.add_argument("--engine")
+    pre.add_argument("--apps")
+    pre.add_argument("--target", choices=["gateway"], default="gateway")
+    pre.add_argument("--url")
     sub.add_parser("status", help="progress per leg")
     rep = sub.add_parser("report", help=f"write {RESULTS_MD.name} from the state files")
     rep.add_argument("--all", action="store_true", help="print a report of every leg (dev legs too)")
@@ -755,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return cmd_run(args, argv)
+    if args.command == "preview":
+        return cmd_preview(args)
     if args.command == "census":
         return cmd_census(args)
     if args.command == "status":

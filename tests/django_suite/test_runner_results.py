@@ -231,3 +231,21 @@ def test_census_summary_groups_refusals() -> None:
     assert "Tables: 3; created: 1; refused: 2." in text
     assert '| 2 | E: (1105, "The unique key named: ? cannot") | auth_group, django_site |' in text
     assert "auth 1" in text and "sites 1" in text
+
+
+def test_stand_in_layout_folds_deferred_uniques() -> None:
+    from tests.django_suite import census
+
+    sql = [
+        "CREATE TABLE `a_b` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, `x` integer NOT NULL, `y` integer NOT NULL);",
+        "ALTER TABLE `a_b` ADD CONSTRAINT `a_b_x_y_uniq` UNIQUE (`x`, `y`);",
+        "CREATE INDEX `a_b_y_idx` ON `a_b` (`y`);",
+    ]
+    tables, out = census.stand_in_layout(sql)
+    assert tables == ["a_b"]
+    assert out[0] == (
+        "CREATE ROWSTORE REFERENCE TABLE `a_b` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+        "`x` integer NOT NULL, `y` integer NOT NULL, UNIQUE KEY `a_b_x_y_uniq` (`x`, `y`))"
+    )
+    assert out[1] == "CREATE INDEX `a_b_y_idx` ON `a_b` (`y`)"
+    assert len(out) == 2
