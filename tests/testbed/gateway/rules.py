@@ -405,12 +405,13 @@ def write_targets(toks: list[Token]) -> list[tuple[str | None, str]]:
         return table_refs(toks[: end if end > 0 else len(toks)])
     if head == "DELETE":
         frm = find_top_level(toks, 1, len(toks), "FROM")
-        if frm > 1:  # DELETE t1, t2 FROM ... : the targets are listed before FROM
+        if frm > 1:  # DELETE t1, t2 FROM ... : the targets (tables or aliases) are listed before FROM
+            aliases = {alias: (db, name) for db, name, alias in aliased_table_refs(toks[frm:]) if alias}
             out = []
             for a, _ in split_top_level_commas(toks, 1, frm):
                 qn = parse_qualified_name(toks, a)
                 if qn is not None and not is_kw(toks[a], "LOW_PRIORITY", "QUICK", "IGNORE"):
-                    out.append((qn[0], qn[1]))
+                    out.append(aliases.get(qn[1], (qn[0], qn[1])) if qn[0] is None else (qn[0], qn[1]))
             return out
         end = find_top_level(toks, 1, len(toks), "WHERE", "ORDER", "LIMIT", "USING", "RETURNING")
         return table_refs(toks[: end if end > 0 else len(toks)])
