@@ -151,3 +151,38 @@ def test_added_latency_per_round_trip_is_small(testbed: Testbed) -> None:
     proxied = sorted(round_trip_seconds(testbed.master, 300))[150]
     print(f"\nSELECT 1 median: direct {direct * 1e6:.0f} us, gateway {proxied * 1e6:.0f} us")
     assert proxied - direct < 0.005
+
+
+def test_large_result_sets_are_identical(testbed: Testbed, proxy_db: str) -> None:
+    """Many rows whose first value starts with every length prefix (NULL 0xFB, 0xFC, 0xFD), split
+    across the gateway's reads at arbitrary points, in several result sets of one query."""
+    conn = direct_conn(testbed, proxy_db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE wide (id INT PRIMARY KEY, v LONGTEXT, w INT)")
+        values = []
+        for i in range(3000):
+            v = None if i % 5 == 0 else "x" * (i % 7 * 50) if i % 3 else "y" * (70_000 + i)
+            values.append((i, v, -i))
+        cur.executemany("INSERT INTO wide VALUES (%s, %s, %s)", values)
+    conn.commit()
+    conn.close()
+    sql = "SELECT v, id, w FROM wide ORDER BY id; SELECT COUNT(*) FROM wide; SELECT v FROM wide WHERE id < 10"
+    results = []
+    assert testbed.direct is not None
+    for ep in (testbed.direct, testbed.master):
+        c = MySQLdb.connect(
+            **with_db(ep, proxy_db).mysqldb_kwargs(client_flag=MySQLdb.constants.CLIENT.MULTI_STATEMENTS)
+        )
+        sets = []
+        with c.cursor() as cur:
+            cur.execute(sql)
+            while True:
+                sets.append(cur.fetchall())
+                if not cur.nextset():
+                    break
+            cur.execute("SELECT 'in step'")
+            assert cur.fetchone() == ("in step",)
+        c.close()
+        results.append(sets)
+    assert results[0] == results[1]
+    assert len(results[0][0]) == 3000 and results[0][1] == ((3000,),)

@@ -491,6 +491,10 @@ class ClientConnection:
                     i += step
                     skip -= step
                     continue
+                if tracker.state == _ROWS and not continued:
+                    i, skip = _skip_rows(data, i, n)
+                    if skip or i >= n:
+                        continue
                 if n - i < 4:
                     break
                 length = data[i] | data[i + 1] << 8 | data[i + 2] << 16
@@ -526,6 +530,23 @@ class ClientConnection:
                 carry = data[i:]
             tracker.settle()
             await writer.drain()
+
+
+def _skip_rows(data: bytes, i: int, n: int) -> tuple[int, int]:
+    """The hot path of large results: step over whole row packets from `i`.
+
+    Stops before a packet that could end the result (first byte 0xFE or 0xFF), a 16 MiB chunk or a
+    header cut by the end of the read; returns (new position, payload bytes of a row cut by it).
+    """
+    while n - i >= 5:
+        length = data[i] | data[i + 1] << 8 | data[i + 2] << 16
+        if length == 0 or length >= p.MAX_CHUNK or data[i + 4] >= 0xFE:
+            return i, 0
+        end = i + 4 + length
+        if end > n:
+            return n, end - n
+        i = end
+    return i, 0
 
 
 def _change_user_database(payload: bytes, caps: int) -> str | None:
