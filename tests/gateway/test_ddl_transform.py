@@ -148,3 +148,20 @@ def test_persisted_computed_column_becomes_mariadb_persistent() -> None:
         in ct.mariadb_sql
     )
     assert ct.columns[1].type_name == "BIGINT"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        b"ALTER TABLE t ADD ",
+        b"CREATE TABLE x (a INT, b AS (a+1",
+        b"SHOW VARIABLES LIKE ",
+        b"ALTER TABLE t MODIFY",
+    ],
+)
+def test_malformed_ddl_reaches_mariadb_unchanged(sql: bytes) -> None:
+    from tests.gateway.fakes import decide, make_engine
+    from tests.testbed.gateway.engine import Forward
+
+    dec = decide(make_engine(), sql)
+    assert isinstance(dec, Forward) and dec.sql is sql

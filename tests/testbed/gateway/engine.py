@@ -221,6 +221,11 @@ class Engine:
             return await self._decide_multi(sql, text, spans, session)
         except GatewayError as exc:
             return Reject(exc.code, exc.sqlstate, exc.message)
+        except Exception:
+            # Malformed SQL the engine's parsers do not understand reaches MariaDB unchanged, so its own
+            # error comes back intact (issue 2: "malformed SQL reaches MariaDB").
+            log.warning("engine could not analyse %r; forwarded unchanged", sql[:200], exc_info=True)
+            return Forward(sql)
 
     def _dml_untouched(self, sql: bytes, session: SessionState) -> bool:
         """Fast path for big DML: True when no rule can apply to the statement's target tables.
