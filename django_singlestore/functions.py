@@ -104,6 +104,17 @@ class _JSONNumericMixin:
         return _extract(function)(self.lhs, compiler, connection)  # type: ignore[attr-defined]
 
 
+class _SingleLowerMixin:
+    """JSON i-lookups: LOWER() once. DatabaseOperations.lookup_cast and the operators already lower
+    both sides (for every field type), so skip CaseInsensitiveMixin's second LOWER()."""
+
+    def process_lhs(self, compiler, connection):
+        return super(json_fields.CaseInsensitiveMixin, self).process_lhs(compiler, connection)  # type: ignore[misc]
+
+    def process_rhs(self, compiler, connection):
+        return super(json_fields.CaseInsensitiveMixin, self).process_rhs(compiler, connection)  # type: ignore[misc]
+
+
 def _twin_handler(mixin: type) -> Handler:
     def handler(node, compiler, connection):
         return _as_twin(node, mixin).as_sql(compiler, connection)
@@ -216,6 +227,7 @@ SINGLESTORE_SQL: dict[type, Handler] = {
     json_fields.JSONExact: _twin_handler(_JSONLiteralMixin),
     json_fields.KeyTransformIn: _twin_handler(_JSONLiteralMixin),
     json_fields.KeyTransformNumericLookupMixin: _twin_handler(_JSONNumericMixin),
+    json_fields.CaseInsensitiveMixin: _twin_handler(_SingleLowerMixin),
     functions.Cast: _cast,
     functions.Now: _now,
     functions.Length: _function("CHARACTER_LENGTH"),
@@ -326,10 +338,13 @@ MYSQL_PATH_DECISIONS: dict[str, tuple[str, str]] = {
     ),
     # connection.vendor == "mysql" branches
     "django.db.models.fields.json.CaseInsensitiveMixin.process_lhs": (
-        _INHERIT,
-        "LOWER(lhs) is right for SingleStore too (JSON strings compare binary)",
+        _OVERRIDE,
+        "LOWER(lhs) already comes from lookup_cast (all i-lookups lower both sides); not doubled (twin class)",
     ),
-    "django.db.models.fields.json.CaseInsensitiveMixin.process_rhs": (_INHERIT, "LOWER(rhs), as above"),
+    "django.db.models.fields.json.CaseInsensitiveMixin.process_rhs": (
+        _OVERRIDE,
+        "LOWER(rhs) already comes from the operators; not doubled (twin class)",
+    ),
     "django.db.models.fields.json.JSONExact.process_rhs": (
         _OVERRIDE,
         "JSON_EXTRACT(%s, '$') replaced by ((%s) :> JSON) (twin class)",

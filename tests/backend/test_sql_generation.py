@@ -168,6 +168,14 @@ def test_case_insensitive_lookups_lower_both_sides(unit):
     assert clause.startswith("LOWER(`s2_item`.`name`) LIKE LOWER(CONCAT(")
 
 
+def test_json_case_insensitive_lookups_lower_once(unit):
+    clause, params = where(Item.objects.filter(data__k__icontains="X"))
+    assert clause == "LOWER(JSON_EXTRACT_STRING(`s2_item`.`data`, %s)) LIKE LOWER(%s)"
+    assert params == ("k", "%X%")
+    clause, _ = where(Item.objects.filter(data__k__iregex="^x"))
+    assert clause == "REGEXP_INSTR(JSON_EXTRACT_STRING(`s2_item`.`data`, %s), %s, 1, 1, 0, 'i') > 0"
+
+
 def test_case_sensitive_lookups_stay_binary(unit):
     clause, _ = where(Item.objects.filter(name__contains="Ab"))
     assert clause == "`s2_item`.`name` LIKE BINARY %s"
