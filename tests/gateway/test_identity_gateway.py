@@ -59,3 +59,23 @@ def test_show_variables_answers_like_singlestore(driver: str, testbed: Testbed) 
             "max_allowed_packet": "104857600"
         }
         assert dict(c.execute("SHOW VARIABLES LIKE 'aggregator_id'")) == {"aggregator_id": "0"}
+
+
+def test_multi_statement_packet(testbed: Testbed) -> None:
+    import MySQLdb
+    from MySQLdb.constants import CLIENT
+
+    conn = MySQLdb.connect(**testbed.master.mysqldb_kwargs(client_flag=CLIENT.MULTI_STATEMENTS))
+    try:
+        cur = conn.cursor()
+        cur.execute("SET time_zone = 'UTC'; SELECT @@memsql_version AS v")
+        assert cur.fetchall() == ()
+        assert cur.nextset()
+        assert cur.fetchall() == (("8.9.3",),)
+        cur.close()
+        cur = conn.cursor()
+        with pytest.raises(MySQLdb.OperationalError) as info:
+            cur.execute("SELECT 1; SAVEPOINT s")  # a later statement is refused: nothing runs
+        assert info.value.args[0] == 1706
+    finally:
+        conn.close()
