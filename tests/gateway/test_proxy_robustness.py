@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import struct
@@ -193,6 +194,36 @@ def test_many_aborted_connections_leave_no_mariadb_sessions_behind(testbed: Test
     # Only the gateway's own sessions may remain (nothing per aborted client).
     assert len(mariadb_threads(testbed) - before) == 0
     assert_serving(testbed)
+
+
+def gateway_fds(bed: Testbed) -> int:
+    assert bed.state_dir is not None
+    pid = json.loads((bed.state_dir / "gateway.json").read_text())["pid"]
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_no_sockets_leak_after_many_kinds_of_disconnects(testbed: Testbed) -> None:
+    assert_serving(testbed)
+    before = gateway_fds(testbed)
+    for n in range(10):
+        raw_greeting(testbed.master).close()  # gone before answering the greeting
+        half = raw_greeting(testbed.child)
+        half.sendall(b"\x50\x00\x00\x01abc")  # gone in the middle of a packet
+        half.close()
+        conn = MySQLdb.connect(**testbed.master.mysqldb_kwargs())
+        with conn.cursor() as cur:
+            cur.execute("SELECT %s", (n,))
+        if n % 2:
+            conn.close()  # COM_QUIT
+        else:  # the TCP connection drops without COM_QUIT
+            dup = socket.socket(fileno=os.dup(conn.fileno()))
+            dup.shutdown(socket.SHUT_RDWR)
+            dup.close()
+            conn.close()
+    deadline = time.monotonic() + 10
+    while gateway_fds(testbed) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gateway_fds(testbed) <= before
 
 
 def test_mariadb_sigkill_ends_sessions_cleanly_and_the_gateway_recovers(
