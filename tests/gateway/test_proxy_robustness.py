@@ -204,6 +204,7 @@ def gateway_fds(bed: Testbed) -> int:
 
 def test_no_sockets_leak_after_many_kinds_of_disconnects(testbed: Testbed) -> None:
     assert_serving(testbed)
+    assert testbed.child is not None
     before = gateway_fds(testbed)
     for n in range(10):
         raw_greeting(testbed.master).close()  # gone before answering the greeting
