@@ -115,3 +115,24 @@ def test_alter_with_only_a_foreign_key_on_rowstore_is_answered_locally() -> None
     )
     dec = decide(engine(), "ALTER TABLE cs ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES ref (id)")
     assert isinstance(dec, Reject) and "adds unique/primary/foreign index f" in dec.message
+
+
+@pytest.mark.parametrize(
+    ("declared", "mariadb", "same"),
+    [
+        ("INTEGER", "int(11)", True),
+        ("bigint unsigned", "bigint(20) unsigned", True),
+        ("BOOL", "tinyint(1)", True),
+        ("DECIMAL(10, 2)", "decimal(10,2)", True),
+        ("DECIMAL", "decimal(10,0)", True),
+        ("JSON", "longtext", True),
+        ("DATETIME(6)", "datetime(6)", True),
+        ("VARCHAR(20)", "varchar(10)", False),
+        ("BIGINT", "int(11)", False),
+        ("DATETIME", "datetime(6)", False),
+    ],
+)
+def test_type_normalisation_for_alter_rules(declared: str, mariadb: str, same: bool) -> None:
+    from tests.testbed.gateway.rules import normalize_type
+
+    assert (normalize_type(declared) == normalize_type(mariadb)) is same

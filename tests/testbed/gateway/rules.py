@@ -191,6 +191,7 @@ _ALIASES = {
     "real": "double",
     "double precision": "double",
     "character varying": "varchar",
+    "json": "longtext",  # MariaDB stores JSON as LONGTEXT (information_schema says longtext)
 }
 
 
