@@ -295,3 +295,27 @@ async def test_changed_settings_get_a_new_pool(make_alias: MakeAlias, endpoint: 
         assert await cursor.fetchone() == ("information_schema",)
     db.settings_dict["NAME"] = endpoint.database
     await close_pools()
+
+
+@pytest.mark.gateway_only
+@pytest.mark.asyncio
+async def test_a_server_that_is_not_singlestore_is_refused(make_alias: MakeAlias, testbed: Any) -> None:
+    """The server-data probe runs on the pooled connection (no blocking mysqlclient call on the loop) and
+    refuses MariaDB itself, as the sync side does."""
+    db = make_alias("a_mariadb", at=testbed.direct)
+    with pytest.raises(NotSupportedError, match="not SingleStore"):
+        async with db.acursor():
+            pass
+    assert db.pool().get_stats()["in_use"] == 0
+    await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_server_data_is_read_on_the_pooled_connection(make_alias: MakeAlias) -> None:
+    db = make_alias("a_server_data")
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT 1")
+    # Filled by the async probe: reading it now does no I/O (a sync round trip here would raise
+    # SynchronousOnlyOperation inside the event loop).
+    assert db.singlestore_server_data.version >= (8,)
+    await close_pools()
