@@ -15,6 +15,7 @@ import pytest
 
 from tests.testbed import Endpoint
 from tests.testbed.gateway.__main__ import REPO_ROOT, GatewayProcess
+from tests.testbed.gateway.errors import ERRORS
 from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only
@@ -77,6 +78,23 @@ def test_memsql_version_option_reaches_the_engine(mariadb: MariaDB, tmp_path: Pa
         with conn.cursor() as cur:
             cur.execute("SELECT @@memsql_version")
             assert cur.fetchone() == ("7.8.9",)
+        conn.close()
+
+
+def test_foreign_keys_option_reaches_the_engine(mariadb: MariaDB, tmp_path: Path) -> None:
+    spec = ERRORS["foreign_key"]
+    ddl = "CREATE TABLE child_fk (id BIGINT PRIMARY KEY, p BIGINT, FOREIGN KEY (p) REFERENCES parent_fk (id))"
+    with GatewayProcess(
+        mariadb.port, mariadb.admin_user, mariadb.admin_password, state_dir=tmp_path, foreign_keys="reject"
+    ) as gw:
+        conn = MySQLdb.connect(
+            **Endpoint(
+                "127.0.0.1", gw.master_port, mariadb.user, mariadb.password, mariadb.database
+            ).mysqldb_kwargs()
+        )
+        with pytest.raises(MySQLdb.Error) as info, conn.cursor() as cur:
+            cur.execute(ddl)
+        assert info.value.args == (spec.code, spec.format())
         conn.close()
 
 

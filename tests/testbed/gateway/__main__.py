@@ -2,7 +2,7 @@
 
     python -m tests.testbed.gateway --upstream-port 3307 --admin-user U --admin-password W \\
         --master-port 0 --child-port 0 [--tls --state-dir D] [--latency-ms N] \\
-        [--no-implicit-order] [--memsql-version X]
+        [--no-implicit-order] [--memsql-version X] [--foreign-keys ignore|reject]
 
 Once both ports listen it prints one JSON line to stdout, `{"master_port": ..., "child_port": ...,
 "pid": ..., "tls_cert": ...}` (`tls_cert` only with --tls), and logs to stderr. SIGTERM or SIGINT
@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--latency-ms", type=float, default=0.0, help="sleep this long before each COM_QUERY")
     ap.add_argument("--no-implicit-order", action="store_true", help="shuffle SELECTs without ORDER BY")
     ap.add_argument("--memsql-version", default=None, help="the @@memsql_version to report")
+    ap.add_argument(
+        "--foreign-keys",
+        choices=["ignore", "reject"],
+        default=None,
+        help="FOREIGN KEY policy (engine default)",
+    )
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin reaches EOF")
     ap.add_argument("--log-level", default="INFO")
     return ap
@@ -63,6 +69,8 @@ async def _serve(args: argparse.Namespace) -> None:
     config = GatewayConfig(latency_ms=args.latency_ms, no_implicit_order=args.no_implicit_order)
     if args.memsql_version:
         config.memsql_version = args.memsql_version
+    if args.foreign_keys:
+        config.foreign_keys = args.foreign_keys
     admin = AdminClient(args.upstream_host, args.upstream_port, args.admin_user, args.admin_password)
     engine = Engine(admin, config)
     await engine.start()
@@ -153,6 +161,7 @@ class GatewayProcess:
         latency_ms: float = 0.0,
         no_implicit_order: bool = False,
         memsql_version: str | None = None,
+        foreign_keys: str | None = None,
         state_dir: Path | str | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
@@ -164,6 +173,7 @@ class GatewayProcess:
         self.latency_ms = latency_ms
         self.no_implicit_order = no_implicit_order
         self.memsql_version = memsql_version
+        self.foreign_keys = foreign_keys
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="s2gw-"))
         self.extra_args = list(extra_args)
         self.master_port = 0
@@ -195,6 +205,8 @@ class GatewayProcess:
             cmd.append("--no-implicit-order")
         if self.memsql_version:
             cmd.append(f"--memsql-version={self.memsql_version}")
+        if self.foreign_keys:
+            cmd.append(f"--foreign-keys={self.foreign_keys}")
         return cmd + self.extra_args
 
     def start(self, timeout: float = 30.0) -> GatewayProcess:
