@@ -152,10 +152,17 @@ class AsyncCursorDebugWrapper(AsyncCursorWrapper):
     """Records queries in `connection.queries` and logs them, like Django's CursorDebugWrapper."""
 
     async def execute(self, sql: str, params: Any = None) -> int:
+        raw = self.cursor.raw
+        raw._executed = None  # aiomysql sets it only on success: never log the previous statement
         started = time.monotonic()
         try:
             return await super().execute(sql, params)
         finally:
+            if raw._executed is None:
+                try:
+                    raw._executed = sql if params is None else raw.mogrify(sql, params)
+                except Exception:
+                    raw._executed = sql
             self._record(sql, params, time.monotonic() - started, many=False)
 
     async def executemany(self, sql: str, param_list: Iterable[Sequence[Any]]) -> int:

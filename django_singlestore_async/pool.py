@@ -627,7 +627,7 @@ class AsyncConnectionPool:
         now = time.monotonic()
         while self._idle:
             conn = self._idle.pop() if self.config.lifo else self._idle.popleft()
-            if conn.closed or conn.poisoned:
+            if conn.closed or conn.poisoned or conn.in_transaction or not conn.raw.get_autocommit():
                 self._discard(conn, "returns_bad")
             elif conn.expired(now):
                 self._discard(conn, "expired")

@@ -319,3 +319,15 @@ async def test_server_data_is_read_on_the_pooled_connection(make_alias: MakeAlia
     # SynchronousOnlyOperation inside the event loop).
     assert db.singlestore_server_data.version >= (8,)
     await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_debug_records_a_failed_statement_not_the_previous_one(make_alias: MakeAlias) -> None:
+    db = make_alias("a_debug_fail")
+    db.force_debug_cursor = True
+    async with db.acursor() as cursor:
+        await cursor.execute("SELECT 1")
+        with pytest.raises(ProgrammingError):
+            await cursor.execute("SELECT * FROM missing WHERE x = %s", ["it's"])
+    assert [q["sql"] for q in db.queries] == ["SELECT 1", "SELECT * FROM missing WHERE x = 'it\\'s'"]
+    await close_pools()
