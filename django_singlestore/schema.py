@@ -11,11 +11,34 @@ import datetime
 import decimal
 from typing import Any
 
-from django.db import NotSupportedError
+from django.db import NotSupportedError, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabaseSchemaEditor
 from django.db.models import Value
 from django.db.models.functions import Now
+
+from django_singlestore.layout import AUTO_FIELD_TYPES, TableLayout, normalize_storage, resolve_layout
+
+
+class ModelStorageManager(models.Manager):
+    """A model's own table storage, kept from the original backend and recorded by migrations:
+
+        class Food(models.Model):
+            objects = models.Manager()
+            storage = ModelStorageManager(table_storage_type="REFERENCE")
+
+    `table_storage_type`: "COLUMNSTORE", "ROWSTORE", "REFERENCE" or "ROWSTORE REFERENCE" (also "", the
+    server default). It takes precedence over every setting (django_singlestore.layout)."""
+
+    use_in_migrations = True
+
+    def __init__(self, table_storage_type: str = "") -> None:
+        super().__init__()
+        self.table_storage_type = (
+            normalize_storage(table_storage_type, "ModelStorageManager(table_storage_type=...)")
+            if table_storage_type
+            else ""
+        )
 
 
 class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
@@ -32,18 +55,59 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     sql_create_check = None
     sql_delete_check = None
     sql_rename_index = None
+    # `%(using)s` carries USING HASH (columnstore tables, HashIndex).
+    sql_create_index = "CREATE INDEX %(name)s ON %(table)s (%(columns)s)%(using)s%(extra)s"
 
-    # --- Table layout (issue 4 extends this) ------------------------------------------------------------
+    # --- Table layout (django_singlestore.layout decides; this renders it) ------------------------------
+
+    def table_layout(self, model) -> TableLayout:
+        """The model's storage and keys; NotSupportedError naming the model when none is valid."""
+        layout = resolve_layout(model, self.connection)
+        if layout.errors:
+            raise NotSupportedError(
+                f"SingleStore cannot hold the table of {model._meta.label} as {layout.storage}: "
+                f"{'; '.join(layout.errors)}. See the system check singlestore.E001."
+            )
+        return layout
 
     def table_layout_sql(self, model) -> tuple[str, list[str]]:
-        """(storage prefix such as "ROWSTORE REFERENCE ", extra key clauses) for `model`'s table.
-
-        The server default storage and no explicit keys for now.
-        """
-        return "", []
+        """(storage prefix such as "ROWSTORE REFERENCE ", extra key clauses) for `model`'s table."""
+        layout = self.table_layout(model)
+        q = self.quote_name
+        using_hash = " USING HASH" if layout.is_columnstore else ""
+        clauses: list[str] = []
+        if layout.demoted_key:
+            # The AUTO_INCREMENT column must be part of an index; a plain key is enough.
+            clauses.append(f"KEY {q(layout.demoted_key)} ({q(layout.demoted_key)}){using_hash}")
+        table = model._meta.db_table
+        for names in model._meta.unique_together:
+            columns = [model._meta.get_field(name).column for name in names]
+            name = self._create_index_name(table, columns, suffix="_uniq")
+            clauses.append(f"UNIQUE KEY {q(name)} ({', '.join(q(c) for c in columns)})")
+        for key in layout.unique_keys:
+            if not key.enforced:
+                # Test-only DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>: informational, not enforced.
+                name = self._create_index_name(table, list(key.columns), suffix="_uniq")
+                clauses.append(
+                    f"UNIQUE KEY {q(name)} ({', '.join(q(c) for c in key.columns)}) UNENFORCED RELY"
+                )
+        if layout.shard_key is not None:
+            clauses.append(f"SHARD KEY ({', '.join(q(c) for c in layout.shard_key)})")
+        if layout.sort_key is not None:
+            clauses.append(f"SORT KEY ({', '.join(q(c) for c in layout.sort_key)})")
+        return layout.storage_prefix, clauses
 
     def table_sql(self, model):
-        sql, params = super().table_sql(model)
+        # Unique keys belong in CREATE TABLE: SingleStore refuses to add one to an existing columnstore
+        # table, and Django defers unique_together to ALTER TABLE. Inline them (table_layout_sql).
+        deferred_before = len(self.deferred_sql)
+        self._inline_layout: TableLayout | None = self.table_layout(model)
+        try:
+            sql, params = super().table_sql(model)
+        finally:
+            self._inline_layout = None
+        deferred_uniques = len(model._meta.unique_together)
+        del self.deferred_sql[deferred_before : deferred_before + deferred_uniques]
         # Add the storage prefix, the key clauses and the inline table comment.
         storage, key_clauses = self.table_layout_sql(model)
         head = "CREATE TABLE "
@@ -57,6 +121,28 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         if model._meta.db_table_comment:
             comment = f" COMMENT {self.quote_value(model._meta.db_table_comment)}"
         return f"CREATE {storage}TABLE {table_and_body}{comment}", params
+
+    def _iter_column_sql(self, column_db_type, params, model, field, field_db_params, include_default):
+        column_db_type = relation_column_type(field, column_db_type)
+        layout = getattr(self, "_inline_layout", None)
+        for part in super()._iter_column_sql(
+            column_db_type, params, model, field, field_db_params, include_default
+        ):
+            if layout is not None and part == "PRIMARY KEY" and layout.primary_key is None:
+                continue  # the AUTO_INCREMENT id was demoted to a plain KEY
+            if layout is not None and part == "UNIQUE" and not _enforced(layout, field.column):
+                continue  # written as UNIQUE KEY ... UNENFORCED RELY
+            yield part
+
+    def _model_indexes_sql(self, model):
+        # ShardKey and SortKey are clauses of CREATE TABLE: their create_sql() gives None there.
+        return [sql for sql in super()._model_indexes_sql(model) if sql is not None]
+
+    def _create_index_sql(self, model, *, using="", **kwargs):
+        # Columnstore tables take hash indexes only (HashIndex asks for one on rowstore too).
+        if not using and self.table_layout(model).is_columnstore:
+            using = " USING HASH"
+        return super()._create_index_sql(model, using=using, **kwargs)
 
     def create_model(self, model):
         # The table comment is inline in CREATE TABLE; the base class would ALTER it afterwards.
@@ -156,3 +242,20 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def prepare_default(self, value):
         return self.quote_value(value)
+
+
+def _enforced(layout: TableLayout, column: str) -> bool:
+    return all(key.enforced for key in layout.unique_keys if key.columns == (column,))
+
+
+def relation_column_type(field, db_type):
+    """A column that points at an auto field is BIGINT, like every AUTO_INCREMENT column here (Django
+    derives it from IntegerField, i.e. `integer`, for AutoField and SmallAutoField targets)."""
+    target = getattr(field, "target_field", None) if field.is_relation and not field.many_to_many else None
+    if (
+        target is not None
+        and target.get_internal_type() in AUTO_FIELD_TYPES
+        and db_type in ("integer", "smallint")
+    ):
+        return "bigint"
+    return db_type

@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core import checks
+from django.db import router
 from django.db.backends.mysql.validation import DatabaseValidation as MySQLDatabaseValidation
+
+from django_singlestore.layout import resolve_layout
 
 
 class DatabaseValidation(MySQLDatabaseValidation):
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_table_layouts(**kwargs)]
+
+    def _check_table_layouts(self, app_configs=None, **kwargs):
+        """singlestore.E001: a model whose unique keys no valid layout of its configured storage can
+        hold; singlestore.I001: the automatic layout moved a model off plain sharding on its primary
+        key (id kept as a plain KEY, rowstore, or reference), and why. An explicit storage (a
+        ModelStorageManager, OPTIONS, the env var) or a ShardKey silences I001."""
+        alias = self.connection.alias
+        models_ = (
+            [m for config in app_configs for m in config.get_models()]
+            if app_configs is not None
+            else apps.get_models()
+        )
+        issues = []
+        for model in models_:
+            opts = model._meta
+            if not opts.managed or opts.proxy or not router.allow_migrate_model(alias, model):
+                continue
+            layout = resolve_layout(model, self.connection)
+            if layout.errors:
+                issues.append(
+                    checks.Error(
+                        f"SingleStore cannot create the table of {opts.label} as {layout.storage} "
+                        f"({layout.source}): {'; '.join(layout.errors)}.",
+                        hint=(
+                            "Every unique key of a sharded table must contain the shard key, and a "
+                            "columnstore table holds one multi-column unique key at most. Use a reference "
+                            "table (ModelStorageManager(table_storage_type='ROWSTORE REFERENCE') or "
+                            "OPTIONS['app_table_storage_types']), drop or merge a unique constraint, or "
+                            "leave the storage to the automatic layout."
+                        ),
+                        obj=model,
+                        id="singlestore.E001",
+                    )
+                )
+            elif layout.source == "automatic" and layout.rule not in ("primary key", "shared columns"):
+                issues.append(
+                    checks.Info(
+                        f"{opts.label}: the automatic layout gives {opts.db_table} {layout.describe()} "
+                        f"({layout.reason}).",
+                        hint="Declare it (ModelStorageManager, ShardKey) to make it explicit and silence this.",
+                        obj=model,
+                        id="singlestore.I001",
+                    )
+                )
+        return issues
+
     def _check_sql_mode(self, **kwargs):
         if self.connection.sql_mode & {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"}:
             return []

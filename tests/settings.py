@@ -12,7 +12,7 @@ TIME_ZONE = "UTC"
 _DB = {
     "ENGINE": "django_singlestore",
     "HOST": "127.0.0.1",
-    "PORT": 0,
+    "PORT": 9,  # nothing listens there (0 would mean 3306 to mysqlclient); conftest sets the real one
     "USER": "",
     "PASSWORD": "",
     "NAME": "s2test",

@@ -1,0 +1,410 @@
+"""Table layout: which storage a model's table gets, and which shard key, sort key and unique keys.
+
+SingleStore's rules (singlestore-semantics.md §1, docs "Why do I get errors about UNIQUE KEYs?"):
+a sharded table's unique keys, the primary key included, must each contain every shard-key column;
+a columnstore table cannot hold several unique keys when one of them has several columns; a
+reference table needs a primary key and may hold any unique keys (it has no shard key).
+
+`resolve_layout()` is a deterministic function of the model (its fields, unique constraints and
+declared keys, as its migrations record them) and of the alias's storage settings. Precedence of the
+storage: the model's `ModelStorageManager` > `OPTIONS["app_table_storage_types"]` >
+`DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_<APP>` > `OPTIONS["table_storage_type"]` > the automatic
+layout > the server default (columnstore, written without a prefix).
+
+The automatic layout, tried in order:
+
+1. **primary key** — no unique key besides the primary key: shard on the primary key (columnstore).
+2. **shared columns** — every unique key (primary key included) shares some columns: shard on them.
+3. **id demoted** — the primary key is an AUTO_INCREMENT column and the other unique keys share
+   columns: SingleStore's documented workaround. The id becomes a plain `KEY (id)` (AUTO_INCREMENT
+   values are unique by construction), the table is sharded on the shared columns, and the unique
+   keys stay enforced. Django still uses `id` as the model's pk.
+4. In 2 and 3 a columnstore table cannot hold several unique keys with a multi-column one: the
+   table is then a sharded **ROWSTORE**.
+5. **reference** — no sharded layout exists (a non-AUTO_INCREMENT primary key beside another
+   unique key, or unique keys with no column in common): `ROWSTORE REFERENCE`.
+
+With an explicit sharded storage (settings or the model), steps 1-3 choose the keys and a model
+they cannot hold is reported by the system check `singlestore.E001` before `migrate`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models.fields.composite import CompositePrimaryKey
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+__all__ = [
+    "AUTO_FIELD_TYPES",
+    "STORAGE_TYPES",
+    "TableLayout",
+    "UniqueKey",
+    "model_storage_setting",
+    "resolve_layout",
+]
+
+STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
+AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
+STORAGE_ENV_PREFIX = "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_"
+NOT_ENFORCED_UNIQUE_ENV_PREFIX = "DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_"
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """One unique key of the model: its name (None for an inline `unique=True`) and its columns."""
+
+    name: str | None
+    columns: tuple[str, ...]
+    enforced: bool = True
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """What CREATE TABLE says about storage and keys. `shard_key` is None on reference tables and
+    `()` for keyless sharding; `primary_key` is None when the AUTO_INCREMENT id was demoted to a
+    plain key (`demoted_key`)."""
+
+    storage: str
+    shard_key: tuple[str, ...] | None
+    primary_key: tuple[str, ...] | None
+    unique_keys: tuple[UniqueKey, ...]
+    sort_key: tuple[str, ...] | None = None
+    demoted_key: str | None = None
+    rule: str = "primary key"
+    source: str = "automatic"
+    reason: str = ""
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def is_reference(self) -> bool:
+        return "REFERENCE" in self.storage
+
+    @property
+    def is_columnstore(self) -> bool:
+        return not self.storage.startswith("ROWSTORE")
+
+    @property
+    def storage_prefix(self) -> str:
+        """What goes between CREATE and TABLE. Columnstore is the server default: no keyword
+        (SingleStore's grammar has no COLUMNSTORE keyword)."""
+        return "" if self.storage == "COLUMNSTORE" else self.storage + " "
+
+    def describe(self) -> str:
+        if self.is_reference:
+            keys = f"primary key ({', '.join(self.primary_key or ())})"
+        elif self.shard_key == ():
+            keys = "keyless sharding"
+        else:
+            keys = f"shard key ({', '.join(self.shard_key or ())})"
+        if self.demoted_key:
+            keys += f", `{self.demoted_key}` kept as a plain KEY"
+        return f"{self.storage}, {keys}"
+
+
+def normalize_storage(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        normal = " ".join(value.upper().split())
+        if normal in STORAGE_TYPES:
+            return normal
+    raise ImproperlyConfigured(f"{where} must be one of {list(STORAGE_TYPES)}, not {value!r}.")
+
+
+def model_storage_setting(model: type[models.Model]) -> str | None:
+    """The storage a model declares itself: a manager with `table_storage_type` (ModelStorageManager)."""
+    for manager in model._meta.managers:
+        storage = getattr(manager, "table_storage_type", None)
+        if storage:
+            return normalize_storage(storage, f"{model._meta.label}'s ModelStorageManager table_storage_type")
+    return None
+
+
+def _storage_from_settings(
+    model: type[models.Model], connection: BaseDatabaseWrapper | None
+) -> tuple[str, str]:
+    """(storage, source) from the precedence chain, or ("", "") when nothing is configured."""
+    declared = model_storage_setting(model)
+    if declared:
+        return declared, "model"
+    app_label = model._meta.app_label
+    options = getattr(connection, "singlestore_options", None) if connection is not None else None
+    app_map = getattr(options, "app_table_storage_types", None) or {}
+    if app_label in app_map:
+        return normalize_storage(app_map[app_label], f"OPTIONS['app_table_storage_types'][{app_label!r}]"), (
+            "OPTIONS app_table_storage_types"
+        )
+    env_name = STORAGE_ENV_PREFIX + app_label.upper()
+    env_value = os.environ.get(env_name)
+    if env_value:
+        return normalize_storage(env_value, env_name), env_name
+    default = getattr(options, "table_storage_type", None)
+    if default:
+        return normalize_storage(default, "OPTIONS['table_storage_type']"), "OPTIONS table_storage_type"
+    return "", ""
+
+
+def unique_not_enforced(model: type[models.Model]) -> bool:
+    """The original README's test-only switch: `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` set to a
+    true value (1, true, yes) writes single-field uniques as `UNIQUE KEY ... UNENFORCED RELY`."""
+    value = os.environ.get(NOT_ENFORCED_UNIQUE_ENV_PREFIX + model._meta.app_label.upper(), "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _columns(model: type[models.Model], field_names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(model._meta.get_field(name).column for name in field_names)
+
+
+def primary_key_columns(model: type[models.Model]) -> tuple[str, ...]:
+    pk = model._meta.pk
+    assert pk is not None
+    if isinstance(pk, CompositePrimaryKey):
+        return tuple(pk.columns)
+    return (pk.column,)
+
+
+def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
+    """Every unique key the model asks for besides its primary key, in declaration order."""
+    opts = model._meta
+    keys: list[UniqueKey] = []
+    not_enforced = unique_not_enforced(model)
+    for f in opts.local_concrete_fields:
+        if f.unique and not f.primary_key and f.column:
+            keys.append(UniqueKey(None, (f.column,), enforced=not not_enforced))
+    for names in opts.unique_together:
+        keys.append(UniqueKey(None, _columns(model, names)))
+    for constraint in opts.constraints:
+        if (
+            isinstance(constraint, models.UniqueConstraint)
+            and constraint.fields
+            and not constraint.condition
+            and not constraint.include
+        ):
+            keys.append(UniqueKey(constraint.name, _columns(model, constraint.fields)))
+    deduped: list[UniqueKey] = []
+    seen: set[tuple[str, ...]] = set()
+    for key in keys:
+        if key.columns not in seen:
+            seen.add(key.columns)
+            deduped.append(key)
+    return deduped
+
+
+def declared_keys(model: type[models.Model]) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(shard key, sort key) declared with `ShardKey` / `SortKey` in `Meta.indexes`, or None."""
+    from django_singlestore.indexes import ShardKey, SortKey
+
+    shard: tuple[str, ...] | None = None
+    sort: tuple[str, ...] | None = None
+    for index in model._meta.indexes:
+        if isinstance(index, ShardKey):
+            shard = _columns(model, index.fields)
+        elif isinstance(index, SortKey):
+            sort = _columns(model, index.fields)
+    return shard, sort
+
+
+def _shared(column_sets: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The columns every set has, in the order of the first set."""
+    if not column_sets:
+        return ()
+    first, *rest = column_sets
+    return tuple(c for c in first if all(c in s for s in rest))
+
+
+def _columnstore_can_hold(keys: Sequence[tuple[str, ...]]) -> bool:
+    """'multiple UNIQUE indexes with at least one index containing multiple columns on columnstore
+    table' is not supported (the primary key counts)."""
+    return len(keys) < 2 or all(len(k) == 1 for k in keys)
+
+
+def _auto_increment_pk(model: type[models.Model]) -> str | None:
+    pk = model._meta.pk
+    if pk is not None and getattr(pk, "column", None) and pk.get_internal_type() in AUTO_FIELD_TYPES:
+        return pk.column
+    return None
+
+
+def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> TableLayout:
+    """The layout of `model`'s table on `connection`'s alias (see the module docstring)."""
+    storage, source = _storage_from_settings(model, connection)
+    pk = primary_key_columns(model)
+    uniques = unique_keys(model)
+    enforced = [u for u in uniques if u.enforced]
+    shard_declared, sort_key = declared_keys(model)
+    if sort_key is not None and storage.startswith("ROWSTORE"):
+        return _error(
+            storage, source, pk, uniques, sort_key, f"a SORT KEY needs columnstore storage, not {storage}"
+        )
+
+    if storage and "REFERENCE" in storage:
+        if shard_declared is not None:
+            return _error(storage, source, pk, uniques, sort_key, "a reference table has no shard key")
+        reason = f"{source} says {storage}"
+        return TableLayout(storage, None, pk, tuple(uniques), sort_key, None, "reference", source, reason)
+
+    auto_pk = _auto_increment_pk(model)
+    all_keys = [pk, *[u.columns for u in enforced]]
+    if shard_declared is not None:
+        return _with_declared_shard_key(
+            storage, source, pk, uniques, enforced, sort_key, shard_declared, auto_pk
+        )
+
+    explicit = bool(storage)
+    candidates: list[TableLayout] = []
+    if not enforced:
+        candidates.append(
+            TableLayout(
+                storage or "COLUMNSTORE", pk, pk, tuple(uniques), sort_key, None, "primary key", source
+            )
+        )
+    else:
+        shared = _shared(all_keys)
+        if shared:
+            candidates.append(
+                TableLayout(
+                    storage or "COLUMNSTORE",
+                    shared,
+                    pk,
+                    tuple(uniques),
+                    sort_key,
+                    None,
+                    "shared columns",
+                    source,
+                )
+            )
+        if auto_pk is not None:
+            shared_uniques = _shared([u.columns for u in enforced])
+            if shared_uniques:
+                candidates.append(
+                    TableLayout(
+                        storage or "COLUMNSTORE",
+                        shared_uniques,
+                        None,
+                        tuple(uniques),
+                        sort_key,
+                        auto_pk,
+                        "id demoted",
+                        source,
+                    )
+                )
+    for layout in candidates:
+        keys = [u.columns for u in enforced] + ([layout.primary_key] if layout.primary_key else [])
+        if not layout.is_columnstore or _columnstore_can_hold(keys):
+            return _explain(layout)
+        if not explicit and sort_key is None:
+            # Step 4: the same keys on a sharded rowstore table.
+            return _explain(
+                TableLayout(
+                    "ROWSTORE",
+                    layout.shard_key,
+                    layout.primary_key,
+                    layout.unique_keys,
+                    None,
+                    layout.demoted_key,
+                    layout.rule + ", rowstore",
+                    layout.source,
+                )
+            )
+    if explicit:
+        return _error(
+            storage,
+            source,
+            pk,
+            uniques,
+            sort_key,
+            "its unique keys have no shard key in common"
+            + (" that a columnstore table can hold" if candidates else ""),
+        )
+    return _explain(
+        TableLayout("ROWSTORE REFERENCE", None, pk, tuple(uniques), None, None, "reference", source)
+    )
+
+
+def _with_declared_shard_key(
+    storage: str,
+    source: str,
+    pk: tuple[str, ...],
+    uniques: list[UniqueKey],
+    enforced: list[UniqueKey],
+    sort_key: tuple[str, ...] | None,
+    shard: tuple[str, ...],
+    auto_pk: str | None,
+) -> TableLayout:
+    storage = storage or "COLUMNSTORE"
+    missing = [u for u in enforced if not set(shard) <= set(u.columns)]
+    if missing:
+        names = ", ".join(u.name or "/".join(u.columns) for u in missing)
+        return _error(
+            storage, "model", pk, uniques, sort_key, f"unique key(s) {names} lack shard-key columns"
+        )
+    primary: tuple[str, ...] | None = pk
+    demoted = None
+    if not set(shard) <= set(pk):
+        if auto_pk is None:
+            return _error(storage, "model", pk, uniques, sort_key, "the primary key lacks shard-key columns")
+        primary, demoted = None, auto_pk
+    keys = [u.columns for u in enforced] + ([primary] if primary else [])
+    if storage == "COLUMNSTORE" and not _columnstore_can_hold(keys):
+        return _error(
+            storage, "model", pk, uniques, sort_key, "a columnstore table holds one multi-column unique key"
+        )
+    layout = TableLayout(
+        storage, shard, primary, tuple(uniques), sort_key, demoted, "declared shard key", "model"
+    )
+    return _explain(layout)
+
+
+def _explain(layout: TableLayout) -> TableLayout:
+    reasons = {
+        "primary key": "no unique key besides the primary key",
+        "shared columns": "every unique key contains the shard-key columns",
+        "id demoted": "SingleStore's documented workaround for a unique column beside an AUTO_INCREMENT id",
+        "reference": "no sharded layout can hold its unique keys",
+        "declared shard key": "ShardKey in Meta.indexes",
+    }
+    rule = layout.rule.removesuffix(", rowstore")
+    reason = reasons.get(rule, rule)
+    if layout.rule.endswith(", rowstore"):
+        reason += "; a columnstore table cannot hold several unique keys with a multi-column one"
+    if layout.source != "automatic" and layout.rule != "declared shard key":
+        reason = f"{layout.source} says {layout.storage}; " + reason
+    return TableLayout(
+        layout.storage,
+        layout.shard_key,
+        layout.primary_key,
+        layout.unique_keys,
+        layout.sort_key,
+        layout.demoted_key,
+        layout.rule,
+        layout.source,
+        reason,
+    )
+
+
+def _error(
+    storage: str,
+    source: str,
+    pk: tuple[str, ...],
+    uniques: list[UniqueKey],
+    sort_key: tuple[str, ...] | None,
+    why: str,
+) -> TableLayout:
+    return TableLayout(
+        storage or "COLUMNSTORE",
+        pk,
+        pk,
+        tuple(uniques),
+        sort_key,
+        None,
+        "invalid",
+        source,
+        why,
+        errors=(why,),
+    )

@@ -1,0 +1,319 @@
+"""The automatic table layout and its DDL: every branch of django_singlestore.layout, no server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import NotSupportedError, models
+from django.test.utils import isolate_apps
+
+from django_singlestore.indexes import HashIndex, ShardKey, SortKey
+from django_singlestore.layout import resolve_layout
+from django_singlestore.schema import ModelStorageManager
+
+pytestmark = pytest.mark.usefixtures("unit")
+
+
+def create_sql(connection: Any, model: type[models.Model]) -> list[str]:
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        editor.create_model(model)
+    return [str(s).rstrip(";") for s in editor.collected_sql]
+
+
+@isolate_apps("tests.backend")
+def test_plain_model_shards_on_its_primary_key(unit: Any) -> None:
+    class Plain(models.Model):
+        name = models.CharField(max_length=20)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Plain, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key, layout.rule) == (
+        "COLUMNSTORE",
+        ("id",),
+        ("id",),
+        "primary key",
+    )
+    [ddl] = create_sql(unit, Plain)
+    assert ddl.startswith("CREATE TABLE `backend_plain` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY")
+    assert ddl.endswith("SHARD KEY (`id`))")
+
+
+@isolate_apps("tests.backend")
+def test_unique_column_beside_auto_id_demotes_the_id(unit: Any) -> None:
+    class Account(models.Model):
+        username = models.CharField(max_length=30, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Account, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key, layout.demoted_key, layout.rule) == (
+        "COLUMNSTORE",
+        ("username",),
+        None,
+        "id",
+        "id demoted",
+    )
+    [ddl] = create_sql(unit, Account)
+    assert "PRIMARY KEY" not in ddl
+    assert "`id` bigint AUTO_INCREMENT NOT NULL," in ddl
+    assert "`username` varchar(30) NOT NULL UNIQUE" in ddl
+    assert "KEY `id` (`id`) USING HASH" in ddl and ddl.endswith("SHARD KEY (`username`))")
+
+
+@isolate_apps("tests.backend")
+def test_unique_together_is_inline_and_the_shard_key(unit: Any) -> None:
+    class Membership(models.Model):
+        person = models.IntegerField()
+        group = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("person", "group")]
+
+    layout = resolve_layout(Membership, unit)
+    assert (layout.shard_key, layout.demoted_key) == (("person", "group"), "id")
+    statements = create_sql(unit, Membership)
+    assert len(statements) == 1, "unique_together must not be deferred to ALTER TABLE"
+    assert "UNIQUE KEY `backend_membership_person_group_" in statements[0]
+    assert statements[0].endswith("SHARD KEY (`person`, `group`))")
+
+
+@isolate_apps("tests.backend")
+def test_unrelated_unique_columns_fall_back_to_rowstore_reference(unit: Any) -> None:
+    class Person(models.Model):
+        email = models.CharField(max_length=50, unique=True)
+        handle = models.CharField(max_length=50, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Person, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key, layout.rule) == (
+        "ROWSTORE REFERENCE",
+        None,
+        ("id",),
+        "reference",
+    )
+    [ddl] = create_sql(unit, Person)
+    assert ddl.startswith("CREATE ROWSTORE REFERENCE TABLE `backend_person`")
+    assert "SHARD KEY" not in ddl and "PRIMARY KEY" in ddl
+
+
+@isolate_apps("tests.backend")
+def test_natural_primary_key_with_another_unique_is_a_reference_table(unit: Any) -> None:
+    class Country(models.Model):
+        code = models.CharField(max_length=2, primary_key=True)
+        name = models.CharField(max_length=50, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    assert resolve_layout(Country, unit).storage == "ROWSTORE REFERENCE"
+
+
+@isolate_apps("tests.backend")
+def test_nested_uniques_with_a_multi_column_one_shard_a_rowstore(unit: Any) -> None:
+    class Slot(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+
+    layout = resolve_layout(Slot, unit)
+    # (room) and (room, hour) share `room`; a columnstore cannot hold both, a rowstore can.
+    assert (layout.storage, layout.shard_key, layout.demoted_key) == ("ROWSTORE", ("room",), "id")
+    [ddl] = create_sql(unit, Slot)
+    assert ddl.startswith("CREATE ROWSTORE TABLE") and "KEY `id` (`id`)," in ddl  # no USING HASH on rowstore
+
+
+@isolate_apps("tests.backend")
+def test_storage_precedence(unit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Food(models.Model):
+        name = models.CharField(max_length=20, unique=True)
+        objects = models.Manager()
+        storage = ModelStorageManager(table_storage_type="reference")
+
+        class Meta:
+            app_label = "backend"
+
+    class Drink(models.Model):
+        name = models.CharField(max_length=20)
+
+        class Meta:
+            app_label = "backend"
+
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND", "ROWSTORE")
+    monkeypatch.setattr(
+        unit,
+        "singlestore_options",
+        type("Opts", (), {"table_storage_type": "ROWSTORE REFERENCE", "app_table_storage_types": {}})(),
+    )
+    # The model's manager beats everything; the env var beats the OPTIONS default.
+    assert (resolve_layout(Food, unit).storage, resolve_layout(Food, unit).source) == ("REFERENCE", "model")
+    drink = resolve_layout(Drink, unit)
+    assert (drink.storage, drink.source) == ("ROWSTORE", "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND")
+    # The OPTIONS app map beats the env var.
+    monkeypatch.setattr(
+        unit,
+        "singlestore_options",
+        type("Opts", (), {"table_storage_type": None, "app_table_storage_types": {"backend": "REFERENCE"}})(),
+    )
+    assert resolve_layout(Drink, unit).storage == "REFERENCE"
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND", "ROWSTOR")
+    monkeypatch.setattr(
+        unit, "singlestore_options", type("Opts", (), {"table_storage_type": None, "app_table_storage_types": {}})()
+    )
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND"):
+        resolve_layout(Drink, unit)
+
+
+def test_model_storage_manager_validates_and_deconstructs() -> None:
+    with pytest.raises(ImproperlyConfigured, match="table_storage_type"):
+        ModelStorageManager(table_storage_type="HEAP")
+    manager = ModelStorageManager(table_storage_type="rowstore  reference")
+    assert manager.table_storage_type == "ROWSTORE REFERENCE"
+    assert manager.deconstruct()[4] == {"table_storage_type": "rowstore  reference"}
+
+
+@isolate_apps("tests.backend")
+def test_explicit_sharded_storage_that_cannot_hold_the_uniques_is_an_error(
+    unit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Person(models.Model):
+        email = models.CharField(max_length=50, unique=True)
+        handle = models.CharField(max_length=50, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND", "COLUMNSTORE")
+    layout = resolve_layout(Person, unit)
+    assert layout.errors
+    errors = unit.validation._check_table_layouts(app_configs=None)
+    assert [e.id for e in errors if e.obj is Person] == []  # isolated models are not in the registry
+    with pytest.raises(NotSupportedError, match="backend.Person"):
+        create_sql(unit, Person)
+
+
+@isolate_apps("tests.backend")
+def test_declared_shard_sort_and_hash_keys(unit: Any) -> None:
+    class Order(models.Model):
+        tenant = models.IntegerField()
+        created = models.DateTimeField()
+
+        class Meta:
+            app_label = "backend"
+            indexes = [
+                ShardKey(fields=["tenant"]),
+                SortKey(fields=["created"]),
+                HashIndex(fields=["created"], name="order_created_hash"),
+            ]
+
+    layout = resolve_layout(Order, unit)
+    assert (layout.shard_key, layout.sort_key, layout.primary_key, layout.demoted_key) == (
+        ("tenant",),
+        ("created",),
+        None,
+        "id",
+    )
+    statements = create_sql(unit, Order)
+    assert statements[0].endswith("SHARD KEY (`tenant`), SORT KEY (`created`))")
+    assert statements[1:] == ["CREATE INDEX `order_created_hash` ON `backend_order` (`created`) USING HASH"]
+
+
+@isolate_apps("tests.backend")
+def test_keyless_sharding_and_composite_primary_key(unit: Any) -> None:
+    class Event(models.Model):
+        payload = models.TextField()
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(name="event_keyless")]
+
+    class Line(models.Model):
+        pk = models.CompositePrimaryKey("tenant", "number")
+        tenant = models.IntegerField()
+        number = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(fields=["tenant"])]
+
+    assert resolve_layout(Event, unit).shard_key == ()
+    assert create_sql(unit, Event)[0].endswith("SHARD KEY ())")
+    line = resolve_layout(Line, unit)
+    assert (line.shard_key, line.primary_key) == (("tenant",), ("tenant", "number"))
+    ddl = create_sql(unit, Line)[0]
+    assert "PRIMARY KEY (`tenant`, `number`)" in ddl and ddl.endswith("SHARD KEY (`tenant`))")
+    with pytest.raises(ValueError, match="needs a name"):
+        ShardKey()
+
+
+@isolate_apps("tests.backend")
+def test_sort_key_on_rowstore_and_unique_without_declared_shard_key_are_errors(unit: Any) -> None:
+    class Log(models.Model):
+        at = models.DateTimeField()
+        storage = ModelStorageManager(table_storage_type="ROWSTORE")
+
+        class Meta:
+            app_label = "backend"
+            indexes = [SortKey(fields=["at"])]
+
+    class Badge(models.Model):
+        owner = models.IntegerField()
+        code = models.CharField(max_length=10, unique=True)
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(fields=["owner"])]
+
+    assert "SORT KEY" in resolve_layout(Log, unit).errors[0]
+    assert "lack shard-key columns" in resolve_layout(Badge, unit).errors[0]
+
+
+@isolate_apps("tests.backend")
+def test_not_enforced_unique_env_writes_unenforced_rely(unit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tag(models.Model):
+        label = models.CharField(max_length=20, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    monkeypatch.setenv("DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_BACKEND", "1")
+    layout = resolve_layout(Tag, unit)
+    assert (layout.shard_key, layout.demoted_key) == (("id",), None)  # nothing enforced besides the pk
+    [ddl] = create_sql(unit, Tag)
+    assert "`label` varchar(20) NOT NULL," in ddl
+    assert "UNIQUE KEY `backend_tag_label_" in ddl and "UNENFORCED RELY" in ddl
+
+
+@isolate_apps("tests.backend")
+def test_auto_created_m2m_through_table_keeps_its_id(unit: Any) -> None:
+    class Topping(models.Model):
+        class Meta:
+            app_label = "backend"
+
+    class Pizza(models.Model):
+        toppings = models.ManyToManyField(Topping)
+
+        class Meta:
+            app_label = "backend"
+
+    through = Pizza._meta.get_field("toppings").remote_field.through
+    layout = resolve_layout(through, unit)
+    assert (layout.storage, layout.shard_key, layout.demoted_key) == (
+        "COLUMNSTORE",
+        ("pizza_id", "topping_id"),
+        "id",
+    )
+    statements = create_sql(unit, Pizza)
+    through_ddl = next(s for s in statements if "backend_pizza_toppings" in s and s.startswith("CREATE TABLE"))
+    assert "`id` bigint AUTO_INCREMENT NOT NULL" in through_ddl
+    assert "`pizza_id` bigint NOT NULL" in through_ddl, "FK columns to auto ids are BIGINT"
