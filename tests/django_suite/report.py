@@ -92,13 +92,14 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
     )
     out.append("## Summary\n")
     out.append(
-        "| leg | Django | engine | server | apps run | passed | failed | errors | xfail | skipped "
-        "| pass rate |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| leg | Django | engine | server | backend at | apps run | passed | failed | errors | xfail "
+        "| skipped | pass rate |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
     )
     for meta, res in legs:
         t = R.totals(res)
         out.append(
             f"| {meta['dir']} | {meta['django']} | `{meta['engine']}` | {meta['target']} "
+            f"| {meta.get('backend', '?')} "
             f"| {len(res)}/{len(R.APPS)} | {t.passed} | {t.failed + t.unexpected_successes} | {t.errors} "
             f"| {t.expected_failures} | {t.skipped} | **{R.fmt_rate(t.rate)}** |"
         )

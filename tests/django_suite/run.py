@@ -391,6 +391,24 @@ def run_app(
 _CHILDREN: set[subprocess.Popen[bytes]] = set()
 
 
+def backend_revision() -> str:
+    """The commit the backend was run at, "+ uncommitted changes" when its files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "django_singlestore", "django_singlestore_async"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted backend changes" if dirty else "")
+
+
 def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppResult]:
     leg_dir = cfg.leg.dir(cfg.quick)
     write_json_atomic(
@@ -403,6 +421,7 @@ def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppRes
             "parallel": cfg.parallel,
             "jobs": jobs,
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "backend": backend_revision(),
         },
     )
     free = list(range(max(1, jobs)))
