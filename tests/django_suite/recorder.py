@@ -62,6 +62,18 @@ def _iter_ids(suite: unittest.TestSuite | unittest.TestCase) -> list[str]:
     return ids
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """The first exception of a chain (__cause__ / __context__), e.g. the server error behind
+    Django's wrapper or behind a TransactionManagementError."""
+    seen = {id(exc)}
+    while True:
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None or id(nxt) in seen:
+            return exc
+        seen.add(id(nxt))
+        exc = nxt
+
+
 class RecordingResult(unittest.TextTestResult):
     """TextTestResult (the usual -v2 output stays) plus one JSON line per outcome."""
 
@@ -83,6 +95,11 @@ class RecordingResult(unittest.TextTestResult):
             exc_type, exc_value, _tb = err
             first = str(exc_value).strip().splitlines()
             rec["exc"] = f"{exc_type.__module__}.{exc_type.__qualname__}: {first[0] if first else ''}"[:800]
+            root = _root_cause(exc_value)
+            if root is not exc_value:
+                lines = str(root).strip().splitlines()
+                rt = type(root)
+                rec["root"] = f"{rt.__module__}.{rt.__qualname__}: {lines[0] if lines else ''}"[:800]
             try:
                 rec["detail"] = getattr(self, "_exc_info_to_string")(err, test)[-4000:]  # noqa: B009
             except Exception:  # a broken __str__ must not lose the record

@@ -135,6 +135,7 @@ class TestOutcome:
     reason: str = ""
     kind: str = ""
     exc: str = ""  # "ExceptionType: normalised message" for failures and errors
+    root: str = ""  # the first exception of the chain, when it differs
     detail: str = ""  # traceback tail
     seconds: float = 0.0
 
@@ -212,6 +213,20 @@ def normalise_message(exc: str, limit: int = 180) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_TME = "TransactionManagementError"
+
+
+def cluster_key(exc: str, root: str = "") -> str:
+    """What a failure is grouped by: the exception, or for Django's wrapper/transaction errors the
+    exception that started the chain (a TransactionManagementError only says an earlier query failed)."""
+    if root and (
+        _TME in exc.split(":", 1)[0] or exc.split(":", 1)[-1].strip() == root.split(":", 1)[-1].strip()
+    ):
+        prefix = "after an earlier error: " if _TME in exc.split(":", 1)[0] else ""
+        return prefix + normalise_message(root)
+    return normalise_message(exc)
+
+
 def summarise(
     app: str,
     records: list[dict[str, Any]],
@@ -254,6 +269,7 @@ def summarise(
                 reason=reason,
                 kind=kind,
                 exc=str(rec.get("exc", "") or ""),
+                root=str(rec.get("root", "") or ""),
                 detail=str(rec.get("detail", "") or ""),
                 seconds=float(rec.get("seconds", 0.0) or 0.0),
             )
@@ -290,7 +306,8 @@ def summarise(
                     "id": out.id,
                     "outcome": out.outcome,
                     "exc": out.exc or ("unexpected success" if out.outcome == "unexpected_success" else ""),
-                    "key": normalise_message(out.exc) if out.exc else out.outcome,
+                    "root": out.root,
+                    "key": cluster_key(out.exc, out.root) if out.exc else out.outcome,
                     "detail": out.detail[-1500:],
                 }
             )

@@ -249,3 +249,14 @@ def test_stand_in_layout_folds_deferred_uniques() -> None:
     )
     assert out[1] == "CREATE INDEX `a_b_y_idx` ON `a_b` (`y`)"
     assert len(out) == 2
+
+
+def test_cluster_key_follows_the_chain_behind_transaction_errors() -> None:
+    tme = "django.db.transaction.TransactionManagementError: An error occurred in the current transaction."
+    root = "MySQLdb.DataError: (1264, \"Out of range value for column 'product_id' at row 1\")"
+    assert R.cluster_key(tme, root).startswith("after an earlier error: MySQLdb.DataError: (1264, ")
+    wrapped = "django.db.utils.DataError: (1264, \"Out of range value for column 'product_id' at row 1\")"
+    assert R.cluster_key(wrapped, root) == R.normalise_message(root)
+    assert R.cluster_key("builtins.AssertionError: 1 != 2", "builtins.KeyError: 'x'") == (
+        "builtins.AssertionError: N != N"
+    )
