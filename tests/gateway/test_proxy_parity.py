@@ -21,6 +21,7 @@ from MySQLdb.constants import CLIENT
 
 from tests.gateway.conftest import direct_conn, with_db
 from tests.testbed import Endpoint, Testbed
+from tests.testbed.gateway import packets as p
 from tests.testbed.gateway.client import AdminClient, ServerError
 from tests.testbed.mariadb import CLIENT as MARIADB_CLI
 
@@ -393,3 +394,47 @@ def test_local_infile_accepted_and_refused_as_direct(testbed: Testbed, proxy_db:
     half = len(outcomes) // 2
     assert outcomes[:half] == outcomes[half:]
     assert outcomes[0][1] == 60000
+
+
+def test_other_commands_answer_as_direct(testbed: Testbed, proxy_db: str) -> None:
+    """COM_STATISTICS (a bare string answer), COM_FIELD_LIST (definitions until EOF), COM_PING and
+    COM_SET_OPTION (an EOF answer) pass through, and the connection stays in step after each."""
+    setup_tables(testbed, proxy_db)
+    seen: list[object] = []
+    for ep in endpoints(testbed, proxy_db):
+        conn = MySQLdb.connect(**ep.mysqldb_kwargs())
+        stat = conn.stat()
+        assert stat.startswith("Uptime")
+        conn.ping()
+        conn.set_server_option(0)  # COM_SET_OPTION MYSQL_OPTION_MULTI_STATEMENTS_ON
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1; SELECT 2")
+            first = cur.fetchall()
+            cur.nextset()
+            seen.append((first, cur.fetchall()))
+        conn.close()
+
+        async def field_list(ep: Endpoint = ep) -> list[bytes]:
+            client = AdminClient(ep.host, ep.port, ep.user, ep.password, ep.database)
+            await client.connect()
+            reader, writer = client._reader, client._writer
+            assert reader is not None and writer is not None
+            writer.write(p.frame(b"\x04narrow\x00", 0))
+            names = []
+            while True:
+                _, packet = await p.read_packet(reader)
+                if packet[:1] in (b"\xfe", b"\xff"):
+                    break
+                pos = 0
+                for _ in range(4):
+                    _, pos = p.read_lenenc_str(packet, pos)
+                name, _ = p.read_lenenc_str(packet, pos)
+                names.append(name or b"")
+            _, rows = await client.query("SELECT 'in step'")
+            assert rows == [("in step",)]
+            await client.close()
+            return names
+
+        seen.append(asyncio.run(field_list()))
+    assert seen[0] == seen[2] and seen[1] == seen[3]
+    assert seen[1] == [b"id", b"v"]
