@@ -26,9 +26,10 @@ from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
 from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE
+from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
-from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, PooledConnection, pool_for
+from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, pool_for
 
 __all__ = ["DatabaseWrapper"]
 

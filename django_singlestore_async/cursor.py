@@ -31,7 +31,7 @@ import pymysql
 from django.db import utils as db_utils
 
 from django_singlestore.errors import django_exception_for
-from django_singlestore_async.pool import PoolCursor
+from django_singlestore_async.connection import PoolCursor
 
 if TYPE_CHECKING:
     from django_singlestore_async.base import DatabaseWrapper

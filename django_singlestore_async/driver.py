@@ -14,7 +14,8 @@ truth for OPTIONS, charset and CLIENT.FOUND_ROWS) and are translated here for ai
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import ssl as ssl_module
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,45 @@ from django.db.backends.utils import typecast_time
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import decoders, escape_bytes
 
-from django_singlestore_async.pool import ssl_context
+__all__ = ["AsyncDriverParams", "Connection", "aiomysql_params", "conversions", "ssl_context"]
 
-__all__ = ["AsyncDriverParams", "Connection", "aiomysql_params", "conversions"]
+
+def ssl_context(
+    options: Mapping[str, Any] | bool | None, ssl_mode: str | None = None
+) -> ssl_module.SSLContext | None:
+    """mysqlclient's `OPTIONS["ssl"]` (a dict of `ca`, `capath`, `cert`, `key`, `cipher`, or True) and
+    `OPTIONS["ssl_mode"]` as the equivalent `ssl.SSLContext` for aiomysql.
+
+    Like the MySQL clients: a CA without an explicit mode verifies the server certificate
+    (VERIFY_CA); no CA means encryption without verification (REQUIRED); VERIFY_IDENTITY also checks
+    the host name. DISABLED, or neither ssl nor a mode, gives None (plain TCP)."""
+    mode = (ssl_mode or "").upper() or None
+    if mode == "DISABLED" or (not options and mode is None):
+        return None
+    options = {} if options is True or not options else dict(options)
+    allowed = {"ca", "capath", "cert", "key", "cipher"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ImproperlyConfigured(
+            f'OPTIONS["ssl"] has unknown key {unknown[0]!r}; allowed: {sorted(allowed)}'
+        )
+    if mode not in (None, "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"):
+        raise ImproperlyConfigured(f'OPTIONS["ssl_mode"] {ssl_mode!r} is not a MySQL ssl mode')
+    ca, capath = options.get("ca"), options.get("capath")
+    if mode is None:
+        mode = "VERIFY_CA" if ca or capath else "REQUIRED"
+    context = ssl_module.create_default_context(cafile=ca, capath=capath)
+    if mode in ("VERIFY_CA", "VERIFY_IDENTITY"):
+        context.check_hostname = mode == "VERIFY_IDENTITY"
+        context.verify_mode = ssl_module.CERT_REQUIRED
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl_module.CERT_NONE
+    if options.get("cert"):
+        context.load_cert_chain(options["cert"], options.get("key"))
+    if options.get("cipher"):
+        context.set_ciphers(options["cipher"])
+    return context
 
 
 def _or_none(convert: Callable[[str], Any], kind: type) -> Callable[[str], Any]:

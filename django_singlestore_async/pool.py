@@ -24,19 +24,19 @@ import asyncio
 import contextlib
 import logging
 import random
-import ssl as ssl_module
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from types import TracebackType
 from typing import Any
 
 import aiomysql
 import pymysql
 from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import OperationalError as DjangoOperationalError
+
+from django_singlestore_async.connection import PooledConnection, leaves_connection_usable
 
 logger = logging.getLogger("django_singlestore_async.pool")
 
@@ -46,13 +46,10 @@ __all__ = [
     "PoolConfig",
     "PoolError",
     "PoolTimeout",
-    "PooledConnection",
     "TooManyRequests",
     "close_pools",
     "pool_for",
-    "ssl_context",
 ]
-
 
 # --------------------------------------------------------------------------------------------------
 # Configuration
@@ -127,44 +124,6 @@ class PoolConfig:
         return cls(**{**defaults, **value})
 
 
-def ssl_context(
-    options: Mapping[str, Any] | bool | None, ssl_mode: str | None = None
-) -> ssl_module.SSLContext | None:
-    """mysqlclient's `OPTIONS["ssl"]` (a dict of `ca`, `capath`, `cert`, `key`, `cipher`, or True) and
-    `OPTIONS["ssl_mode"]` as the equivalent `ssl.SSLContext` for aiomysql.
-
-    Like the MySQL clients: a CA without an explicit mode verifies the server certificate
-    (VERIFY_CA); no CA means encryption without verification (REQUIRED); VERIFY_IDENTITY also checks
-    the host name. DISABLED, or neither ssl nor a mode, gives None (plain TCP)."""
-    mode = (ssl_mode or "").upper() or None
-    if mode == "DISABLED" or (not options and mode is None):
-        return None
-    options = {} if options is True or not options else dict(options)
-    allowed = {"ca", "capath", "cert", "key", "cipher"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise ImproperlyConfigured(
-            f'OPTIONS["ssl"] has unknown key {unknown[0]!r}; allowed: {sorted(allowed)}'
-        )
-    if mode not in (None, "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"):
-        raise ImproperlyConfigured(f'OPTIONS["ssl_mode"] {ssl_mode!r} is not a MySQL ssl mode')
-    ca, capath = options.get("ca"), options.get("capath")
-    if mode is None:
-        mode = "VERIFY_CA" if ca or capath else "REQUIRED"
-    context = ssl_module.create_default_context(cafile=ca, capath=capath)
-    if mode in ("VERIFY_CA", "VERIFY_IDENTITY"):
-        context.check_hostname = mode == "VERIFY_IDENTITY"
-        context.verify_mode = ssl_module.CERT_REQUIRED
-    else:
-        context.check_hostname = False
-        context.verify_mode = ssl_module.CERT_NONE
-    if options.get("cert"):
-        context.load_cert_chain(options["cert"], options.get("key"))
-    if options.get("cipher"):
-        context.set_ciphers(options["cipher"])
-    return context
-
-
 # --------------------------------------------------------------------------------------------------
 # Errors: Django's OperationalError, so `except django.db.OperationalError` sees them.
 
@@ -187,196 +146,10 @@ class PoolClosed(PoolError):
 
 # Client-side error codes (CR_*) start at 2000: after one the protocol state is unknown. Server
 # error packets (< 2000) leave the connection in sync and usable.
-_CLIENT_ERROR_BASE = 2000
-CR_SERVER_LOST = 2013
-
-
-def leaves_connection_usable(exc: BaseException) -> bool:
-    """True for errors the server reported in an error packet (the connection stays in sync)."""
-    if isinstance(exc, pymysql.err.MySQLError) and not isinstance(exc, pymysql.err.InterfaceError):
-        code = exc.args[0] if exc.args else None
-        return isinstance(code, int) and 0 < code < _CLIENT_ERROR_BASE
-    return False
-
-
-# --------------------------------------------------------------------------------------------------
-# Pooled connections
-
-
-class PooledConnection:
-    """One aiomysql connection and what the pool knows about it.
-
-    Round trips go through `round_trip()` (the cursor wrappers do it), which bounds them by the read
-    timeout and poisons the connection when one is cancelled, times out or fails in a way that leaves
-    the protocol state unknown; the pool then discards it instead of handing it out again."""
-
-    def __init__(self, raw: aiomysql.Connection, pool: AsyncConnectionPool, lifetime: float | None) -> None:
-        self.raw = raw
-        self._pool = weakref.ref(pool)
-        now = time.monotonic()
-        self.created_at = now
-        self.returned_at = now
-        self.expires_at = None if lifetime is None else now + lifetime
-        self.poisoned: str | None = None
-        self.server_id: int = raw.thread_id()
-        self.node_id: int | None = None
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else (f"poisoned: {self.poisoned}" if self.poisoned else "ok")
-        return f"<PooledConnection id={self.server_id} {state}>"
-
-    @property
-    def closed(self) -> bool:
-        return self.raw.closed
-
-    @property
-    def in_transaction(self) -> bool:
-        return bool(self.raw.get_transaction_status())
-
-    def expired(self, now: float | None = None) -> bool:
-        return self.expires_at is not None and (now or time.monotonic()) >= self.expires_at
-
-    def poison(self, reason: str) -> None:
-        """Mark the connection unusable and close its socket now (sync: safe while being cancelled)."""
-        if self.poisoned is None:
-            self.poisoned = reason
-        self.raw.close()
-
-    def round_trip(self, what: str = "query") -> _RoundTrip:
-        """`async with conn.round_trip(): await cursor.execute(...)`: one bounded, poison-on-cancel
-        round trip."""
-        return _RoundTrip(self, what)
-
-    def cursor(self) -> PoolCursor:
-        """A driver-level cursor whose round trips are guarded (`round_trip()`)."""
-        return PoolCursor(self)
-
-    async def execute(self, sql: str, params: Any = None) -> int:
-        """Run one statement and discard its result; returns the affected row count."""
-        async with self.cursor() as cursor:
-            return await cursor.execute(sql, params)
-
-    async def ping(self) -> None:
-        async with self.round_trip("ping"):
-            await self.raw.ping(reconnect=False)
-
-    def _check_usable(self) -> None:
-        if self.poisoned:
-            raise pymysql.err.InterfaceError(
-                0, f"connection unusable ({self.poisoned}); release it to the pool"
-            )
-        if self.closed:
-            raise pymysql.err.InterfaceError(0, "connection already closed")
-
-
-class _RoundTrip:
-    """The guard of `PooledConnection.round_trip()`."""
-
-    def __init__(self, conn: PooledConnection, what: str) -> None:
-        self.conn = conn
-        self.what = what
-        pool = conn._pool()
-        self.limit = pool.round_trip_timeout if pool is not None else None
-        self._timeout: asyncio.Timeout | None = None
-
-    async def __aenter__(self) -> None:
-        self.conn._check_usable()
-        if self.limit is not None:
-            self._timeout = asyncio.timeout(self.limit)
-            await self._timeout.__aenter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None:
-        if self._timeout is not None:
-            try:
-                await self._timeout.__aexit__(exc_type, exc, tb)
-            except TimeoutError as timed_out:
-                self._interrupted(f"{self.what} exceeded the read timeout of {self.limit:g}s")
-                raise pymysql.err.OperationalError(
-                    CR_SERVER_LOST,
-                    f"Lost connection to server during {self.what} "
-                    f"(read_timeout of {self.limit:g}s exceeded; connection discarded)",
-                ) from timed_out
-        if exc is None:
-            return None
-        if isinstance(exc, asyncio.CancelledError):
-            self._interrupted(f"{self.what} cancelled")
-        elif not leaves_connection_usable(exc):
-            self.conn.poison(f"{self.what} failed: {exc!r}")
-        return None
-
-    def _interrupted(self, reason: str) -> None:
-        conn = self.conn
-        conn.poison(reason)
-        pool = conn._pool()
-        if pool is not None and pool.config.kill_on_cancel and self.what == "query":
-            pool._kill_query_soon(conn)
-
-
-class PoolCursor:
-    """A thin guarded facade over an aiomysql buffered cursor (fetches never do I/O)."""
-
-    def __init__(self, conn: PooledConnection) -> None:
-        self.connection = conn
-        self._cursor: aiomysql.Cursor = aiomysql.Cursor(conn.raw)
-
-    async def __aenter__(self) -> PoolCursor:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    @property
-    def raw(self) -> aiomysql.Cursor:
-        return self._cursor
-
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._cursor.rowcount)
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    async def execute(self, sql: str, params: Any = None) -> int:
-        async with self.connection.round_trip("query"):
-            return int(await self._cursor.execute(sql, params))
-
-    async def executemany(self, sql: str, param_list: Iterable[Any]) -> int:
-        async with self.connection.round_trip("query"):
-            return int(await self._cursor.executemany(sql, list(param_list)) or 0)
-
-    async def nextset(self) -> bool | None:
-        async with self.connection.round_trip("query"):
-            return await self._cursor.nextset()
-
-    async def fetchone(self) -> tuple[Any, ...] | None:
-        return await self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
-        return list(await self._cursor.fetchmany(size))
-
-    async def fetchall(self) -> list[tuple[Any, ...]]:
-        return list(await self._cursor.fetchall())
-
-    async def close(self) -> None:
-        # A buffered cursor has nothing left on the wire unless a later result set is pending;
-        # closing then reads it (I/O), so it goes through the guard when the connection is alive.
-        if self.connection.poisoned or self.connection.closed:
-            return
-        async with self.connection.round_trip("cursor close"):
-            await self._cursor.close()
 
 
 # --------------------------------------------------------------------------------------------------
 # The pool
-
-Connector = Callable[..., Awaitable[aiomysql.Connection]]
 
 
 class AsyncConnectionPool:
@@ -638,7 +411,6 @@ class AsyncConnectionPool:
     async def _wait_for_connection(self) -> PooledConnection | None:
         if self.config.max_waiting and len(self._waiters) >= self.config.max_waiting:
             self._stats["too_many_waiting"] += 1
-            self._stats["requests_errors"] += 1
             raise TooManyRequests(
                 f"pool {self.name!r}: {len(self._waiters)} task(s) already wait for a connection "
                 f"(max_waiting={self.config.max_waiting}; size {self._size}/{self.config.max_size})"

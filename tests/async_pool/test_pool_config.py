@@ -7,7 +7,8 @@ import ssl
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from django_singlestore_async.pool import PoolConfig, ssl_context
+from django_singlestore_async.driver import ssl_context
+from django_singlestore_async.pool import PoolConfig
 
 DOCUMENTED_KEYS = {
     "min_size",

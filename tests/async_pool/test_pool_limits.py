@@ -60,7 +60,7 @@ async def test_max_waiting_refuses_one_more_waiter_at_once(endpoint: Endpoint) -
         with pytest.raises(TooManyRequests, match=r"max_waiting=1"):
             await pool.acquire()
         assert time.monotonic() - started < 10  # at once, not after the 60 s timeout
-        assert pool.get_stats()["too_many_waiting"] == 1
+        assert pool.get_stats()["too_many_waiting"] == 1 and pool.get_stats()["requests_errors"] == 1
         pool.release(held)
         pool.release(await asyncio.wait_for(waiter, 15))
 

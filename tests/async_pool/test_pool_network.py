@@ -14,7 +14,8 @@ import pymysql
 import pytest
 from django.db import OperationalError
 
-from django_singlestore_async.pool import PoolConfig, close_pools, ssl_context
+from django_singlestore_async.driver import ssl_context
+from django_singlestore_async.pool import PoolConfig, close_pools
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, PooledConnection
+from django_singlestore_async.connection import PooledConnection
+from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig
 from tests.testbed import Endpoint
 
 
