@@ -141,6 +141,20 @@ def stand_in_layout(statements: list[str]) -> tuple[list[str], list[str]]:
     return tables, [creates[t] for t in order] + rest
 
 
+class _StandIn(Exception):
+    pass
+
+
+def has_unique_beyond_pk(model: Any) -> bool:
+    """Unique fields (OneToOne included), unique_together, UniqueConstraints or an auto M2M table."""
+    meta = model._meta
+    if any(f.unique and not f.primary_key for f in meta.local_fields):
+        return True
+    if meta.unique_together or any(type(c).__name__ == "UniqueConstraint" for c in meta.constraints):
+        return True
+    return any(f.remote_field.through._meta.auto_created for f in meta.local_many_to_many)
+
+
 class PreviewSetupRunner(DiscoverRunner):
     """Creates the test databases of the installed apps with the stand-in layout; runs no test."""
 
@@ -166,11 +180,18 @@ class PreviewSetupRunner(DiscoverRunner):
                         continue
                     rec: dict[str, Any] = {"alias": alias, "table": meta.db_table, "layout": "backend"}
                     try:
+                        if has_unique_beyond_pk(model):
+                            # Sharded on its unique columns, Model.save() (an UPDATE of every column)
+                            # is refused ("UPDATE of a shard key column"): reference table instead.
+                            raise _StandIn("unique beyond the primary key")
                         with conn.schema_editor() as editor:
                             editor.create_model(model)
                     except Exception as exc:
                         rec["refused"] = f"{type(exc).__qualname__}: {exc}"[:300]
-                        with conn.schema_editor(collect_sql=True) as editor:
+                        # Django's own MySQL DDL (PRIMARY KEY inline, uniques deferred), not the layout's.
+                        from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLEditor
+
+                        with MySQLEditor(conn, collect_sql=True) as editor:
                             editor.create_model(model)
                         tables, sql = stand_in_layout(list(editor.collected_sql))
                         rec["layout"] = "stand-in"
