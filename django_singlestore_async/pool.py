@@ -144,10 +144,6 @@ class PoolClosed(PoolError):
     """The pool is closed (or closing)."""
 
 
-# Client-side error codes (CR_*) start at 2000: after one the protocol state is unknown. Server
-# error packets (< 2000) leave the connection in sync and usable.
-
-
 # --------------------------------------------------------------------------------------------------
 # The pool
 
