@@ -70,6 +70,14 @@ class Admin:
     def kill(self, server_id: int) -> None:
         self.query(f"KILL {int(server_id)}")
 
+    def kill_if_alive(self, server_id: int) -> None:
+        """Clean-up: KILL a session that may have ended meanwhile (1094 unknown thread is fine)."""
+        try:
+            self.kill(server_id)
+        except MySQLdb.OperationalError as exc:
+            if exc.args[0] != 1094:
+                raise
+
     def close(self) -> None:
         self.conn.close()
 

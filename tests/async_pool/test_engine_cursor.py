@@ -24,9 +24,12 @@ from django_singlestore.errors import ReferenceTableWriteOnChildAggregator
 from django_singlestore_async.base import DatabaseWrapper
 from django_singlestore_async.cursor import django_error
 from django_singlestore_async.pool import PoolConfig, close_pools
+from tests.async_pool.conftest import Admin
+from tests.async_pool.util import eventually
 
 MakeAlias = Callable[..., Any]
 
+RUNNING = "SELECT INFO FROM information_schema.PROCESSLIST"
 TABLE = "CREATE TABLE thing (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, n INT)"
 
 
@@ -83,7 +86,7 @@ async def test_the_connection_goes_back_even_when_the_block_fails(make_alias: Ma
 
 
 @pytest.mark.asyncio
-async def test_a_cancelled_block_discards_its_connection(make_alias: MakeAlias) -> None:
+async def test_a_cancelled_block_discards_its_connection(make_alias: MakeAlias, admin: Admin) -> None:
     db = make_alias("a_cancel")
 
     async def slow() -> None:
@@ -91,13 +94,20 @@ async def test_a_cancelled_block_discards_its_connection(make_alias: MakeAlias) 
             await cursor.execute("SELECT SLEEP(30)")
 
     task = asyncio.create_task(slow())
-    await asyncio.sleep(0.5)
+    await eventually(
+        lambda: any((info or "").startswith("SELECT SLEEP(30)") for (info,) in admin.query(RUNNING)),
+        what="the query runs",
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     stats = db.pool().get_stats()
     assert stats["in_use"] == 0 and stats["returns_bad"] == 1 and stats["pool_size"] == 0
     await close_pools()
+    for (server_id,) in admin.query(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(30)'"
+    ):
+        admin.kill_if_alive(server_id)  # kill_on_cancel is off: clean up the server side
 
 
 @pytest.mark.asyncio

@@ -39,8 +39,8 @@ def tls_gateway(mariadb: MariaDB) -> Iterator[GatewayProcess]:
 
 @pytest.fixture(scope="module")
 def slow_gateway(mariadb: MariaDB) -> Iterator[GatewayProcess]:
-    """Every COM_QUERY stalls 3 s (COM_PING does not)."""
-    gw = _gateway(mariadb, latency_ms=3000).start()
+    """Every COM_QUERY stalls 6 s (COM_PING does not)."""
+    gw = _gateway(mariadb, latency_ms=6000).start()
     yield gw
     gw.stop()
 
@@ -97,7 +97,7 @@ async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
         started = time.monotonic()
         with pytest.raises(pymysql.err.OperationalError) as info:
             await scalar(conn, "SELECT 1")
-        assert time.monotonic() - started < 2.8  # well before the 3 s stall ends
+        assert time.monotonic() - started < 5  # well before the 6 s stall ends
         assert info.value.args[0] == 2013 and "read_timeout" in info.value.args[1]
         assert conn.poisoned and conn.closed
         pool.release(conn)
@@ -187,8 +187,7 @@ async def test_without_kill_on_cancel_the_server_query_keeps_running(
         await asyncio.sleep(0.5)
         assert pool.get_stats()["kills"] == 0
         # The client hung up; whether the server has noticed yet is its business. Clean up.
-        if admin.exists(victim):
-            admin.kill(victim)
+        admin.kill_if_alive(victim)
 
 
 # -- the same through the engine's OPTIONS (the sync backend's keys, translated for aiomysql) -------------
@@ -219,6 +218,6 @@ async def test_engine_read_timeout_option_bounds_each_round_trip(
     with pytest.raises(OperationalError) as info:
         async with db.acursor() as cursor:
             await cursor.execute("SELECT 1")
-    assert time.monotonic() - started < 2.9 and info.value.args[0] == 2013
+    assert time.monotonic() - started < 5 and info.value.args[0] == 2013  # the stall is 6 s
     assert db.pool().get_stats()["returns_bad"] == 1
     await close_pools()
