@@ -29,7 +29,7 @@ from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
-from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, pool_for
+from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, close_pools, pool_for
 
 __all__ = ["DatabaseWrapper"]
 
@@ -73,6 +73,11 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
             repr(settings_dict.get(name)) for name in ("NAME", "HOST", "PORT", "USER", "PASSWORD", "OPTIONS")
         )
         return pool_for(self.alias, self._build_pool, key)
+
+    async def aclose_pool(self, timeout: float = 5.0) -> int:
+        """Close this alias's pool on the running loop: borrowed connections get `timeout` seconds to
+        come back, then they are terminated (returns how many were)."""
+        return await close_pools(self.alias, timeout)
 
     # --- async cursors --------------------------------------------------------------------------------
 

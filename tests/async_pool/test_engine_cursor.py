@@ -58,8 +58,11 @@ async def test_acursor_executes_and_fetches(make_alias: MakeAlias) -> None:
         assert await cursor.fetchone() == ("50%", None)
         await cursor.execute("SELECT '100%'")  # no params: no % interpolation, as in mysqlclient
         assert await cursor.fetchone() == ("100%",)
-    stats = db.pool().get_stats()
+    pool = db.pool()
+    stats = pool.get_stats()
     assert stats["in_use"] == 0 and stats["pool_available"] == 1
+    assert await db.aclose_pool() == 0
+    assert pool.closed and db.pool() is not pool
     await close_pools()
 
 
