@@ -28,6 +28,7 @@ AUTO_INCREMENT AS SEQUENCE                      AUTO_INCREMENT
 FULLTEXT USING VERSION n                        FULLTEXT
 AUTOSTATS_* = v, COMPRESSION = v (options)      dropped
 col AS (expr) PERSISTED type                    col type AS (expr) PERSISTENT
+ALTER TABLE t CHANGE old new  (no definition)   ALTER TABLE t RENAME COLUMN old TO new
 ==============================================  =================================================
 """
 
@@ -572,6 +573,16 @@ def _parse_alter_spec(text: str, toks: list[Token], a: int, b: int) -> AlterSpec
         if u == "CHANGE":
             spec.old_name = ident_value(toks[i])
             i += 1
+            if i + 1 == b and is_ident(toks[i]):
+                # SingleStore's rename: `CHANGE old new` without a column definition ([doc] alter-table
+                # grammar "CHANGE <old_column_name> <new_column_name>"). MariaDB needs the definition
+                # with CHANGE, so it gets `RENAME COLUMN old TO new` (MariaDB >= 10.5.2), which keeps
+                # the type, attributes and indexes of the column: the same effect.
+                spec.action, spec.new_name = "change", ident_value(toks[i])
+                old_text = text[toks[i - 1].start : toks[i - 1].end]
+                new_text = text[toks[i].start : toks[i].end]
+                spec.mariadb_text = f"RENAME COLUMN {old_text} TO {new_text}"
+                return spec
         col = parse_column_def(text, toks, i, b)
         spec.action, spec.column = ("modify" if u == "MODIFY" else "change"), col
         spec.old_name = spec.old_name or col.name

@@ -37,7 +37,9 @@ column facts (type, nullability, AUTO_INCREMENT):
   * ``RENAME INDEX|KEY`` -> 1064 ([obs] laravel-driver #63).
   * table ``COMMENT`` change -> rejected; ``AUTO_INCREMENT =`` on a sharded table -> rejected.
   * ``CHANGE`` that changes the type (any storage) -> 1706 ([obs]); on a REFERENCE table, ``CHANGE``
-    renaming the AUTO_INCREMENT column -> rejected.
+    renaming the AUTO_INCREMENT column -> rejected, with or without a column definition (SingleStore's
+    own rename is ``CHANGE old new`` with none, [doc] alter-table; ddl.py turns it into MariaDB's
+    ``RENAME COLUMN``).
   * adding a PRIMARY KEY to a table that has none -> "A primary key cannot be added ...". On a
     columnstore table that already has one, dropping or re-adding it -> "changes index `PRIMARY`".
   * columnstore: MODIFY/CHANGE to another type, NULL -> NOT NULL, adding or dropping AUTO_INCREMENT,
@@ -250,6 +252,8 @@ def check_alter(
             _check_column(spec.column, sharded=info.sharded, foreign_keys=foreign_keys)
         if act in ("modify", "change") and spec.column is not None:
             _check_modify(spec.action, spec.old_name or spec.column.name, spec.column, info, facts)
+        if act == "change" and spec.column is None and spec.old_name and spec.new_name:
+            _check_rename(spec.old_name, spec.new_name, info, facts)
         if act == "add_column" and spec.column is not None:
             col = spec.column
             if col.primary_key:
@@ -302,6 +306,14 @@ def _adding_primary(info: TableInfo, drops_pk: bool) -> None:
         raise GatewayError("alter_columnstore_change_pk")
     if not info.primary_key or drops_pk:
         raise GatewayError("add_primary_key")
+
+
+def _check_rename(old: str, new: str, info: TableInfo, facts: dict[str, ColumnFact]) -> None:
+    """``CHANGE old new`` (SingleStore's rename, no definition): only the REFERENCE table rule applies;
+    the column keeps its type, so no type or columnstore rule can fire."""
+    fact = facts.get(old.lower())
+    if fact is not None and info.reference and fact.auto_increment and new.lower() != old.lower():
+        raise GatewayError("change_reference_auto_increment_name")
 
 
 def _check_modify(
