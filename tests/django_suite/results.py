@@ -151,6 +151,7 @@ class AppResult:
     expected_failures: int = 0
     unexpected_successes: int = 0
     not_run: int = 0  # planned tests without an outcome; also counted in errors
+    planned: int = 0  # tests the app's suite held (0: the run broke before the suite was built)
     skips_by_kind: dict[str, int] = field(default_factory=dict)
     xfails_by_kind: dict[str, int] = field(default_factory=dict)
     skip_reasons: dict[str, int] = field(default_factory=dict)  # "kind | reason" -> count
@@ -236,8 +237,10 @@ def summarise(
     seconds: float = 0.0,
     rc: int | None = None,
     log_text: str = "",
+    size_hint: int | None = None,
 ) -> AppResult:
-    """Count one app's records. Each test id counts once, by its worst outcome."""
+    """Count one app's records. Each test id counts once, by its worst outcome. `size_hint`: the app's
+    number of tests from an earlier run, used when this run broke before planning any."""
     reasons = set(backend_reasons)
     for rec in records:
         if rec.get("event") == "backend":
@@ -316,6 +319,12 @@ def summarise(
     if missing:
         result.not_run = len(missing)
         result.errors += len(missing)
+    result.planned = len(planned)
+    if not planned and not best:
+        # The run broke before the suite was built (the backend did not import, settings failed...):
+        # count the app's known size (from an earlier run), at least one test, as not run.
+        result.not_run = max(1, size_hint or 0)
+        result.errors += result.not_run
     if status == "done":
         if not best and not ended:
             status = "setup_failed"  # nothing reported: the database setup (or the import) broke
@@ -346,7 +355,8 @@ _FINAL = re.compile(r"^(OK|FAILED)(?: \((.*)\))?$", re.M)
 
 
 _EXC_LINE = re.compile(
-    r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Failure)\b(?::.*)?)$", re.M
+    r"^((?:(?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Warning|Failure))(?::.*)?)$",
+    re.M,
 )
 
 

@@ -320,6 +320,7 @@ def run_app(
     extra_args: Sequence[str] = (),
 ) -> R.AppResult:
     """Run `runtests.py <labels of app>` once; write and return its AppResult."""
+    labels_given = bool(labels)
     labels = list(labels) if labels else labels_for(app, cfg.tests_dir)
     leg_dir = cfg.leg.dir(cfg.quick)
     module = settings_module(cfg, worker)
@@ -372,9 +373,18 @@ def run_app(
     text = log_path.read_text(errors="replace")
     if status == "done" and rc not in (0, 1):
         status = "crashed"
+    sizes_path = WORK / f"sizes-{cfg.leg.django_version}.json"
     result = R.summarise(
-        app, R.read_records(lines), status=status, seconds=seconds, rc=rc, log_text=text[-200_000:]
+        app,
+        R.read_records(lines),
+        status=status,
+        seconds=seconds,
+        rc=rc,
+        log_text=text[-200_000:],
+        size_hint=_load_sizes(sizes_path).get(app),
     )
+    if result.planned and not labels_given:
+        _store_size(sizes_path, app, result.planned)
     data = result.to_json()
     data["meta"] = {
         "labels": labels,
@@ -389,6 +399,24 @@ def run_app(
 
 
 _CHILDREN: set[subprocess.Popen[bytes]] = set()
+_SIZES_LOCK = threading.Lock()
+
+
+def _load_sizes(path: Path) -> dict[str, int]:
+    """{app: number of tests} of one Django version, learnt from runs that got as far as planning."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _store_size(path: Path, app: str, planned: int) -> None:
+    with _SIZES_LOCK:
+        sizes = _load_sizes(path)
+        if sizes.get(app) != planned:
+            sizes[app] = planned
+            write_json_atomic(path, sizes)
 
 
 def backend_revision() -> str:

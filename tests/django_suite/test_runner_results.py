@@ -260,3 +260,14 @@ def test_cluster_key_follows_the_chain_behind_transaction_errors() -> None:
     assert R.cluster_key("builtins.AssertionError: 1 != 2", "builtins.KeyError: 'x'") == (
         "builtins.AssertionError: N != N"
     )
+
+
+def test_run_that_broke_before_planning_counts_the_known_size() -> None:
+    log = "django.core.exceptions.ImproperlyConfigured: 'django_singlestore' isn't an available database backend\n"
+    r = R.summarise("a", [], log_text=log, rc=1, size_hint=40)
+    assert r.status == "setup_failed"
+    assert r.errors == 40 and r.not_run == 40 and r.planned == 0
+    assert "ImproperlyConfigured" in r.setup_error
+    unknown = R.summarise("a", [], log_text=log, rc=1)
+    assert unknown.errors == 1  # size unknown: still never an empty, harmless-looking app
+    assert R.pass_rate(unknown) == 0.0

@@ -213,3 +213,12 @@ def test_server_unreachable_is_not_a_backend_result() -> None:
     assert not run.server_unreachable(
         R.AppResult(app="basic", status="crashed", setup_error=gone.setup_error)
     )
+
+
+def test_sizes_cache_roundtrip(tmp_path: Path) -> None:
+    path = tmp_path / "sizes-5.2.19.json"
+    assert run._load_sizes(path) == {}
+    run._store_size(path, "basic", 82)
+    run._store_size(path, "queries", 493)
+    run._store_size(path, "basic", 83)
+    assert run._load_sizes(path) == {"basic": 83, "queries": 493}
