@@ -246,6 +246,21 @@ def test_tracker_prepare_and_no_response_commands() -> None:
     asyncio.run(run())
 
 
+def test_tracker_survives_empty_and_truncated_packets() -> None:
+    async def run() -> None:
+        tracker = ResponseTracker(
+            SessionState(role="master", connection_id=1, database=None), p.CLIENT_PROTOCOL_41
+        )
+        tracker.expect(Pending(p.COM_QUERY, _hook))
+        tracker.expect(Pending(p.COM_QUERY, _hook))
+        assert feed(tracker, [b""]) == []  # nonsense ends that response as failed, without a hook
+        # An EOF cut short after the definitions is taken as an EOF without status.
+        assert feed(tracker, [b"\x01", coldef("a"), b"\xfe\x00", b"\x011", p.eof_payload(2)]) == [_hook]
+        assert not tracker.pending and tracker.idle.is_set()
+
+    asyncio.run(run())
+
+
 def test_skip_rows_stops_where_the_tracker_must_look() -> None:
     rows = p.frame(b"\x011", 1) + p.frame(b"\xfb\x012", 2) + p.frame(p.lenenc_str(b"z" * 300), 3)
     end = p.frame(p.eof_payload(2), 4)

@@ -507,7 +507,7 @@ class ClientConnection:
                     continue
                 continued = length == p.MAX_CHUNK
                 first = data[i + 4] if length else 0
-                if length and tracker.needs_payload(first, length):
+                if tracker.needs_payload(first, length):  # (an empty packet gives b"")
                     end = i + 4 + length
                     if end > n:
                         continued = False
