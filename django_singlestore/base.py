@@ -4,9 +4,12 @@ What differs from `django.db.backends.mysql.base`:
 
 * OPTIONS are validated (`options.parse_options`); only the driver's own connect arguments reach
   mysqlclient. The connection always uses utf8mb4 and CLIENT.FOUND_ROWS.
-* Server facts come from the backend's own query, `SELECT @@memsql_version, @@sql_mode`, run once
-  per alias (never `VERSION()`, which SingleStore answers with its MySQL-protocol version 5.7.32).
-  A MySQL or MariaDB server (1193 unknown variable) and an old SingleStore are refused clearly.
+* Server facts come from the backend's own query, `SELECT @@memsql_version, @@sql_mode,
+  @@master_aggregator, @@aggregator_id`, run once per alias (never `VERSION()`, which SingleStore
+  answers with its MySQL-protocol version 5.7.32). A MySQL or MariaDB server (1193 unknown
+  variable) and an old SingleStore are refused clearly.
+* Transactions follow `transactions.py` (TransactionPolicyMixin): autocommit by default, atomic()
+  without savepoints, skip_autocommit, the child-aggregator warning at connect.
 * Nothing is sent at connect beyond what mysqlclient sends: READ COMMITTED is SingleStore's only
   isolation level and there is no `sql_auto_is_null` to reset.
 * `vendor` stays "mysql" (see `functions.py` for the decision and the record of every `as_mysql`
@@ -35,6 +38,7 @@ from django_singlestore.introspection import DatabaseIntrospection
 from django_singlestore.operations import DatabaseOperations
 from django_singlestore.options import ConnectionOptions, parse_options
 from django_singlestore.schema import DatabaseSchemaEditor
+from django_singlestore.transactions import TransactionPolicyMixin, aggregator_role, warn_if_child_aggregator
 from django_singlestore.validation import DatabaseValidation
 
 Database = mysql_base.Database
@@ -43,8 +47,11 @@ Database = mysql_base.Database
 #: code that still asks for `mysql_version` gets this, never a server round trip.
 MYSQL_PROTOCOL_VERSION = (5, 7, 32)
 
-#: The backend's one server-data query (see `ServerData`).
-SERVER_DATA_QUERY = "SELECT @@memsql_version, @@sql_mode"
+#: The backend's one server-data query (see `ServerData`). The aggregator columns come last so a reader
+#: of the first two (the async engine's probe) is unaffected.
+SERVER_DATA_QUERY = "SELECT @@memsql_version, @@sql_mode, @@master_aggregator, @@aggregator_id"
+#: The same without the aggregator variables, for a SingleStore that does not know one of them.
+SERVER_DATA_QUERY_BASIC = "SELECT @@memsql_version, @@sql_mode"
 
 _version_re = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -56,6 +63,37 @@ class ServerData:
     version_string: str
     version: tuple[int, ...]
     sql_mode: frozenset[str]
+    #: `@@master_aggregator`: 'self' on the master aggregator, the master's address on a child.
+    master_aggregator: str | None = None
+    #: `@@aggregator_id` of the aggregator the first connection reached.
+    aggregator_id: int | None = None
+
+    @property
+    def aggregator_role(self) -> str:
+        """'master', 'child' or 'unknown' (see transactions.aggregator_role)."""
+        return aggregator_role(self.master_aggregator)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...] | list[Any]) -> ServerData:
+        """Build from a row of SERVER_DATA_QUERY (or SERVER_DATA_QUERY_BASIC); any driver."""
+        version_string = _text(row[0])
+        master = _text(row[2]) if len(row) > 2 and row[2] is not None else None
+        agg_id = row[3] if len(row) > 3 else None
+        try:
+            agg_id = None if agg_id is None else int(agg_id)
+        except (TypeError, ValueError):
+            agg_id = None
+        return cls(
+            version_string=version_string,
+            version=parse_singlestore_version(version_string),
+            sql_mode=frozenset(part for part in _text(row[1] or "").split(",") if part),
+            master_aggregator=master,
+            aggregator_id=agg_id,
+        )
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 _server_data_cache: dict[tuple[str, str, str], ServerData] = {}
@@ -77,28 +115,39 @@ def parse_singlestore_version(value: str) -> tuple[int, ...]:
 
 
 class CursorWrapper(mysql_base.CursorWrapper):
-    """Maps server errors through the shared table in `errors.py`."""
+    """Maps server errors through the shared table in `errors.py`; reports each successful statement
+    to `on_statement` when given (the transaction policy counts them on skip_autocommit aliases)."""
+
+    def __init__(self, cursor, on_statement=None):
+        super().__init__(cursor)
+        self.on_statement = on_statement
 
     def execute(self, query, args=None):
         try:
-            return self.cursor.execute(query, args)
+            result = self.cursor.execute(query, args)
         except Database.Error as exc:
             replacement = django_exception_for(exc)
             if replacement is None:
                 raise
             raise replacement from exc
+        if self.on_statement is not None:
+            self.on_statement()
+        return result
 
     def executemany(self, query, args):
         try:
-            return self.cursor.executemany(query, args)
+            result = self.cursor.executemany(query, args)
         except Database.Error as exc:
             replacement = django_exception_for(exc)
             if replacement is None:
                 raise
             raise replacement from exc
+        if self.on_statement is not None:
+            self.on_statement()
+        return result
 
 
-class DatabaseWrapper(mysql_base.DatabaseWrapper):
+class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
     display_name = "SingleStore"
     # vendor = "mysql" (inherited, deliberately: see django_singlestore.functions).
 
@@ -181,9 +230,20 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
     def init_connection_state(self) -> None:
         # Base behaviour only: the version check once per alias. No SET statements (see docstring).
         super(mysql_base.DatabaseWrapper, self).init_connection_state()
+        # The aggregator role comes with the server data (cached per alias: no extra round trip).
+        data = self.singlestore_server_data
+        warn_if_child_aggregator(
+            self.transaction_policy,
+            data.aggregator_role,
+            host=self.settings_dict.get("HOST"),
+            port=self.settings_dict.get("PORT"),
+            master=data.master_aggregator,
+            aggregator_id=data.aggregator_id,
+        )
 
     def create_cursor(self, name=None):
-        return CursorWrapper(self.connection.cursor())
+        on_statement = None if self.transaction_policy.sends_transaction_control else self.note_statement
+        return CursorWrapper(self.connection.cursor(), on_statement)
 
     # --- Server facts ---------------------------------------------------------------------------------
 
@@ -200,7 +260,15 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
     def _read_server_data(self) -> ServerData:
         try:
             with self.temporary_connection() as cursor:
-                cursor.execute(SERVER_DATA_QUERY)
+                try:
+                    cursor.execute(SERVER_DATA_QUERY)
+                except DatabaseError as exc:
+                    # A SingleStore without one of the aggregator variables: read the basics only
+                    # (the aggregator role stays unknown). No memsql_version at all is handled below.
+                    text = str(exc.args[1] if len(exc.args) > 1 else "").lower()
+                    if not exc.args or exc.args[0] != UNKNOWN_SYSTEM_VARIABLE or "memsql_version" in text:
+                        raise
+                    cursor.execute(SERVER_DATA_QUERY_BASIC)
                 row = cursor.fetchone()
         except DatabaseError as exc:
             code = exc.args[0] if exc.args else None
@@ -213,13 +281,7 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
                     f"'django.db.backends.mysql' for MySQL or MariaDB."
                 ) from exc
             raise
-        version_string = str(row[0])
-        sql_mode = row[1] or ""
-        return ServerData(
-            version_string=version_string,
-            version=parse_singlestore_version(version_string),
-            sql_mode=frozenset(part for part in str(sql_mode).split(",") if part),
-        )
+        return ServerData.from_row(row)
 
     def get_database_version(self) -> tuple[int, ...]:
         return self.singlestore_server_data.version

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, NotSupportedError, OperationalError
 
+from django_singlestore.transactions import REFERENCE_WRITE_REMEDIES
+
 __all__ = [
     "FEATURE_NOT_SUPPORTED",
     "INTEGRITY_CODES",
@@ -47,9 +49,17 @@ INTEGRITY_CODES: dict[int, str] = {
 class ReferenceTableWriteOnChildAggregator(OperationalError):
     """A child aggregator refused a reference-table write inside a multi-statement transaction (2549).
 
-    Remedies: run the write on the master aggregator, keep the table sharded (the automatic layout
-    does), or set the alias's `skip_autocommit` option so such writes are autocommitted.
+    `args` stay the server's `(code, message)`; the text (`str()`, tracebacks) adds the remedies
+    (`transactions.REFERENCE_WRITE_REMEDIES`): keep the table sharded (the automatic layout does),
+    connect to the master aggregator, or set the alias's `skip_autocommit` option.
     """
+
+    remedies = REFERENCE_WRITE_REMEDIES
+
+    def __str__(self) -> str:
+        message = self.args[1] if len(self.args) > 1 else (self.args[0] if self.args else "")
+        code = self.args[0] if len(self.args) > 1 else REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR
+        return f"({code}) {message} {self.remedies}"
 
 
 def error_code(exc: BaseException) -> int | None:

@@ -2,13 +2,16 @@
 
 Django's MySQL features compute many flags from the server's version, `sql_mode` and storage
 engine (server I/O on first use). Here every such flag is a class attribute, so the features are
-the same for every alias and compiling a query never touches the network. Sources: the design note
-`singlestore-semantics.md` (SingleStore docs, cited there) unless a comment says otherwise.
+the same for every alias and compiling a query never touches the network. The one per-alias flag,
+`supports_transactions`, comes from the alias's settings (`transactions.TransactionPolicy`), also
+without I/O. Sources: the design note `singlestore-semantics.md` (SingleStore docs, cited there)
+unless a comment says otherwise.
 """
 
 from __future__ import annotations
 
 from django.db.backends.mysql.features import DatabaseFeatures as MySQLDatabaseFeatures
+from django.utils.functional import cached_property
 
 from django_singlestore import MINIMUM_SINGLESTORE_VERSION
 
@@ -16,9 +19,14 @@ from django_singlestore import MINIMUM_SINGLESTORE_VERSION
 class DatabaseFeatures(MySQLDatabaseFeatures):
     minimum_database_version = MINIMUM_SINGLESTORE_VERSION
 
-    # --- Transactions (issue 5 owns the policy; these are the server facts) ---------------------
+    # --- Transactions (policy: django_singlestore.transactions) -----------------------------------
     # Multi-statement transactions work; SAVEPOINT does not exist (1706).
-    supports_transactions = True
+    @cached_property
+    def supports_transactions(self) -> bool:
+        # Per alias and without I/O: False when the alias has skip_autocommit (settings and env only).
+        # A cached_property (per features instance, i.e. per wrapper) so tests can still patch it.
+        return self.connection.transaction_policy.supports_transactions
+
     uses_savepoints = False
     can_release_savepoints = False
     atomic_transactions = False
