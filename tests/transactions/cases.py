@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.test import TestCase
 
 
@@ -60,3 +61,31 @@ def run_case(case: type[TestCase]) -> unittest.TestResult:
     result = unittest.TestResult()
     suite.run(result)
     return result
+
+
+def doomed_case(alias: str) -> tuple[type[TestCase], dict[str, Any]]:
+    """A TestCase whose first test catches an IntegrityError from an inner atomic() block: without
+    savepoints that dooms the test's transaction (the next query raises TransactionManagementError);
+    the next test starts clean."""
+    record: dict[str, Any] = {}
+
+    class DoomedTest(TestCase):
+        databases = {alias}
+        available_apps = ["django.contrib.auth"]
+
+        def test_a(self) -> None:
+            conn = connections[alias]
+            with conn.cursor() as cursor:
+                cursor.execute("INSERT INTO tx_row (id, v) VALUES (1, 'a')")
+            with self.assertRaises(IntegrityError), transaction.atomic(using=alias), conn.cursor() as cursor:
+                cursor.execute("INSERT INTO tx_row (id, v) VALUES (1, 'duplicate')")
+            record["needs_rollback"] = conn.needs_rollback
+            with self.assertRaises(TransactionManagementError), conn.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM tx_row")
+
+        def test_b(self) -> None:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM tx_row")
+                record["rows_in_b"] = cursor.fetchone()[0]
+
+    return DoomedTest, record

@@ -131,3 +131,51 @@ def test_2549_keeps_the_servers_args_and_names_the_remedies():
     assert text.endswith(REFERENCE_WRITE_REMEDIES)
     for remedy in ("sharded", "master aggregator", "skip_autocommit", "DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT"):
         assert remedy in REFERENCE_WRITE_REMEDIES
+
+
+class _FakeCursor:
+    def __init__(self, answers):
+        self.answers = answers
+        self.sent = []
+        self.row = None
+
+    def execute(self, sql):
+        self.sent.append(sql)
+        answer = self.answers[len(self.sent) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        self.row = answer
+
+    def fetchone(self):
+        return self.row
+
+
+def _read_with(monkeypatch, answers):
+    import contextlib
+
+    cursor = _FakeCursor(answers)
+    conn = DatabaseWrapper(settings_dict(), "tx_fake")
+
+    @contextlib.contextmanager
+    def fake_connection():
+        yield cursor
+
+    monkeypatch.setattr(conn, "temporary_connection", fake_connection)
+    return conn._read_server_data(), cursor.sent
+
+
+def test_a_server_without_an_aggregator_variable_falls_back_to_the_basic_query(monkeypatch):
+    from django_singlestore.base import SERVER_DATA_QUERY_BASIC
+
+    missing = OperationalError(1193, "Unknown system variable 'master_aggregator'")
+    data, sent = _read_with(monkeypatch, [missing, ("8.9.3", "STRICT_ALL_TABLES")])
+    assert sent == [SERVER_DATA_QUERY, SERVER_DATA_QUERY_BASIC]
+    assert data.version == (8, 9, 3) and data.aggregator_role == "unknown"
+
+
+def test_no_memsql_version_is_still_refused_as_not_singlestore(monkeypatch):
+    from django.db import NotSupportedError
+
+    missing = OperationalError(1193, "Unknown system variable 'memsql_version'")
+    with pytest.raises(NotSupportedError, match="not SingleStore"):
+        _read_with(monkeypatch, [missing])

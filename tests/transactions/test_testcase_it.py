@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.transactions.cases import isolation_case, run_case
+from tests.transactions.cases import doomed_case, isolation_case, run_case
 
 pytestmark = pytest.mark.filterwarnings("ignore::django_singlestore.transactions.ChildAggregatorWarning")
 
@@ -54,3 +54,12 @@ def test_testcase_flushes_when_the_alias_skips_autocommit(tx, observer):
     assert record["a"]["own_after_durable"] == ["a", "a-durable", "setup"]
     # The flush after the last test emptied the table.
     assert observer.names() == []
+
+
+def test_a_caught_error_in_an_inner_block_dooms_the_rest_of_that_test_only(tx, observer):
+    tx("s2tc")
+    case, record = doomed_case("s2tc")
+    _assert_passed(run_case(case))
+    assert record["needs_rollback"] is True
+    assert record["rows_in_b"] == 0  # test_a's row was rolled back with its transaction
+    assert observer.ids() == []
