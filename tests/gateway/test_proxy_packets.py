@@ -12,7 +12,8 @@ import pytest
 from tests.testbed.gateway import packets as p
 from tests.testbed.gateway.client import AdminClient, ServerError, native_password_scramble
 from tests.testbed.gateway.engine import SessionState
-from tests.testbed.gateway.server import Pending, ResponseTracker, _skip_rows, use_target
+from tests.testbed.gateway.responses import Pending, ResponseTracker, skip_rows
+from tests.testbed.gateway.server import use_target
 from tests.testbed.mariadb import MariaDB
 
 
@@ -265,11 +266,11 @@ def test_skip_rows_stops_where_the_tracker_must_look() -> None:
     rows = p.frame(b"\x011", 1) + p.frame(b"\xfb\x012", 2) + p.frame(p.lenenc_str(b"z" * 300), 3)
     end = p.frame(p.eof_payload(2), 4)
     data = rows + end
-    assert _skip_rows(data, 0, len(data)) == (len(rows), 0)  # stops at the EOF
-    assert _skip_rows(data, 0, len(rows) - 100) == (len(rows) - 100, 100)  # last row cut by the read
-    assert _skip_rows(data, 0, 3) == (0, 0)  # a header cut by the read
+    assert skip_rows(data, 0, len(data)) == (len(rows), 0)  # stops at the EOF
+    assert skip_rows(data, 0, len(rows) - 100) == (len(rows) - 100, 100)  # last row cut by the read
+    assert skip_rows(data, 0, 3) == (0, 0)  # a header cut by the read
     err = p.frame(p.err_payload(1317, "70100", "Query execution was interrupted"), 5)
-    assert _skip_rows(rows + err, 0, len(rows) + len(err)) == (len(rows), 0)
+    assert skip_rows(rows + err, 0, len(rows) + len(err)) == (len(rows), 0)
 
 
 def test_use_target() -> None:
