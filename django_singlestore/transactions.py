@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.utils.functional import cached_property
 
 __all__ = [
@@ -196,7 +197,8 @@ def warn_if_child_aggregator(
 ) -> bool:
     """Emit ChildAggregatorWarning once per (alias, host, port) when the alias is on a child aggregator
     and still uses transactions. Returns whether it warned this time."""
-    if role != AGGREGATOR_ROLE_CHILD or policy.skip_autocommit:
+    if role != AGGREGATOR_ROLE_CHILD or policy.skip_autocommit or policy.alias == NO_DB_ALIAS:
+        # NO_DB_ALIAS: Django's helper connection for creating test databases runs no user writes.
         return False
     key = (policy.alias, str(host), str(port))
     with _warned_lock:

@@ -179,3 +179,30 @@ def test_no_memsql_version_is_still_refused_as_not_singlestore(monkeypatch):
     missing = OperationalError(1193, "Unknown system variable 'memsql_version'")
     with pytest.raises(NotSupportedError, match="not SingleStore"):
         _read_with(monkeypatch, [missing])
+
+
+def test_child_warning_once_per_alias_and_never_for_skip_or_the_no_db_helper():
+    import warnings
+
+    from django.db.backends.base.base import NO_DB_ALIAS
+
+    from django_singlestore.transactions import (
+        ChildAggregatorWarning,
+        TransactionPolicy,
+        forget_child_aggregator_warnings,
+        warn_if_child_aggregator,
+    )
+
+    forget_child_aggregator_warnings("tx_unit_child")
+    policy = TransactionPolicy(alias="tx_unit_child")
+    with pytest.warns(ChildAggregatorWarning, match="'tx_unit_child'"):
+        assert warn_if_child_aggregator(policy, "child", host="h", port=1, master="m:2", aggregator_id=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ChildAggregatorWarning)
+        assert not warn_if_child_aggregator(policy, "child", host="h", port=1)
+        assert not warn_if_child_aggregator(policy, "master", host="h", port=9)
+        assert not warn_if_child_aggregator(policy, "unknown", host="h", port=9)
+        skip = TransactionPolicy(alias="tx_unit_skip", skip_autocommit=True, source="OPTIONS")
+        assert not warn_if_child_aggregator(skip, "child", host="h", port=1)
+        assert not warn_if_child_aggregator(TransactionPolicy(alias=NO_DB_ALIAS), "child", host="h", port=1)
+    forget_child_aggregator_warnings("tx_unit_child")
