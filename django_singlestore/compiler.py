@@ -1,10 +1,33 @@
-"""SQL compilers: Django's MySQL compilers, with SingleStore's SQL for the nodes in `functions.py`."""
+"""SQL compilers: Django's MySQL compilers, with SingleStore's SQL for the nodes in `functions.py`, and
+UPDATE statements that respect SingleStore's shard keys.
+
+"Sharded tables do not support UPDATE queries that modify the shard key" (SingleStore docs,
+distributed SQL surface area). Django writes every field into the SET list of `save()`, so:
+
+* a shard-key column whose value does not change for any matched row is left out of the SET list
+  (`save()`, `bulk_update`, the admin); `ON DUPLICATE KEY UPDATE` (bulk_create with update_conflicts)
+  never sets shard-key columns: the conflicting row has the same values there, because every unique
+  key contains the shard key;
+* rows whose shard-key value does change are **moved** in one transaction: the other columns are
+  updated in place, then each row is inserted again with its new shard-key values, keeping its
+  primary key (the AUTO_INCREMENT id too), and the old row is deleted. That needs constant new values
+  (not expressions) and a primary key that is not itself part of the shard key (foreign keys point at
+  it); otherwise NotSupportedError names the model and the field.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import NotSupportedError, transaction
 from django.db.backends.mysql import compiler as mysql_compiler
+from django.db.models import Model, Q, QuerySet, Value
+from django.db.models.constants import OnConflict
+from django.db.models.sql.constants import ROW_COUNT
+from django.db.models.sql.query import Query
 
 from django_singlestore.functions import compile_singlestore
+from django_singlestore.layout import TableLayout, resolve_layout
 
 
 class SingleStoreCompileMixin:
@@ -15,12 +38,51 @@ class SingleStoreCompileMixin:
         return super().compile(node)  # type: ignore[misc]
 
 
+def table_layout(connection: Any, model: type[Model]) -> TableLayout:
+    """The model's layout on this alias, cached per connection wrapper (settings do not change while
+    a wrapper lives; a test that changes them builds a new alias)."""
+    cache: dict[type[Model], TableLayout] | None = getattr(connection, "_singlestore_layouts", None)
+    if cache is None:
+        cache = {}
+        connection._singlestore_layouts = cache
+    layout = cache.get(model)
+    if layout is None:
+        layout = cache[model] = resolve_layout(model, connection)
+    return layout
+
+
+def shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str]:
+    """The shard-key columns of a sharded table (empty for reference tables and keyless sharding)."""
+    opts = model._meta
+    if not opts.managed or opts.proxy:
+        return frozenset()
+    layout = table_layout(connection, model)
+    if layout.is_reference or layout.errors or not layout.shard_key:
+        return frozenset()
+    return frozenset(layout.shard_key)
+
+
 class SQLCompiler(SingleStoreCompileMixin, mysql_compiler.SQLCompiler):
     pass
 
 
 class SQLInsertCompiler(SingleStoreCompileMixin, mysql_compiler.SQLInsertCompiler):
-    pass
+    def as_sql(self):
+        query = self.query
+        if query.on_conflict != OnConflict.UPDATE or not query.update_fields:
+            return super().as_sql()
+        shard = shard_key_columns(self.connection, query.model)
+        kept = [f for f in query.update_fields if f.column not in shard]
+        if len(kept) == len(query.update_fields):
+            return super().as_sql()
+        saved = query.update_fields, query.on_conflict
+        # Nothing left to set: a conflicting row stays as it is, which is INSERT IGNORE.
+        query.update_fields = kept
+        query.on_conflict = OnConflict.UPDATE if kept else OnConflict.IGNORE
+        try:
+            return super().as_sql()
+        finally:
+            query.update_fields, query.on_conflict = saved
 
 
 class SQLDeleteCompiler(SingleStoreCompileMixin, mysql_compiler.SQLDeleteCompiler):
@@ -28,8 +90,81 @@ class SQLDeleteCompiler(SingleStoreCompileMixin, mysql_compiler.SQLDeleteCompile
 
 
 class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompiler):
-    pass
+    def execute_sql(self, result_type):
+        model = self.query.model
+        shard = shard_key_columns(self.connection, model) if model is not None else frozenset()
+        changes = [(f, m, v) for f, m, v in self.query.values if f.column in shard]
+        if not changes:
+            return super().execute_sql(result_type)
+        return self._update_shard_key(result_type, changes)
+
+    def _update_shard_key(self, result_type, changes):
+        model = self.query.model
+        alias = self.using
+        same = Q()
+        for field, _model, value in changes:
+            same &= Q(**{field.attname: _plain(value)})
+        # Rows whose shard-key values would change (decided before anything is written).
+        probe = self.query.chain(klass=Query)
+        probe.add_q(~same)
+        movers = list(QuerySet(model=model, query=probe, using=alias).values_list("pk", flat=True))
+        rest = [v for v in self.query.values if v not in changes]
+        if movers:
+            self._check_movable(changes)
+        with transaction.atomic(using=alias, savepoint=False):
+            if rest:
+                in_place = self.query.chain()
+                in_place.values = rest
+                in_place.related_updates = {}
+                row_count = in_place.get_compiler(alias).execute_sql(ROW_COUNT) or 0
+            else:
+                counter = self.query.chain(klass=Query)
+                row_count = counter.get_count(using=alias)
+            if movers:
+                self._move_rows(movers, changes, same)
+        for query in self.query.get_related_updates():
+            query.get_compiler(alias).execute_sql(result_type)
+        return row_count
+
+    def _check_movable(self, changes) -> None:
+        model = self.query.model
+        layout = table_layout(self.connection, model)
+        for field, _model, value in changes:
+            where = f"{model._meta.label}.{field.name}"
+            if layout.primary_key is not None and field.column in layout.primary_key:
+                raise NotSupportedError(
+                    f"SingleStore cannot change {where}: it is in the shard key of a sharded table and in "
+                    f"its primary key, so the row cannot be moved keeping its primary key."
+                )
+            if hasattr(value, "resolve_expression") and not isinstance(value, Value):
+                raise NotSupportedError(
+                    f"SingleStore cannot change {where} to an expression: it is in the shard key of a "
+                    f"sharded table (rows are moved only for constant new values)."
+                )
+
+    def _move_rows(self, movers, changes, same) -> None:
+        """Insert each row again with its new shard-key values (keeping its primary key), then delete
+        the old one. The caller holds the transaction."""
+        model = self.query.model
+        alias = self.using
+        manager = model._base_manager.db_manager(alias)
+        rows = list(manager.filter(pk__in=movers).exclude(same))
+        fields = [f for f in model._meta.local_concrete_fields if not f.generated]
+        for row in rows:
+            for field, _model, value in changes:
+                setattr(row, field.attname, _plain(value))
+        manager._insert(rows, fields=fields, raw=True, using=alias)
+        manager.filter(pk__in=movers).exclude(same)._raw_delete(alias)
 
 
 class SQLAggregateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLAggregateCompiler):
     pass
+
+
+def _plain(value: Any) -> Any:
+    """The Python value an UPDATE sets (a model instance for a foreign key gives its pk)."""
+    if isinstance(value, Value):
+        value = value.value
+    if isinstance(value, Model):
+        return value.pk
+    return value

@@ -47,6 +47,7 @@ __all__ = [
     "STORAGE_TYPES",
     "TableLayout",
     "UniqueKey",
+    "layout_signature",
     "model_storage_setting",
     "resolve_layout",
 ]
@@ -234,6 +235,7 @@ def _auto_increment_pk(model: type[models.Model]) -> str | None:
 def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> TableLayout:
     """The layout of `model`'s table on `connection`'s alias (see the module docstring)."""
     storage, source = _storage_from_settings(model, connection)
+    source = source or "automatic"
     pk = primary_key_columns(model)
     uniques = unique_keys(model)
     enforced = [u for u in uniques if u.enforced]
@@ -407,4 +409,17 @@ def _error(
         source,
         why,
         errors=(why,),
+    )
+
+
+def layout_signature(layout: TableLayout) -> tuple[Any, ...]:
+    """What CREATE TABLE fixes, to compare two layouts: storage, shard key, primary key, demoted id,
+    sort key, then the unique keys (enforced and not)."""
+    return (
+        layout.storage,
+        layout.shard_key,
+        layout.primary_key,
+        layout.demoted_key,
+        layout.sort_key,
+        frozenset((k.columns, k.enforced) for k in layout.unique_keys),
     )

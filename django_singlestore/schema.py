@@ -7,17 +7,29 @@ are decided.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import decimal
+import warnings
 from typing import Any
 
-from django.db import NotSupportedError, models
+from django.apps.registry import Apps
+from django.db import DatabaseError, NotSupportedError, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.ddl_references import Statement
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabaseSchemaEditor
 from django.db.models import Value
+from django.db.models.fields.composite import CompositePrimaryKey
 from django.db.models.functions import Now
 
-from django_singlestore.layout import AUTO_FIELD_TYPES, TableLayout, normalize_storage, resolve_layout
+from django_singlestore.indexes import TableKey
+from django_singlestore.layout import (
+    AUTO_FIELD_TYPES,
+    TableLayout,
+    layout_signature,
+    normalize_storage,
+    resolve_layout,
+)
 
 
 class ModelStorageManager(models.Manager):
@@ -42,6 +54,7 @@ class ModelStorageManager(models.Manager):
 
 
 class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
+    deferred_sql: list[Any]
     # table_sql() turns this into CREATE [ROWSTORE] [REFERENCE] TABLE t (columns[, keys]) [COMMENT 'text'].
     sql_create_table = "CREATE TABLE %(table)s (%(definition)s)"
     sql_rename_table = "ALTER TABLE %(old_table)s RENAME TO %(new_table)s"
@@ -160,6 +173,355 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
                 f"SingleStore cannot change a table comment after CREATE TABLE "
                 f"({model._meta.label}: {old_db_table_comment!r} -> {new_db_table_comment!r})."
             )
+
+    # --- Layout changes on an existing table ----------------------------------------------------------
+    #
+    # A table's storage, shard key, primary key and (on columnstore) unique keys are fixed at CREATE
+    # TABLE: SingleStore refuses "ALTER TABLE which adds unique/primary/foreign index" on columnstore,
+    # and a shard key cannot change. Each operation below compares the layout of the table before and
+    # after (django_singlestore.layout, from what the migrations record). Same layout: the ordinary
+    # ALTER. Different layout: when the table is empty (as it is while `migrate` builds a fresh
+    # database, e.g. contenttypes' AlterUniqueTogether), it is dropped and created again with the new
+    # layout; otherwise NotSupportedError names the model and the change.
+
+    def add_field(self, model, field):
+        if (
+            field.concrete
+            and not field.many_to_many
+            and (field.unique or field.primary_key)
+            and self._change_layout(model, self._model_variant(model, add=field), f"adding {field.name}")
+        ):
+            return
+        super().add_field(model, field)
+
+    def remove_field(self, model, field):
+        if field.concrete and not field.many_to_many:
+            layout = self.table_layout(model)
+            keyed = {c for key in layout.unique_keys for c in key.columns}
+            keyed.update(layout.shard_key or (), layout.primary_key or (), layout.sort_key or ())
+            if field.column in keyed and self._change_layout(
+                model, self._model_variant(model, remove=field), f"removing {field.name}"
+            ):
+                return
+        super().remove_field(model, field)
+
+    def alter_field(self, model, old_field, new_field, strict=False):
+        if (
+            old_field.concrete
+            and new_field.concrete
+            and not new_field.many_to_many
+            and self._field_should_be_altered(old_field, new_field)
+        ):
+            self._layout_renames = {new_field.column: old_field.column}
+            try:
+                variant = None
+                if (old_field.unique, old_field.primary_key) != (new_field.unique, new_field.primary_key):
+                    variant = self._model_variant(model, swap=(old_field, new_field))
+                    if self._change_layout(model, variant, f"altering {old_field.name}"):
+                        return
+                refused = self._columnstore_alter_refused(model, old_field, new_field)
+                if refused:
+                    # Issue 6 may emulate these column by column; here the table is created again.
+                    variant = variant or self._model_variant(model, swap=(old_field, new_field))
+                    self._change_layout(model, variant, f"altering {old_field.name} ({refused})", always=True)
+                    return
+            finally:
+                self._layout_renames = {}
+        super().alter_field(model, old_field, new_field, strict)
+
+    def _columnstore_alter_refused(self, model, old_field, new_field) -> str:
+        """What SingleStore's ALTER cannot do to this columnstore column ("" when nothing): a type
+        change, NULL -> NOT NULL, adding or dropping AUTO_INCREMENT (original README, Minor limitations)."""
+        if not self.table_layout(model).is_columnstore:
+            return ""
+        old_type = self._column_type(old_field)
+        new_type = self._column_type(new_field)
+        if (old_type or "").lower() != (new_type or "").lower():
+            return f"type {old_type} -> {new_type}"
+        if old_field.null and not new_field.null:
+            return "NULL -> NOT NULL"
+        return ""
+
+    def _column_type(self, field) -> str | None:
+        return relation_column_type(field, field.db_parameters(connection=self.connection)["type"])
+
+    def _alter_field(
+        self,
+        model,
+        old_field,
+        new_field,
+        old_type,
+        new_type,
+        old_db_params,
+        new_db_params,
+        strict=False,
+    ):
+        # The columns that point at auto fields are BIGINT (relation_column_type): compare the types the
+        # columns really have, so AutoField -> BigAutoField changes nothing on either side.
+        old_type = relation_column_type(old_field, old_type)
+        new_type = relation_column_type(new_field, new_type)
+        return super()._alter_field(
+            model, old_field, new_field, old_type, new_type, old_db_params, new_db_params, strict
+        )
+
+    def _alter_column_type_sql(self, model, old_field, new_field, new_type, old_collation, new_collation):
+        new_type = relation_column_type(new_field, new_type)
+        return super()._alter_column_type_sql(
+            model, old_field, new_field, new_type, old_collation, new_collation
+        )
+
+    def alter_unique_together(self, model, old_unique_together, new_unique_together):
+        changed = {tuple(names) for names in old_unique_together} != {
+            tuple(names) for names in new_unique_together
+        }
+        if changed and self._change_layout(
+            self._model_variant(model, unique_together=old_unique_together),
+            self._model_variant(model, unique_together=new_unique_together),
+            "changing unique_together",
+        ):
+            return
+        super().alter_unique_together(model, old_unique_together, new_unique_together)
+
+    def add_constraint(self, model, constraint):
+        if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
+            self._model_variant(model, drop_constraint=constraint),
+            self._model_variant(model),
+            f"adding the constraint {constraint.name}",
+        ):
+            return
+        super().add_constraint(model, constraint)
+
+    def remove_constraint(self, model, constraint):
+        if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
+            model,
+            self._model_variant(model, drop_constraint=constraint),
+            f"removing the constraint {constraint.name}",
+        ):
+            return
+        super().remove_constraint(model, constraint)
+
+    def add_index(self, model, index):
+        if isinstance(index, TableKey):
+            self._change_layout(
+                self._model_variant(model, drop_index=index),
+                self._model_variant(model),
+                f"adding {type(index).__name__} {index.name}",
+                always=True,
+            )
+            return
+        super().add_index(model, index)
+
+    def remove_index(self, model, index):
+        if isinstance(index, TableKey):
+            self._change_layout(
+                model,
+                self._model_variant(model, drop_index=index),
+                f"removing {type(index).__name__} {index.name}",
+                always=True,
+            )
+            return
+        super().remove_index(model, index)
+
+    def _change_layout(self, old_model, new_model, what: str, always: bool = False) -> bool:
+        """False: the layout stays, do the ordinary ALTER. True: the table was created again with the
+        new layout (empty table: dropped and created; otherwise its rows are copied, see
+        `_copy_into_new_layout`)."""
+        old, new = self.table_layout(old_model), self.table_layout(new_model)
+        old_sig, new_sig = layout_signature(old), layout_signature(new)
+        if old_sig == new_sig and not always:
+            return False
+        if old_sig[:5] == new_sig[:5] and not new.is_columnstore and not always:
+            return False  # only unique keys change, on rowstore storage: ALTER can add or drop them
+        table = old_model._meta.db_table
+        if old_sig != new_sig:
+            change = f"changes its layout from {old.describe()} to {new.describe()}"
+        else:
+            change = "is an ALTER SingleStore refuses on a columnstore table"
+        if self.collect_sql:
+            self.collected_sql.append(
+                f"-- {old_model._meta.label}: {what} {change}; the table is created again: dropped and "
+                f"created when it is empty, otherwise copied into a new table that replaces it"
+            )
+            empty = True
+        else:
+            empty = self._table_is_empty(table)
+        if empty:
+            self.execute(self.sql_delete_table % {"table": self.quote_name(table)})
+            self._forget_deferred(table)
+            self._create_now(new_model, run_deferred=False)
+        else:
+            self._copy_into_new_layout(old_model, new_model, new)
+        return True
+
+    def _forget_deferred(self, table: str) -> None:
+        self.deferred_sql = [
+            sql
+            for sql in self.deferred_sql
+            if not (isinstance(sql, Statement) and sql.references_table(table))
+        ]
+
+    def _create_now(self, model, run_deferred: bool) -> None:
+        self._creating_model = True
+        try:
+            BaseDatabaseSchemaEditor.create_model(self, model)
+        finally:
+            self._creating_model = False
+        if run_deferred:
+            table = model._meta.db_table
+            for sql in [
+                s for s in self.deferred_sql if isinstance(s, Statement) and s.references_table(table)
+            ]:
+                self.deferred_sql.remove(sql)
+                self.execute(sql)
+
+    def _copy_into_new_layout(self, old_model, new_model, layout: TableLayout) -> None:
+        """Rebuild a table that holds rows: CREATE the new layout under a scratch name, INSERT ...
+        SELECT the rows (the new unique keys are checked there: a violation drops the scratch table
+        and raises), DROP the old table, RENAME the new one. Rows keep their ids; on a sharded table
+        explicitly inserted ids do not advance the AUTO_INCREMENT counter, so the counter is synced
+        afterwards (AGGREGATOR SYNC AUTO_INCREMENT, SingleStore docs). DDL is not transactional: the
+        statements are shown by sqlmigrate, and a failure leaves the old table in place."""
+        table = old_model._meta.db_table
+        scratch = f"{table[:44]}__s2_rebuild"
+        q = self.quote_name
+        self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
+        self._create_now(self._model_variant(new_model, db_table=scratch), run_deferred=True)
+        old_columns = {f.column for f in old_model._meta.local_concrete_fields if not f.generated}
+        renamed = getattr(self, "_layout_renames", {})
+        targets, sources, params = [], [], []
+        for f in new_model._meta.local_concrete_fields:
+            if f.generated:
+                continue
+            source_column = renamed.get(f.column, f.column)
+            targets.append(q(f.column))
+            if source_column in old_columns:
+                expression = q(source_column)
+                if not f.null:
+                    # NULL -> NOT NULL: the field's default fills the NULLs.
+                    expression = f"COALESCE({expression}, %s)"
+                    params.append(self.effective_default(f))
+                sources.append(expression)
+            else:
+                sources.append("%s")
+                params.append(self.effective_default(f))
+        try:
+            self.execute(
+                f"INSERT INTO {q(scratch)} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM {q(table)}",
+                params,
+            )
+        except Exception:
+            self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
+            raise
+        self.execute(self.sql_delete_table % {"table": q(table)})
+        self._forget_deferred(table)
+        self.execute(self.sql_rename_table % {"old_table": q(scratch), "new_table": q(table)})
+        auto = any(f.get_internal_type() in AUTO_FIELD_TYPES for f in new_model._meta.local_concrete_fields)
+        if auto and not layout.is_reference:
+            self._sync_auto_increment(table)
+
+    def _sync_auto_increment(self, table: str) -> None:
+        """Raise the AUTO_INCREMENT counters of every aggregator above the copied ids. A server that
+        does not know the statement (not SingleStore) is told in a warning: then the table's counter
+        may hand out ids that the copied rows already have."""
+        statement = (
+            f"AGGREGATOR SYNC AUTO_INCREMENT ON {self.quote_name(self.connection.settings_dict['NAME'])}."
+            f"{self.quote_name(table)} ALL"
+        )
+        if self.collect_sql:
+            self.execute(statement)
+            return
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(statement)
+        except DatabaseError as exc:
+            warnings.warn(
+                f"{statement} failed ({exc}); the AUTO_INCREMENT counter of {table} was not synced.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    def _table_is_empty(self, table: str) -> bool:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1")
+            return cursor.fetchone() is None
+
+    def _model_variant(
+        self,
+        model,
+        *,
+        add=None,
+        remove=None,
+        swap=None,
+        unique_together=None,
+        drop_constraint=None,
+        drop_index=None,
+        db_table=None,
+    ):
+        """A stand-in model class for `model`'s table with one change: its concrete fields (no
+        many-to-many: their tables are not touched), storage managers, unique_together, indexes and
+        constraints, in a registry of its own."""
+        opts = model._meta
+        fields = {f.name: f for f in opts.local_concrete_fields}
+        if isinstance(opts.pk, CompositePrimaryKey):
+            fields[opts.pk.name] = opts.pk
+        renames: dict[str, str] = {}
+        if add is not None:
+            fields[add.name] = add
+        if remove is not None:
+            fields.pop(remove.name, None)
+        if swap is not None:
+            old_field, new_field = swap
+            fields.pop(old_field.name, None)
+            fields[new_field.name] = new_field
+            renames[old_field.name] = new_field.name
+        new_pk = swap[1].name if swap is not None and swap[1].primary_key else None
+        if new_pk is not None:
+            # A field that becomes the primary key replaces the old one (an auto-created id goes).
+            fields = {
+                n: f for n, f in fields.items() if n == new_pk or not (f.primary_key and f.auto_created)
+            }
+        removed = {remove.name} if remove is not None else set()
+        together = opts.unique_together if unique_together is None else unique_together
+        together = [
+            [renames.get(n, n) for n in names] for names in together if not removed.intersection(names)
+        ]
+        indexes = [
+            index
+            for index in opts.indexes
+            if index is not drop_index
+            and (drop_index is None or index.name != drop_index.name)
+            and not removed.intersection(index.fields)
+        ]
+        constraints = [
+            c
+            for c in opts.constraints
+            if c is not drop_constraint
+            and (drop_constraint is None or c.name != drop_constraint.name)
+            and not removed.intersection(getattr(c, "fields", ()) or ())
+        ]
+        body: dict[str, Any] = {name: copy.deepcopy(f) for name, f in fields.items()}
+        for name, f in body.items():
+            if new_pk is not None and name != new_pk and f.primary_key:
+                f.primary_key = False
+        for i, manager in enumerate(opts.managers):
+            storage = getattr(manager, "table_storage_type", None)
+            if storage:
+                body[f"_s2_storage_{i}"] = ModelStorageManager(table_storage_type=storage)
+        body["Meta"] = type(
+            "Meta",
+            (),
+            {
+                "app_label": opts.app_label,
+                "db_table": db_table or opts.db_table,
+                "db_table_comment": opts.db_table_comment,
+                "unique_together": together,
+                "indexes": copy.deepcopy(indexes),
+                "constraints": copy.deepcopy(constraints),
+                "apps": Apps(),
+            },
+        )
+        body["__module__"] = model.__module__
+        return type(opts.object_name, (models.Model,), body)
 
     # --- Columns -------------------------------------------------------------------------------------
 
