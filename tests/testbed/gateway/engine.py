@@ -325,6 +325,10 @@ class Engine:
             if dec.kind == "forward":
                 stmt, toks, changed = dec.sql, significant(dec.sql), True
         _check_savepoint(toks)
+        if head == "EXPLAIN":
+            explained = translate.translate_explain(stmt, toks)
+            if explained is not None:
+                stmt, toks, changed = explained, significant(explained), True
         db = session.database
         if head == "CREATE":
             out = await self._create(stmt, toks, db)

@@ -25,7 +25,14 @@ from tests.testbed.gateway.sqllex import (
     tokenize,
 )
 
-__all__ = ["TRANSLATE_TRIGGERS", "TRANSLATIONS", "Translation", "translate"]
+__all__ = [
+    "TRANSLATE_TRIGGERS",
+    "TRANSLATIONS",
+    "Translation",
+    "translate",
+    "translate_explain",
+    "translate_kill",
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,40 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Other positions/occurrences/return options stay untranslated (MariaDB error 1582).",
     ),
     Translation(
+        "a = b (also <>, !=, <=>)  /  a [NOT] IN (b, c, ...)  where a, b or a list element is a `:> JSON` "
+        "cast",
+        "JSON_NORMALIZE(a) = JSON_NORMALIZE(b)  /  JSON_NORMALIZE(a) [NOT] IN (JSON_NORMALIZE(b), ...); only "
+        "when each operand is a primary (name, literal, call, parenthesised group) that no neighbouring "
+        "operator binds tighter, else untranslated",
+        "SingleStore stores and compares JSON in a normalised form (keys sorted, duplicate keys merged, no "
+        "insignificant spaces: [doc] 'Using JSON'), so values cast with `:> JSON` compare as JSON. MariaDB "
+        "has no JSON type: `=` on two JSON_EXTRACT results is 0 for two equal JSON strings and IN "
+        "depends on the list length. JSON_NORMALIZE (utf8mb4_bin, so case-sensitive) makes the text "
+        "comparison a JSON comparison; it also equates numbers that differ only in spelling (1, 1.0, "
+        "1e0; SingleStore [unverified]) and gives NULL, not an error, for an operand that is not valid "
+        "JSON. Not JSON_EQUALS: as a bare WHERE condition MariaDB 10.11 treats its NULL as true ([obs] "
+        "10.11.19). Ordering comparisons (<, >) stay text comparisons.",
+    ),
+    Translation(
+        "JSON_BUILD_OBJECT(k1, v1, k2, v2, ...)  (an even number of arguments)",
+        "JSON_COMPACT(JSON_OBJECT(k1, v1, k2, v2, ...))",
+        "Keys stay in argument order and a repeated key is kept twice (SingleStore sorts the keys and "
+        "keeps the last value of a repeated key: [doc] json-build-object); JSON_COMPACT removes the "
+        "spaces MariaDB puts after ':' and ','. Values convert with MariaDB's rules instead of TO_JSON: "
+        'TRUE/FALSE literals become true/false (SingleStore: 1/0 [unverified]); a NULL key becomes "". '
+        "An odd argument count stays untranslated (an error either way; MariaDB's is 1305).",
+    ),
+    Translation(
+        "EXPLAIN JSON <statement>",
+        "EXPLAIN FORMAT=JSON <statement>",
+        "One row with one text column holding a JSON document (SingleStore's column name and row "
+        "count [unverified]) but different content: "
+        "MariaDB's optimizer plan ({\"query_block\": ...}) instead of SingleStore's distributed plan "
+        "(executor/operator tree). MariaDB does not escape double quotes inside the conditions it "
+        "quotes, so the plan of a statement whose translation holds a JSON path ('$.\"k\"') is not valid "
+        "JSON ([obs] 10.11.19). `EXPLAIN JSON INTO OUTFILE` stays untranslated (MariaDB 1064).",
+    ),
+    Translation(
         "KILL [CONNECTION | QUERY] id node_id",
         "KILL [CONNECTION | QUERY] id",
         "The node id is dropped: there is one MariaDB node.",
@@ -118,6 +159,7 @@ TRANSLATE_TRIGGERS = (
     b"json_extract_",
     b"json_array_contains_",
     b"json_match_any_exists",
+    b"json_build_object",
     b":>",
     b"::",
     b"regexp_instr",
@@ -150,6 +192,93 @@ _TRUNC_FORMATS = {
 }
 
 
+@dataclass
+class _Unit:
+    """A piece of the translated output: the text between tokens (``pre``) and the unit's own text."""
+
+    pre: str
+    text: str
+    json: bool = False  # a ``:> JSON`` cast, or a parenthesised group holding only one
+    inner: list[_Unit] | None = None  # a parenthesised group's own units
+    op: bool = False  # an operator token or a comma
+
+
+# Operators that bind tighter than a comparison (MySQL operator precedence), and those of the same level.
+_TIGHTER = frozenset(
+    {"|", "&", "<<", ">>", "+", "-", "*", "/", "%", "^", "~", "!", "->", "->>", "DIV", "MOD", "COLLATE",
+     "BINARY", "ESCAPE"}
+)  # fmt: skip
+_SAME_LEVEL = frozenset(
+    {"=", "<=>", ">=", ">", "<=", "<", "<>", "!=", "IS", "LIKE", "REGEXP", "RLIKE", "IN", "BETWEEN",
+     "SOUNDS", "MEMBER"}
+)  # fmt: skip
+
+
+def _binds_tighter(unit: _Unit, *, same_level: bool) -> bool:
+    word = unit.text.upper()
+    return word in _TIGHTER or (same_level and word in _SAME_LEVEL)
+
+
+def _name_like(unit: _Unit) -> bool:
+    t = unit.text
+    return bool(t) and (t[0].isalpha() or t[0] in "_`") and t.upper() not in _NOT_FUNCTIONS
+
+
+def _is_call(name: _Unit, group: _Unit) -> bool:
+    return group.inner is not None and not group.pre.strip() and _name_like(name)
+
+
+def _operand_start(units: list[_Unit], end: int) -> int:
+    """Index of the first unit of the operand that ends just before ``units[end]`` (a qualified
+    name, literal, parenthesised group or function call); ``end`` when there is none."""
+    if end == 0 or units[end - 1].op or units[end - 1].text.upper() in _NOT_FUNCTIONS:
+        return end
+    start = end - 1
+    if units[start].inner is not None and start > 0 and _is_call(units[start - 1], units[start]):
+        start -= 1
+    while (
+        start >= 2
+        and units[start - 1].text == "."
+        and not units[start - 1].pre.strip()
+        and not units[start].pre.strip()
+    ):
+        start -= 2
+    return start
+
+
+def _operand_end(units: list[_Unit], start: int) -> int:
+    """One past the last unit of the operand that starts at ``units[start]``; ``start`` when none."""
+    if start >= len(units) or units[start].op or units[start].text.upper() in _NOT_FUNCTIONS:
+        return start
+    if start + 1 < len(units) and _is_call(units[start], units[start + 1]):
+        return start + 2
+    j = start
+    while j + 2 < len(units) and units[j + 1].text == "." and not units[j + 1].pre.strip():
+        j += 2
+    return j + 1
+
+
+_JSON_EQUALITY_OPS = frozenset({"=", "<>", "!=", "<=>"})
+
+
+def _is_kw_unit(unit: _Unit, *words: str) -> bool:
+    return unit.text.upper() in words
+
+
+def _normalize(parts: list[_Unit]) -> str:
+    return "JSON_NORMALIZE(" + parts[0].text + "".join(x.pre + x.text for x in parts[1:]) + ")"
+
+
+def _split_items(units: list[_Unit]) -> list[list[_Unit]]:
+    items: list[list[_Unit]] = [[]]
+    for u in units:
+        if u.op and u.text == ",":
+            items.append([])
+        else:
+            items[-1].append(u)
+    return [it for it in items if it]
+
+
 def _lit(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -170,14 +299,19 @@ class _Emitter:
             pending = t.end
         self.trailer = text[pending:]
         self.changed = False
+        self.json_casts = False  # a `:> JSON` cast was seen: comparisons may need JSON_EQUALS
 
     def run(self) -> str:
         out = self.emit(0, len(self.toks))
         return out + self.trailer
 
-    # units: list of [prefix, text]
     def emit(self, a: int, b: int) -> str:
-        units: list[list[str]] = []
+        return "".join(u.pre + u.text for u in self.emit_units(a, b))
+
+    def emit_units(self, a: int, b: int) -> list[_Unit]:
+        """The translated units of ``toks[a:b]``: one per token, translated construct or parenthesised
+        group (whose own units are kept in ``inner``)."""
+        units: list[_Unit] = []
         toks = self.toks
         i = a
         while i < b:
@@ -188,14 +322,16 @@ class _Emitter:
                 close = min(matching_paren(toks, i + 1), b - 1)
                 repl = self.function(u, i, close)
                 if repl is not None:
-                    units.append([self.pre[i], repl])
+                    units.append(_Unit(self.pre[i], repl))
                     self.changed = True
                     i = close + 1
                     continue
             if t.kind == "punct" and t.text == "(":
                 close = min(matching_paren(toks, i), b - 1)
-                inner = self.emit(i + 1, close) if close > i + 1 else ""
-                units.append([self.pre[i], "(" + inner + self.pre[close] + ")"])
+                inner = self.emit_units(i + 1, close) if close > i + 1 else []
+                text = "(" + "".join(x.pre + x.text for x in inner) + self.pre[close] + ")"
+                is_json = len(inner) == 1 and inner[0].json
+                units.append(_Unit(self.pre[i], text, is_json, inner))
                 i = close + 1
                 continue
             if t.kind == "op" and t.text == ":>" and units:
@@ -203,14 +339,14 @@ class _Emitter:
                 target, i = self.cast_target(i + 1, b)
                 if target is None:
                     units.append(operand)
-                    units.append([self.pre[i], t.text])
+                    units.append(_Unit(self.pre[i], t.text))
                     i += 1
                     continue
-                prefix, expr = operand
                 if target == "JSON":
-                    units.append([prefix, f"JSON_EXTRACT({expr}, '$')"])
+                    units.append(_Unit(operand.pre, f"JSON_EXTRACT({operand.text}, '$')", json=True))
+                    self.json_casts = True
                 else:
-                    units.append([prefix, f"CAST({expr} AS {target})"])
+                    units.append(_Unit(operand.pre, f"CAST({operand.text} AS {target})"))
                 self.changed = True
                 continue
             if (
@@ -218,21 +354,15 @@ class _Emitter:
                 and t.text in ("::", "::$")
                 and units
                 and nxt is not None
-                and nxt.kind
-                in (
-                    "word",
-                    "bq",
-                    "str",
-                    "num",
-                )
+                and nxt.kind in ("word", "bq", "str", "num")
             ):
-                prefix, expr = self.pop_operand(units)
+                operand = self.pop_operand(units)
                 key = string_value(nxt) if nxt.kind == "str" else ident_value(nxt)
                 path = _lit(_json_path([key]))
                 if t.text == "::":
-                    units.append([prefix, f"JSON_EXTRACT({expr}, {path})"])
+                    units.append(_Unit(operand.pre, f"JSON_EXTRACT({operand.text}, {path})"))
                 else:
-                    units.append([prefix, _extract_string(expr, path)])
+                    units.append(_Unit(operand.pre, _extract_string(operand.text, path)))
                 self.changed = True
                 i += 2
                 continue
@@ -249,32 +379,70 @@ class _Emitter:
                 after = toks[i + 3] if i + 3 < len(toks) else None
                 if _needs_alias(after):
                     repl += f" AS `{ident_value(toks[i + 2])}`"
-                units.append([self.pre[i], repl])
+                units.append(_Unit(self.pre[i], repl))
                 self.changed = True
                 i += 3
                 continue
-            units.append([self.pre[i], t.text])
+            units.append(_Unit(self.pre[i], t.text, op=t.kind == "op" or t.text == ","))
             i += 1
-        return "".join(p + s for p, s in units)
+        if self.json_casts:
+            self.json_comparisons(units)
+        return units
 
-    def pop_operand(self, units: list[list[str]]) -> list[str]:
+    def pop_operand(self, units: list[_Unit]) -> _Unit:
         """Remove and return the operand before a postfix operator: a qualified name, a literal,
-        a parenthesised group or a function call."""
-        last = units.pop()
-        parts = [last]
-        if last[1].startswith("(") and units and not last[0].strip():
-            prev = units[-1][1]
-            if prev and (prev[0].isalpha() or prev[0] in "_`") and prev.upper() not in _NOT_FUNCTIONS:
-                parts.insert(0, units.pop())
-        while (
-            len(units) >= 2 and units[-1][1] == "." and not units[-1][0].strip() and not parts[0][0].strip()
-        ):
-            dot = units.pop()
-            name = units.pop()
-            parts[0:0] = [name, dot]
-        prefix = parts[0][0]
-        expr = parts[0][1] + "".join(p + s for p, s in parts[1:])
-        return [prefix, expr]
+        a parenthesised group or a function call (as one unit)."""
+        start = min(_operand_start(units, len(units)), len(units) - 1)
+        parts = units[start:]
+        del units[start:]
+        text = parts[0].text + "".join(x.pre + x.text for x in parts[1:])
+        return _Unit(parts[0].pre, text, json=len(parts) == 1 and parts[0].json)
+
+    def json_comparisons(self, units: list[_Unit]) -> None:
+        """SingleStore compares JSON values as JSON: in ``a = b`` (also ``<>``, ``!=``, ``<=>``) and
+        ``a [NOT] IN (b, c)`` where an operand is a ``:> JSON`` cast, every operand is wrapped in
+        MariaDB's JSON_NORMALIZE (see TRANSLATIONS)."""
+        k = 0
+        while k < len(units):
+            unit = units[k]
+            is_in = unit.text.upper() == "IN"
+            if not ((unit.op and unit.text in _JSON_EQUALITY_OPS) or is_in):
+                k += 1
+                continue
+            left_end = k - 1 if is_in and k > 0 and units[k - 1].text.upper() == "NOT" else k
+            start = _operand_start(units, left_end)
+            if start >= left_end or (start > 0 and _binds_tighter(units[start - 1], same_level=True)):
+                k += 1
+                continue
+            left_json = left_end - start == 1 and units[start].json
+            if is_in:
+                group = units[k + 1] if k + 1 < len(units) else None
+                items = _split_items(group.inner) if group is not None and group.inner else []
+                if group is None or not items or any(_is_kw_unit(it[0], "SELECT", "WITH") for it in items):
+                    k += 1
+                    continue
+                if not (left_json or any(len(it) == 1 and it[0].json for it in items)):
+                    k += 1
+                    continue
+                end = k + 2
+                if end < len(units) and _binds_tighter(units[end], same_level=False):
+                    k += 1
+                    continue
+                inner = ", ".join(_normalize(it) for it in items)
+                units[k + 1] = _Unit(group.pre, "(" + inner + ")")
+            else:
+                end = _operand_end(units, k + 1)
+                right_json = end - (k + 1) == 1 and units[k + 1].json
+                if end <= k + 1 or not (left_json or right_json):
+                    k += 1
+                    continue
+                if end < len(units) and _binds_tighter(units[end], same_level=False):
+                    k += 1
+                    continue
+                units[k + 1 : end] = [_Unit(units[k + 1].pre, _normalize(units[k + 1 : end]))]
+            units[start:left_end] = [_Unit(units[start].pre, _normalize(units[start:left_end]))]
+            self.changed = True
+            k = start + 1
 
     def cast_target(self, i: int, b: int) -> tuple[str | None, int]:
         toks = self.toks
@@ -429,6 +597,13 @@ def _date_trunc(em: _Emitter, open_i: int, close: int) -> str | None:
     return None
 
 
+def _json_build_object(em: _Emitter, open_i: int, close: int) -> str | None:
+    parts = em.args(open_i, close)
+    if len(parts) % 2:
+        return None
+    return "JSON_COMPACT(JSON_OBJECT(" + ", ".join(em.arg_text(a, b) for a, b in parts) + "))"
+
+
 def _regexp_instr(em: _Emitter, open_i: int, close: int) -> str | None:
     parts = em.args(open_i, close)
     if len(parts) <= 2:
@@ -463,6 +638,7 @@ _FUNCTIONS = {
     "JSON_ARRAY_CONTAINS_BIGINT": _array_contains("NUMBER"),
     "JSON_ARRAY_CONTAINS_JSON": _array_contains("JSON"),
     "REGEXP_INSTR": _regexp_instr,
+    "JSON_BUILD_OBJECT": _json_build_object,
 }
 
 
@@ -493,6 +669,22 @@ def translate_kill(text: str, toks: list[Token]) -> str | None:
         i += 1
     if i + 1 < len(toks) and toks[i].kind == "num" and toks[i + 1].kind == "num" and i + 2 == len(toks):
         return text[: toks[i].end] + text[toks[i + 1].end :]
+    return None
+
+
+_EXPLAINABLE = frozenset({"SELECT", "WITH", "INSERT", "REPLACE", "UPDATE", "DELETE"})
+
+
+def translate_explain(text: str, toks: list[Token]) -> str | None:
+    """``EXPLAIN JSON <statement>`` -> ``EXPLAIN FORMAT=JSON <statement>``; None when not that shape
+    (``EXPLAIN json`` alone describes a table named json; ``JSON INTO OUTFILE`` is left alone)."""
+    if (
+        len(toks) > 2
+        and toks[0].upper == "EXPLAIN"
+        and toks[1].upper == "JSON"
+        and (toks[2].upper in _EXPLAINABLE or toks[2].text == "(")
+    ):
+        return text[: toks[1].start] + "FORMAT=JSON" + text[toks[1].end :]
     return None
 
 
