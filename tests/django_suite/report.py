@@ -54,10 +54,12 @@ def cause_for(problem: dict[str, Any], causes: dict[str, str]) -> str:
     if tid in causes:
         return causes[tid]
     key = problem.get("key", "")
-    for prefix, text in causes.items():
-        if key.startswith(prefix) or tid.startswith(prefix + "."):
-            return text
-    return ""
+    # The longest matching prefix wins (a specific diagnosis over a general one).
+    best = ""
+    for prefix in causes:
+        if (key.startswith(prefix) or tid.startswith(prefix + ".")) and len(prefix) > len(best):
+            best = prefix
+    return causes[best] if best else ""
 
 
 def _md(text: str) -> str:
@@ -188,11 +190,12 @@ def _failures(res: list[R.AppResult], causes: dict[str, str]) -> list[str]:
         return ["### Failures\n", "None.\n"]
     out = [
         "### Failure causes (clusters, biggest first)\n",
-        "| n | exception (normalised) | examples |",
-        "|---:|---|---|",
+        "| n | exception (normalised; for wrapped errors the first of the chain) | examples | diagnosis |",
+        "|---:|---|---|---|",
     ]
     for key, n, examples in R.failure_clusters(res, top=40):
-        out.append(f"| {n} | {_md(key)} | {_md(', '.join(examples))} |")
+        diagnosis = cause_for({"id": "", "key": key}, causes)
+        out.append(f"| {n} | {_md(key)} | {_md(', '.join(examples))} | {_md(diagnosis)} |")
     out.append("")
     if broken:
         out.append("Apps that did not run to the end:\n")

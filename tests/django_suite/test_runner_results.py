@@ -271,3 +271,24 @@ def test_run_that_broke_before_planning_counts_the_known_size() -> None:
     unknown = R.summarise("a", [], log_text=log, rc=1)
     assert unknown.errors == 1  # size unknown: still never an empty, harmless-looking app
     assert R.pass_rate(unknown) == 0.0
+
+
+def test_cause_for_prefers_the_longest_prefix() -> None:
+    from tests.django_suite import report
+
+    causes = {
+        "MySQLdb.DataError: (1264, ": "general",
+        "MySQLdb.DataError: (1264, \"Out of range value for column 'object_id'": "gfk",
+    }
+    gfk = {
+        "id": "a.T.t",
+        "key": "MySQLdb.DataError: (1264, \"Out of range value for column 'object_id' at row N\")",
+    }
+    other = {
+        "id": "a.T.u",
+        "key": "MySQLdb.DataError: (1264, \"Out of range value for column 'x_id' at row N\")",
+    }
+    assert report.cause_for(gfk, causes) == "gfk"
+    assert report.cause_for(other, causes) == "general"
+    assert report.cause_for({"id": "a.T.u", "key": "x"}, {"a.T": "by test id"}) == "by test id"
+    assert report.cause_for({"id": "b.T.u", "key": "x"}, causes) == ""
