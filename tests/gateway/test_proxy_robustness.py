@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import struct
@@ -197,9 +196,8 @@ def test_many_aborted_connections_leave_no_mariadb_sessions_behind(testbed: Test
 
 
 def gateway_fds(bed: Testbed) -> int:
-    assert bed.state_dir is not None
-    pid = json.loads((bed.state_dir / "gateway.json").read_text())["pid"]
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    assert bed.gateway is not None and bed.gateway.pid is not None
+    return len(os.listdir(f"/proc/{bed.gateway.pid}/fd"))
 
 
 def test_no_sockets_leak_after_many_kinds_of_disconnects(testbed: Testbed) -> None:

@@ -7,12 +7,13 @@ Test infrastructure only; the product never imports it. `Testbed.from_env()` hon
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
+    from tests.testbed.gateway.__main__ import GatewayProcess
     from tests.testbed.mariadb import MariaDB
 
 
@@ -80,8 +81,7 @@ class Testbed:
     child: Endpoint | None
     direct: Endpoint | None = None
     mariadb: MariaDB | None = None
-    state_dir: Path | None = None
-    gateway_args: list[str] = field(default_factory=list)
+    gateway: GatewayProcess | None = None
 
     @property
     def is_gateway(self) -> bool:
@@ -89,38 +89,40 @@ class Testbed:
 
     @classmethod
     def embedded(cls, mariadb: MariaDB, state_dir: Path, gateway_args: list[str] | None = None) -> Testbed:
-        """Start a gateway process in front of `mariadb` (which must be running)."""
+        """Start a gateway process in front of `mariadb` (which must be running); it dies with us."""
+        from tests.testbed.gateway.__main__ import GatewayProcess
+
+        gateway = GatewayProcess(
+            mariadb.port,
+            mariadb.admin_user,
+            mariadb.admin_password,
+            state_dir=state_dir,
+            extra_args=list(gateway_args or []),
+        ).start()
         bed = cls(
-            master=Endpoint("127.0.0.1", 0, mariadb.user, mariadb.password, mariadb.database),
-            child=None,
+            master=Endpoint(
+                mariadb.host, gateway.master_port, mariadb.user, mariadb.password, mariadb.database
+            ),
+            child=Endpoint(
+                mariadb.host, gateway.child_port, mariadb.user, mariadb.password, mariadb.database
+            ),
             direct=Endpoint(mariadb.host, mariadb.port, mariadb.user, mariadb.password, mariadb.database),
             mariadb=mariadb,
-            state_dir=state_dir,
-            gateway_args=list(gateway_args or []),
+            gateway=gateway,
         )
-        bed.start_gateway()
         return bed
 
-    def start_gateway(self) -> None:
-        from tests.testbed.__main__ import start_gateway
-
-        assert self.mariadb is not None and self.state_dir is not None, "not an embedded test bed"
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        state = start_gateway(self.mariadb, self.state_dir, self.gateway_args)
-        base = self.master
-        self.master = Endpoint(base.host, state["master_port"], base.user, base.password, base.database)
-        self.child = Endpoint(base.host, state["child_port"], base.user, base.password, base.database)
-
     def stop_gateway(self, kill: bool = False) -> None:
-        from tests.testbed.__main__ import stop_gateway
-
-        assert self.state_dir is not None, "not an embedded test bed"
-        stop_gateway(self.state_dir, kill=kill)
+        assert self.gateway is not None, "not an embedded test bed"
+        if kill:
+            self.gateway.kill()
+        else:
+            self.gateway.stop()
 
     def restart_gateway(self, kill: bool = False) -> None:
-        """Stop (SIGTERM, or SIGKILL) and start the gateway again; its ports change."""
-        self.stop_gateway(kill=kill)
-        self.start_gateway()
+        """Stop (SIGTERM, or SIGKILL) and start the gateway again, on the same ports."""
+        assert self.gateway is not None, "not an embedded test bed"
+        self.gateway.restart(kill=kill)
 
     def with_database(self, name: str) -> Testbed:
         """The same test bed, with every endpoint pointing at database `name`."""
@@ -130,6 +132,4 @@ class Testbed:
 
         master = swap(self.master)
         assert master is not None
-        return Testbed(
-            master, swap(self.child), swap(self.direct), self.mariadb, self.state_dir, self.gateway_args
-        )
+        return Testbed(master, swap(self.child), swap(self.direct), self.mariadb, self.gateway)

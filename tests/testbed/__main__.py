@@ -14,11 +14,11 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.testbed.gateway.__main__ import GatewayError, GatewayProcess
 from tests.testbed.mariadb import MariaDB, MariaDBError
 
 
@@ -35,55 +35,27 @@ def _gateway_state(state_dir: Path) -> dict[str, int] | None:
     return {k: int(v) for k, v in state.items()}
 
 
-def start_gateway(
-    server: MariaDB, state_dir: Path, extra_args: list[str], timeout: float = 30.0
-) -> dict[str, int]:
-    """Spawn `python -m tests.testbed.gateway` detached; wait for its JSON ready line."""
+def start_gateway(server: MariaDB, state_dir: Path, extra_args: list[str]) -> dict[str, int]:
+    """Start a detached gateway in front of `server` (or find the running one); its state in JSON."""
     running = _gateway_state(state_dir)
     if running:
         return running
-    out_path = state_dir / "gateway.out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "tests.testbed.gateway",
-        f"--upstream-port={server.port}",
-        f"--admin-user={server.admin_user}",
-        f"--admin-password={server.admin_password}",
-        "--master-port=0",
-        "--child-port=0",
-        f"--state-dir={state_dir / 'gateway'}",
-        *extra_args,
-    ]
-    with open(out_path, "wb") as out, open(state_dir / "gateway.err", "ab") as err:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=Path(__file__).resolve().parents[2],
-        )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in out_path.read_text(errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                ready = json.loads(line)
-                if isinstance(ready, dict) and "master_port" in ready:
-                    state = {
-                        "pid": proc.pid,
-                        "master_port": ready["master_port"],
-                        "child_port": ready["child_port"],
-                    }
-                    (state_dir / "gateway.json").write_text(json.dumps(state))
-                    return state
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGKILL)
-    err_tail = (state_dir / "gateway.err").read_text(errors="replace")[-3000:]
-    raise SystemExit(f"testbed: the gateway did not start:\n{err_tail}")
+    gateway = GatewayProcess(
+        server.port,
+        server.admin_user,
+        server.admin_password,
+        state_dir=state_dir / "gateway",
+        extra_args=extra_args,
+        detached=True,
+    )
+    try:
+        gateway.start()
+    except GatewayError as exc:
+        raise SystemExit(f"testbed: {exc}") from None
+    assert gateway.pid is not None
+    state = {"pid": gateway.pid, "master_port": gateway.master_port, "child_port": gateway.child_port}
+    (state_dir / "gateway.json").write_text(json.dumps(state))
+    return state
 
 
 def stop_gateway(state_dir: Path, timeout: float = 15.0, kill: bool = False) -> None:

@@ -146,7 +146,9 @@ class GatewayProcess:
         ... connect to 127.0.0.1:gw.master_port (or gw.child_port; gw.tls_cert is the CA file)
         gw.stop()          # SIGTERM, graceful;  gw.kill() sends SIGKILL;  gw.restart() keeps the ports
 
-    The child holds a pipe to this process on its stdin (`--exit-on-stdin-eof`), so it exits when this
+    `detached=True` (what `make testbed` uses) starts it in its own session to outlive this process;
+    stop it by its pid. Otherwise the child holds a pipe to this process on its stdin
+    (`--exit-on-stdin-eof`), so it exits when this
     process dies, even without `stop()`. Logs go to `<state_dir>/gateway.log`.
     """
 
@@ -162,6 +164,7 @@ class GatewayProcess:
         no_implicit_order: bool = False,
         memsql_version: str | None = None,
         foreign_keys: str | None = None,
+        detached: bool = False,
         state_dir: Path | str | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
@@ -174,6 +177,7 @@ class GatewayProcess:
         self.no_implicit_order = no_implicit_order
         self.memsql_version = memsql_version
         self.foreign_keys = foreign_keys
+        self.detached = detached
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="s2gw-"))
         self.extra_args = list(extra_args)
         self.master_port = 0
@@ -195,8 +199,10 @@ class GatewayProcess:
             f"--upstream-host={self.upstream_host}", f"--upstream-port={self.upstream_port}",
             f"--admin-user={self.admin_user}", f"--admin-password={self.admin_password}",
             f"--master-port={self.master_port}", f"--child-port={self.child_port}",
-            f"--state-dir={self.state_dir}", "--exit-on-stdin-eof",
+            f"--state-dir={self.state_dir}",
         ]  # fmt: skip
+        if not self.detached:
+            cmd.append("--exit-on-stdin-eof")
         if self.tls:
             cmd.append("--tls")
         if self.latency_ms:
@@ -218,7 +224,8 @@ class GatewayProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         with open(self.log_path, "ab") as log_file:
             proc = subprocess.Popen(
-                self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file,
+                self.command(), stdin=subprocess.DEVNULL if self.detached else subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=log_file, start_new_session=self.detached,
                 cwd=REPO_ROOT, env=env,
             )  # fmt: skip
         self._proc = proc
