@@ -112,13 +112,10 @@ def test_older_singlestore_is_refused(request, old_gateway: tb.Testbed):
 
 
 def _certificate(bed: tb.Testbed) -> Path:
-    assert bed.state_dir is not None
-    found = sorted(
-        p for p in bed.state_dir.rglob("*") if p.suffix in {".pem", ".crt"} and "key" not in p.name
+    assert bed.gateway is not None and bed.gateway.tls_cert is not None, (
+        "the TLS gateway reported no certificate"
     )
-    if not found:
-        pytest.skip("environment: the TLS gateway wrote no certificate file")
-    return found[0]
+    return bed.gateway.tls_cert
 
 
 def test_tls_through_the_gateways_tls_mode(request, tls_gateway: tb.Testbed):
