@@ -9,10 +9,11 @@ distributed SQL surface area). Django writes every field into the SET list of `s
   never sets shard-key columns: the conflicting row has the same values there, because every unique
   key contains the shard key;
 * rows whose shard-key value does change are **moved** in one transaction: the other columns are
-  updated in place, then each row is inserted again with its new shard-key values, keeping its
-  primary key (the AUTO_INCREMENT id too), and the old row is deleted. That needs constant new values
-  (not expressions) and a primary key that is not itself part of the shard key (foreign keys point at
-  it); otherwise NotSupportedError names the model and the field.
+  updated in place, the old rows are deleted and inserted again with their new shard-key values,
+  keeping their primary key (the AUTO_INCREMENT id too). That needs a primary key that is not itself
+  part of the shard key (foreign keys point at it), and, without transactions (skip_autocommit),
+  constant new values (then the new row is inserted before the old one is deleted); otherwise
+  NotSupportedError names the model and the field.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
         probe.add_q(~same)
         movers = list(QuerySet(model=model, query=probe, using=alias).values_list("pk", flat=True))
         rest = [v for v in self.query.values if v not in changes]
+        transactional = self.connection.features.supports_transactions
         if movers:
-            self._check_movable(changes)
+            self._check_movable(changes, transactional)
         with transaction.atomic(using=alias, savepoint=False):
             if rest:
                 in_place = self.query.chain()
@@ -121,12 +123,12 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
                 counter = self.query.chain(klass=Query)
                 row_count = counter.get_count(using=alias)
             if movers:
-                self._move_rows(movers, changes, same)
+                self._move_rows(movers, changes, same, transactional)
         for query in self.query.get_related_updates():
             query.get_compiler(alias).execute_sql(result_type)
         return row_count
 
-    def _check_movable(self, changes) -> None:
+    def _check_movable(self, changes, transactional: bool) -> None:
         model = self.query.model
         layout = table_layout(self.connection, model)
         for field, _model, value in changes:
@@ -136,29 +138,47 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
                     f"SingleStore cannot change {where}: it is in the shard key of a sharded table and in "
                     f"its primary key, so the row cannot be moved keeping its primary key."
                 )
-            if hasattr(value, "resolve_expression") and not isinstance(value, Value):
+            if _is_expression(value) and not transactional:
                 raise NotSupportedError(
-                    f"SingleStore cannot change {where} to an expression: it is in the shard key of a "
-                    f"sharded table (rows are moved only for constant new values)."
+                    f"SingleStore cannot change {where} to an expression without a transaction "
+                    f"(skip_autocommit): it is in the shard key of a sharded table, and rows are moved "
+                    f"without a transaction only for constant new values."
                 )
 
-    def _move_rows(self, movers, changes, same) -> None:
-        """Insert each row again with its new shard-key values (keeping its primary key), then delete
-        the old one. The caller holds the transaction."""
+    def _move_rows(self, movers, changes, same, transactional: bool) -> None:
+        """Write each moving row again with its new shard-key values, keeping its primary key, and
+        delete the old one. In a transaction (the caller's atomic block): delete the old rows, then
+        insert the new ones, so values may be expressions and may swap between rows (e.g.
+        `F("number") + 1` on a unique column). Without transactions (skip_autocommit): insert first,
+        then delete, so a failure leaves a duplicate, never a lost row; constants only."""
         model = self.query.model
         alias = self.using
         manager = model._base_manager.db_manager(alias)
-        rows = list(manager.filter(pk__in=movers).exclude(same))
+        computed = {
+            f"_singlestore_new_{i}": value
+            for i, (_f, _m, value) in enumerate(changes)
+            if _is_expression(value)
+        }
+        rows = list(manager.filter(pk__in=movers).exclude(same).annotate(**computed))
         fields = [f for f in model._meta.local_concrete_fields if not f.generated]
         for row in rows:
-            for field, _model, value in changes:
-                setattr(row, field.attname, _plain(value))
-        manager._insert(rows, fields=fields, raw=True, using=alias)
-        manager.filter(pk__in=movers).exclude(same)._raw_delete(alias)
+            for i, (field, _model, value) in enumerate(changes):
+                new = getattr(row, f"_singlestore_new_{i}") if _is_expression(value) else _plain(value)
+                setattr(row, field.attname, new)
+        if transactional:
+            manager.filter(pk__in=movers).exclude(same)._raw_delete(alias)
+            manager._insert(rows, fields=fields, raw=True, using=alias)
+        else:
+            manager._insert(rows, fields=fields, raw=True, using=alias)
+            manager.filter(pk__in=movers).exclude(same)._raw_delete(alias)
 
 
 class SQLAggregateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLAggregateCompiler):
     pass
+
+
+def _is_expression(value: Any) -> bool:
+    return hasattr(value, "resolve_expression") and not isinstance(value, Value)
 
 
 def _plain(value: Any) -> Any:

@@ -614,6 +614,11 @@ def relation_column_type(field, db_type):
     """A column that points at an auto field is BIGINT, like every AUTO_INCREMENT column here (Django
     derives it from IntegerField, i.e. `integer`, for AutoField and SmallAutoField targets)."""
     target = getattr(field, "target_field", None) if field.is_relation and not field.many_to_many else None
+    seen = 0
+    while target is not None and target.is_relation and seen < 10:
+        # A foreign key to a OneToOneField primary key: follow the chain to the column it ends at.
+        target = getattr(target, "target_field", None)
+        seen += 1
     if (
         target is not None
         and target.get_internal_type() in AUTO_FIELD_TYPES

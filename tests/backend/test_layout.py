@@ -321,3 +321,134 @@ def test_auto_created_m2m_through_table_keeps_its_id(unit: Any) -> None:
     )
     assert "`id` bigint AUTO_INCREMENT NOT NULL" in through_ddl
     assert "`pizza_id` bigint NOT NULL" in through_ddl, "FK columns to auto ids are BIGINT"
+
+
+def collect(connection: Any, action: Any) -> list[str]:
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        action(editor)
+    return [str(s).rstrip(";") for s in editor.collected_sql]
+
+
+@isolate_apps("tests.backend")
+def test_auto_field_to_big_auto_field_is_a_no_op_for_the_pk_and_the_columns_pointing_at_it(unit: Any) -> None:
+    class Legacy(models.Model):
+        id = models.AutoField(primary_key=True)
+
+        class Meta:
+            app_label = "backend"
+
+    class Ref(models.Model):
+        legacy = models.ForeignKey(Legacy, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "backend"
+
+    old_pk = Legacy._meta.get_field("id")
+    new_pk = models.BigAutoField(primary_key=True)
+    new_pk.set_attributes_from_name("id")
+    new_pk.model = Legacy
+    assert collect(unit, lambda e: e.alter_field(Legacy, old_pk, new_pk)) == []
+    # An FK re-pointed from an AutoField target to a BigAutoField one keeps its BIGINT column.
+    old_fk = Ref._meta.get_field("legacy")
+    new_fk = models.ForeignKey(Legacy, on_delete=models.PROTECT)
+    new_fk.set_attributes_from_name("legacy")
+    new_fk.model = Ref
+    assert collect(unit, lambda e: e.alter_field(Ref, old_fk, new_fk)) == []
+
+
+@isolate_apps("tests.backend")
+def test_a_foreign_key_to_a_one_to_one_primary_key_is_bigint(unit: Any) -> None:
+    class Place(models.Model):
+        class Meta:
+            app_label = "backend"
+
+    class Restaurant(models.Model):
+        place = models.OneToOneField(Place, on_delete=models.CASCADE, primary_key=True)
+
+        class Meta:
+            app_label = "backend"
+
+    class Waiter(models.Model):
+        restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "backend"
+
+    assert "`place_id` bigint NOT NULL PRIMARY KEY" in create_sql(unit, Restaurant)[0]
+    assert "`restaurant_id` bigint NOT NULL" in create_sql(unit, Waiter)[0]
+
+
+@isolate_apps("tests.backend")
+def test_a_layout_change_creates_the_table_again(unit: Any) -> None:
+    class Entry(models.Model):
+        feed = models.IntegerField()
+        guid = models.CharField(max_length=40)
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("feed", "guid")]
+
+    # AlterUniqueTogether ([] -> [(feed, guid)]) on a table sharded on its id.
+    sql = collect(unit, lambda e: e.alter_unique_together(Entry, [], [("feed", "guid")]))
+    assert sql[0].startswith(
+        "-- backend.Entry: changing unique_together changes its layout from COLUMNSTORE, "
+    )
+    assert "shard key (id)" in sql[0] and "shard key (feed, guid)" in sql[0]
+    assert sql[1] == "DROP TABLE `backend_entry` CASCADE"
+    assert sql[2].startswith("CREATE TABLE `backend_entry` (") and sql[2].endswith(
+        "SHARD KEY (`feed`, `guid`))"
+    )
+    assert not any(s.startswith("ALTER TABLE") for s in sql)
+    # The same unique_together again: nothing changes, nothing is emitted.
+    assert (
+        collect(unit, lambda e: e.alter_unique_together(Entry, [("feed", "guid")], [("feed", "guid")])) == []
+    )
+
+
+@isolate_apps("tests.backend")
+def test_adding_a_shard_key_or_a_unique_column_creates_the_table_again(unit: Any) -> None:
+    class Metric(models.Model):
+        tenant = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(fields=["tenant"], name="backend_metric_shard")]
+
+    sql = collect(unit, lambda e: e.add_index(Metric, Metric._meta.indexes[0]))
+    assert "adding ShardKey backend_metric_shard" in sql[0]
+    assert sql[-1].endswith("SHARD KEY (`tenant`))")
+
+    class Box(models.Model):
+        label = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "backend"
+
+    code = models.CharField(max_length=10, unique=True)
+    code.set_attributes_from_name("code")
+    sql = collect(unit, lambda e: e.add_field(Box, code))
+    assert "adding code changes its layout" in sql[0]
+    assert "`code` varchar(10) NOT NULL UNIQUE" in sql[-1] and sql[-1].endswith("SHARD KEY (`code`))")
+    # A plain column is an ordinary ALTER.
+    note = models.CharField(max_length=10, default="")
+    note.set_attributes_from_name("note")
+    assert collect(unit, lambda e: e.add_field(Box, note))[0].startswith(
+        "ALTER TABLE `backend_box` ADD COLUMN"
+    )
+
+
+@isolate_apps("tests.backend")
+def test_a_columnstore_type_change_creates_the_table_again(unit: Any) -> None:
+    class Doc(models.Model):
+        title = models.CharField(max_length=50)
+
+        class Meta:
+            app_label = "backend"
+
+    old = Doc._meta.get_field("title")
+    new = models.CharField(max_length=255)
+    new.set_attributes_from_name("title")
+    new.model = Doc
+    sql = collect(unit, lambda e: e.alter_field(Doc, old, new))
+    assert "altering title (type varchar(50) -> varchar(255))" in sql[0]
+    assert sql[-1].startswith("CREATE TABLE `backend_doc`") and "`title` varchar(255) NOT NULL" in sql[-1]
