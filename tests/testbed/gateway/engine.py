@@ -161,7 +161,7 @@ _ALWAYS = frozenset(
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
 _WORD_TRIGGERS = (
     b"version", b"date_trunc", b"json_", b"regexp_instr", b"information_schema", b"cume_dist", b"returning",
-    b"for update", b"savepoint",
+    b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
 

@@ -142,6 +142,15 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "JSON ([obs] 10.11.19). `EXPLAIN JSON INTO OUTFILE` stays untranslated (MariaDB 1064).",
     ),
     Translation(
+        "FROM (SELECT ...) / JOIN (SELECT ...) without an alias  (e.g. Django's `SELECT * FROM (<union>) "
+        "ORDER BY ...` under requires_compound_order_by_subquery)",
+        "the same with ` AS `__s2gw_derived_<n>`` after the closing parenthesis",
+        "MariaDB refuses a derived table without an alias (1064/1248); SingleStore accepting it is "
+        "[unverified]: [code] the older django-singlestore backend, run against real servers, sets "
+        "requires_compound_order_by_subquery=True, which makes Django emit the unaliased form. The made-up "
+        "alias is visible only as the table name in column metadata.",
+    ),
+    Translation(
         "KILL [CONNECTION | QUERY] id node_id",
         "KILL [CONNECTION | QUERY] id",
         "The node id is dropped: there is one MariaDB node.",
@@ -164,6 +173,10 @@ TRANSLATE_TRIGGERS = (
     b"::",
     b"regexp_instr",
     b"information_schema",
+    b"from (",
+    b"from(",
+    b"join (",
+    b"join(",
 )
 
 _INT_TYPES = frozenset(
@@ -299,7 +312,8 @@ class _Emitter:
             pending = t.end
         self.trailer = text[pending:]
         self.changed = False
-        self.json_casts = False  # a `:> JSON` cast was seen: comparisons may need JSON_EQUALS
+        self.json_casts = False  # a `:> JSON` cast was seen: comparisons may need JSON_NORMALIZE
+        self.derived = 0  # aliases given to derived tables
 
     def run(self) -> str:
         out = self.emit(0, len(self.toks))
@@ -331,6 +345,10 @@ class _Emitter:
                 inner = self.emit_units(i + 1, close) if close > i + 1 else []
                 text = "(" + "".join(x.pre + x.text for x in inner) + self.pre[close] + ")"
                 is_json = len(inner) == 1 and inner[0].json
+                if self.unaliased_derived_table(i, close):
+                    self.derived += 1
+                    text += f" AS `__s2gw_derived_{self.derived}`"
+                    self.changed = True
                 units.append(_Unit(self.pre[i], text, is_json, inner))
                 i = close + 1
                 continue
@@ -388,6 +406,18 @@ class _Emitter:
         if self.json_casts:
             self.json_comparisons(units)
         return units
+
+    def unaliased_derived_table(self, open_i: int, close: int) -> bool:
+        """``FROM (SELECT ...)`` / ``JOIN (SELECT ...)`` with no alias after the closing parenthesis."""
+        toks = self.toks
+        if open_i == 0 or toks[open_i - 1].upper not in ("FROM", "JOIN", "STRAIGHT_JOIN"):
+            return False
+        first = open_i + 1
+        while first < close and toks[first].text == "(":
+            first += 1
+        if first >= close or toks[first].upper not in ("SELECT", "WITH"):
+            return False
+        return _needs_alias(toks[close + 1] if close + 1 < len(toks) else None)
 
     def pop_operand(self, units: list[_Unit]) -> _Unit:
         """Remove and return the operand before a postfix operator: a qualified name, a literal,
