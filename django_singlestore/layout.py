@@ -19,8 +19,8 @@ The automatic layout, tried in order:
    columns: SingleStore's documented workaround. The id becomes a plain `KEY (id)` (AUTO_INCREMENT
    values are unique by construction), the table is sharded on the shared columns, and the unique
    keys stay enforced. Django still uses `id` as the model's pk.
-4. In 2 and 3 a columnstore table cannot hold several unique keys with a multi-column one: the
-   table is then a sharded **ROWSTORE**.
+4. In 1-3 a columnstore table cannot hold several unique keys with a multi-column one, nor a FLOAT
+   or DOUBLE column in its primary key: the table is then a sharded **ROWSTORE** with the same keys.
 5. **reference** — no sharded layout exists (a non-AUTO_INCREMENT primary key beside another
    unique key, or unique keys with no column in common): `ROWSTORE REFERENCE`.
 
@@ -225,6 +225,16 @@ def _columnstore_can_hold(keys: Sequence[tuple[str, ...]]) -> bool:
     return len(keys) < 2 or all(len(k) == 1 for k in keys)
 
 
+def _float_columns(model: type[models.Model]) -> set[str]:
+    """Columns SingleStore stores as FLOAT/DOUBLE: not allowed in a columnstore table's primary key
+    ("SingleStore does not support FLOAT/DOUBLE primary keys on ColumnStore tables", original README)."""
+    return {
+        f.column
+        for f in model._meta.local_concrete_fields
+        if f.column and f.get_internal_type() == "FloatField"
+    }
+
+
 def _auto_increment_pk(model: type[models.Model]) -> str | None:
     pk = model._meta.pk
     if pk is not None and getattr(pk, "column", None) and pk.get_internal_type() in AUTO_FIELD_TYPES:
@@ -296,9 +306,11 @@ def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | 
                         source,
                     )
                 )
+    floats = _float_columns(model)
     for layout in candidates:
         keys = [u.columns for u in enforced] + ([layout.primary_key] if layout.primary_key else [])
-        if not layout.is_columnstore or _columnstore_can_hold(keys):
+        float_pk = bool(floats.intersection(layout.primary_key or ()))
+        if not layout.is_columnstore or (_columnstore_can_hold(keys) and not (float_pk and not explicit)):
             return _explain(layout)
         if not explicit and sort_key is None:
             # Step 4: the same keys on a sharded rowstore table.
@@ -310,7 +322,7 @@ def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | 
                     layout.unique_keys,
                     None,
                     layout.demoted_key,
-                    layout.rule + ", rowstore",
+                    layout.rule + (", rowstore (float key)" if float_pk else ", rowstore"),
                     layout.source,
                 )
             )
@@ -371,10 +383,12 @@ def _explain(layout: TableLayout) -> TableLayout:
         "reference": "no sharded layout can hold its unique keys",
         "declared shard key": "ShardKey in Meta.indexes",
     }
-    rule = layout.rule.removesuffix(", rowstore")
+    rule = layout.rule.removesuffix(", rowstore (float key)").removesuffix(", rowstore")
     reason = reasons.get(rule, rule)
     if layout.rule.endswith(", rowstore"):
         reason += "; a columnstore table cannot hold several unique keys with a multi-column one"
+    elif layout.rule.endswith(", rowstore (float key)"):
+        reason += "; a columnstore table's primary key cannot hold a FLOAT or DOUBLE column"
     if layout.source != "automatic" and layout.rule != "declared shard key":
         reason = f"{layout.source} says {layout.storage}; " + reason
     return TableLayout(

@@ -452,3 +452,22 @@ def test_a_columnstore_type_change_creates_the_table_again(unit: Any) -> None:
     sql = collect(unit, lambda e: e.alter_field(Doc, old, new))
     assert "altering title (type varchar(50) -> varchar(255))" in sql[0]
     assert sql[-1].startswith("CREATE TABLE `backend_doc`") and "`title` varchar(255) NOT NULL" in sql[-1]
+
+
+@isolate_apps("tests.backend")
+def test_a_float_primary_key_gets_a_sharded_rowstore(unit: Any) -> None:
+    class Measure(models.Model):
+        value = models.FloatField(primary_key=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Measure, unit)
+    assert (layout.storage, layout.shard_key, layout.rule) == (
+        "ROWSTORE",
+        ("value",),
+        "primary key, rowstore (float key)",
+    )
+    assert "FLOAT or DOUBLE" in layout.reason
+    [ddl] = create_sql(unit, Measure)
+    assert ddl.startswith("CREATE ROWSTORE TABLE `backend_measure`") and ddl.endswith("SHARD KEY (`value`))")
