@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from tests.testbed.gateway import ddl, identity, rules, translate
-from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo
+from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo, sql_literal
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
     INSIGNIFICANT,
@@ -155,7 +155,7 @@ _ALWAYS = frozenset(
     {
         b"CREATE", b"ALTER", b"DROP", b"RENAME", b"TRUNCATE", b"SHOW", b"SAVEPOINT", b"RELEASE",
         b"ROLLBACK", b"SET", b"KILL", b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD", b"DESC",
-        b"DESCRIBE", b"EXPLAIN",
+        b"DESCRIBE", b"EXPLAIN", b"AGGREGATOR",
     }
 )  # fmt: skip
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
@@ -364,6 +364,8 @@ class Engine:
             shown = identity.show_variables(stmt, toks, self._identity_ctx(session))
             if shown is not None:
                 return _Out("forward", shown, changed=True)
+        elif head == "AGGREGATOR":
+            return await self._aggregator_sync(stmt, toks, session)
         elif head == "KILL":
             killed = translate.translate_kill(stmt, toks)
             if killed is not None:
@@ -612,32 +614,97 @@ class Engine:
         """Per-aggregator ranges ([doc] semantics s1.6): master above 2^32, child from 2^50; after a
         (gateway) restart the counter jumps to the next multiple of 1,000,000 above the largest value
         of its range already in the table."""
-        base, limit = (
-            (AUTO_INCREMENT_MASTER_BASE, AUTO_INCREMENT_CHILD_BASE)
-            if role == "master"
-            else (
-                AUTO_INCREMENT_CHILD_BASE,
-                AUTO_INCREMENT_CHILD_BASE * 2,
-            )
-        )
-        col = quote_ident(info.auto_increment or "")
-        try:
-            _, rows = await self.admin.query(
-                f"SELECT MAX({col}) FROM {quote_ident(info.db)}.{quote_ident(info.name)} "
-                f"WHERE {col} >= {base} AND {col} < {limit}"
-            )
-            current = int(rows[0][0]) if rows and rows[0][0] is not None else None
-        except Exception:
-            current = None
+        base, _ = _counter_range(role)
+        current = await self._largest_in_range(info, role)
         key = (info.db, info.name, role)
         if current is None:
             self._counters[key] = base
         else:
             self._counters[key] = (current // 1_000_000 + 1) * 1_000_000
 
+    async def _largest_in_range(self, info: TableInfo, role: str) -> int | None:
+        base, limit = _counter_range(role)
+        col = quote_ident(info.auto_increment or "")
+        try:
+            _, rows = await self.admin.query(
+                f"SELECT MAX({col}) FROM {quote_ident(info.db)}.{quote_ident(info.name)} "
+                f"WHERE {col} >= {base} AND {col} < {limit}"
+            )
+            return int(rows[0][0]) if rows and rows[0][0] is not None else None
+        except Exception:
+            return None
+
+    async def _aggregator_sync(self, stmt: str, toks: list[Token], session: SessionState) -> _Out:
+        """``AGGREGATOR SYNC AUTO_INCREMENT [ON db[.table]] [ALL]`` ([doc] aggregator-sync-auto-increment):
+        raise this aggregator's (ALL: every aggregator's) AUTO_INCREMENT counters of the sharded tables
+        named to the largest value already in the aggregator's range, never lowering a counter.
+        Without ON every database is synced [unverified]. The command causes an implicit commit [doc],
+        so MariaDB gets ``COMMIT`` and the counters move in its after_ok hook. An unknown table or
+        database answers MySQL's 1146 / 1049 (SingleStore's texts [unverified]). Reference tables are
+        left alone: their values come from MariaDB's own counter, which already follows explicit
+        values ("Reference tables behave normally, like MySQL")."""
+        parsed = _parse_aggregator_sync(toks)
+        if parsed is None:
+            return _Out("forward", stmt)  # not this statement: MariaDB's own error
+        db, table, every = parsed
+        if db is not None:
+            where = f"SCHEMA_NAME = {sql_literal(db)}"
+            probe = f"SELECT 1 FROM information_schema.SCHEMATA WHERE {where}"
+            reject = Reject(1049, "42000", f"Unknown database '{db}'")
+            if table is not None:
+                where = f"TABLE_SCHEMA = {sql_literal(db)} AND TABLE_NAME = {sql_literal(table)}"
+                probe = f"SELECT 1 FROM information_schema.TABLES WHERE {where}"
+                reject = Reject(1146, "42S02", f"Table '{db}.{table}' doesn't exist")
+            _, rows = await self.admin.query(probe)
+            if not rows:
+                return _Out("reject", reject=reject)
+        roles = ("master", "child") if every else (session.role,)
+        infos = [
+            info
+            for (d, n), info in self.catalog.tables.items()
+            if (db is None or d == db)
+            and (table is None or n == table)
+            and info.sharded
+            and info.auto_increment
+        ]
+
+        async def sync() -> None:
+            for info in infos:
+                for role in roles:
+                    current = await self._largest_in_range(info, role)
+                    key = (info.db, info.name, role)
+                    if current is not None:
+                        self._counters[key] = max(self._counters.get(key, current), current)
+
+        return _Out("forward", "COMMIT", changed=True, hooks=[sync])
+
 
 AUTO_INCREMENT_MASTER_BASE = 2**32
 AUTO_INCREMENT_CHILD_BASE = 2**50
+
+
+def _counter_range(role: str) -> tuple[int, int]:
+    """[first, limit) of the AUTO_INCREMENT values an aggregator hands out on sharded tables."""
+    if role == "master":
+        return AUTO_INCREMENT_MASTER_BASE, AUTO_INCREMENT_CHILD_BASE
+    return AUTO_INCREMENT_CHILD_BASE, AUTO_INCREMENT_CHILD_BASE * 2
+
+
+def _parse_aggregator_sync(toks: list[Token]) -> tuple[str | None, str | None, bool] | None:
+    """(database, table, ALL) of ``AGGREGATOR SYNC AUTO_INCREMENT [ON db[.table]] [ALL]``; None otherwise."""
+    if len(toks) < 3 or not (is_kw(toks[1], "SYNC") and is_kw(toks[2], "AUTO_INCREMENT")):
+        return None
+    i = 3
+    db = table = None
+    if i < len(toks) and is_kw(toks[i], "ON"):
+        qn = parse_qualified_name(toks, i + 1)
+        if qn is None:
+            return None
+        db, table = (qn[1], None) if qn[0] is None else (qn[0], qn[1])
+        i = qn[2]
+    every = i < len(toks) and is_kw(toks[i], "ALL")
+    i += 1 if every else 0
+    return (db, table, every) if i == len(toks) else None
 
 
 def _rename_column(info: TableInfo, old: str, new: str) -> None:
