@@ -222,3 +222,63 @@ def test_sizes_cache_roundtrip(tmp_path: Path) -> None:
     run._store_size(path, "queries", 493)
     run._store_size(path, "basic", 83)
     assert run._load_sizes(path) == {"basic": 83, "queries": 493}
+
+
+_FAKE_RUNTESTS = """
+import os, sys
+module = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--settings=")][0]
+os.environ["DJANGO_SETTINGS_MODULE"] = module
+import django
+django.setup()
+from django.conf import settings
+from django.test.utils import get_runner
+labels = [a for a in sys.argv[1:] if not a.startswith("-")]
+runner = get_runner(settings)(verbosity=2, interactive=False)
+sys.exit(bool(runner.run_tests(labels)))
+"""
+
+_SAMPLE_TESTS = """
+from django.test import SimpleTestCase
+
+
+class Sample(SimpleTestCase):
+    def test_ok(self):
+        pass
+
+    def test_fail(self):
+        self.assertEqual(1, 2)
+
+    def test_skip(self):
+        self.skipTest("gateway: MariaDB cannot")
+"""
+
+
+def test_run_app_end_to_end_with_a_stand_in_runtests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """settings shim -> runtests.py subprocess -> recording runner -> records -> state file."""
+    pytest.importorskip("django")
+    import sys
+
+    tests_dir = tmp_path / "tests"
+    tests_dir.mkdir()
+    (tests_dir / "runtests.py").write_text(_FAKE_RUNTESTS)
+    (tests_dir / "test_sqlite.py").write_text(
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}\nSECRET_KEY = "k"\nUSE_TZ = False\n'
+    )
+    (tests_dir / "sample_app").mkdir()
+    (tests_dir / "sample_app" / "__init__.py").write_text("")
+    (tests_dir / "sample_app" / "tests.py").write_text(_SAMPLE_TESTS)
+    monkeypatch.setattr(run, "WORK", tmp_path / "work")
+    leg = run.Leg(
+        python=sys.executable, django_version="9.9.0", engine="django.db.backends.sqlite3", target="sqlite"
+    )
+    cfg = run.RunConfig(leg=leg, tests_dir=tests_dir, url=None, target="sqlite", timeout=120)
+    res = run.run_app(cfg, "sample_app")
+    assert (res.status, res.passed, res.failed, res.errors, res.skipped) == ("done", 1, 1, 0, 1), res.log_tail
+    assert res.planned == 3 and res.rc == 1
+    assert res.skips_by_kind == {R.GATEWAY: 1}
+    assert res.problems[0]["id"] == "sample_app.tests.Sample.test_fail"
+    state = run.load_state(leg.dir(), "sample_app")
+    assert state is not None and state.passed == 1
+    assert (leg.dir() / "records" / "sample_app.jsonl").exists()
+    assert not list((leg.dir() / "records" / "raw").iterdir())  # the raw record was moved, not left behind
+    assert run._load_sizes(tmp_path / "work" / "sizes-9.9.0.json") == {"sample_app": 3}
