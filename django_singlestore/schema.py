@@ -32,6 +32,11 @@ from django_singlestore.layout import (
 )
 
 
+class AutoIncrementSyncWarning(UserWarning):
+    """AGGREGATOR SYNC AUTO_INCREMENT failed after a table was copied into a new layout (a server that
+    is not SingleStore): the table's counter may hand out ids the copied rows already have."""
+
+
 class ModelStorageManager(models.Manager):
     """A model's own table storage, kept from the original backend and recorded by migrations:
 
@@ -189,18 +194,23 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             field.concrete
             and not field.many_to_many
             and (field.unique or field.primary_key)
-            and self._change_layout(model, self._model_variant(model, add=field), f"adding {field.name}")
+            and self._change_layout(
+                self._model_variant(model, remove=field),
+                self._model_variant(model, add=field),
+                f"adding {field.name}",
+            )
         ):
             return
         super().add_field(model, field)
 
     def remove_field(self, model, field):
         if field.concrete and not field.many_to_many:
-            layout = self.table_layout(model)
+            old = self._model_variant(model, add=field)
+            layout = self.table_layout(old)
             keyed = {c for key in layout.unique_keys for c in key.columns}
             keyed.update(layout.shard_key or (), layout.primary_key or (), layout.sort_key or ())
             if field.column in keyed and self._change_layout(
-                model, self._model_variant(model, remove=field), f"removing {field.name}"
+                old, self._model_variant(model, remove=field), f"removing {field.name}"
             ):
                 return
         super().remove_field(model, field)
@@ -212,21 +222,26 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             and not new_field.many_to_many
             and self._field_should_be_altered(old_field, new_field)
         ):
-            self._layout_renames = {new_field.column: old_field.column}
-            try:
-                variant = None
-                if (old_field.unique, old_field.primary_key) != (new_field.unique, new_field.primary_key):
-                    variant = self._model_variant(model, swap=(old_field, new_field))
-                    if self._change_layout(model, variant, f"altering {old_field.name}"):
+            keys_change = (old_field.unique, old_field.primary_key) != (
+                new_field.unique,
+                new_field.primary_key,
+            )
+            refused = self._columnstore_alter_refused(model, old_field, new_field)
+            if keys_change or refused:
+                # The model passed in may still carry another version of the field (Django's own
+                # schema tests alter fields without changing the model): compare the two versions.
+                old = self._model_variant(model, swap=(old_field, old_field))
+                new = self._model_variant(model, swap=(old_field, new_field))
+                self._layout_renames = {new_field.column: old_field.column}
+                try:
+                    if keys_change and self._change_layout(old, new, f"altering {old_field.name}"):
                         return
-                refused = self._columnstore_alter_refused(model, old_field, new_field)
-                if refused:
-                    # Issue 6 may emulate these column by column; here the table is created again.
-                    variant = variant or self._model_variant(model, swap=(old_field, new_field))
-                    self._change_layout(model, variant, f"altering {old_field.name} ({refused})", always=True)
-                    return
-            finally:
-                self._layout_renames = {}
+                    if refused:
+                        # Issue 6 may emulate these column by column; here the table is created again.
+                        self._change_layout(old, new, f"altering {old_field.name} ({refused})", always=True)
+                        return
+                finally:
+                    self._layout_renames = {}
         super().alter_field(model, old_field, new_field, strict)
 
     def _columnstore_alter_refused(self, model, old_field, new_field) -> str:
@@ -285,7 +300,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     def add_constraint(self, model, constraint):
         if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
             self._model_variant(model, drop_constraint=constraint),
-            self._model_variant(model),
+            self._model_variant(model, add_constraint=constraint),
             f"adding the constraint {constraint.name}",
         ):
             return
@@ -293,7 +308,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def remove_constraint(self, model, constraint):
         if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
-            model,
+            self._model_variant(model, add_constraint=constraint),
             self._model_variant(model, drop_constraint=constraint),
             f"removing the constraint {constraint.name}",
         ):
@@ -304,7 +319,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         if isinstance(index, TableKey):
             self._change_layout(
                 self._model_variant(model, drop_index=index),
-                self._model_variant(model),
+                self._model_variant(model, add_index=index),
                 f"adding {type(index).__name__} {index.name}",
                 always=True,
             )
@@ -314,7 +329,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     def remove_index(self, model, index):
         if isinstance(index, TableKey):
             self._change_layout(
-                model,
+                self._model_variant(model, add_index=index),
                 self._model_variant(model, drop_index=index),
                 f"removing {type(index).__name__} {index.name}",
                 always=True,
@@ -436,7 +451,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         except DatabaseError as exc:
             warnings.warn(
                 f"{statement} failed ({exc}); the AUTO_INCREMENT counter of {table} was not synced.",
-                RuntimeWarning,
+                AutoIncrementSyncWarning,
                 stacklevel=2,
             )
 
@@ -454,7 +469,9 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         swap=None,
         unique_together=None,
         drop_constraint=None,
+        add_constraint=None,
         drop_index=None,
+        add_index=None,
         db_table=None,
     ):
         """A stand-in model class for `model`'s table with one change: its concrete fields (no
@@ -471,8 +488,12 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             fields.pop(remove.name, None)
         if swap is not None:
             old_field, new_field = swap
-            fields.pop(old_field.name, None)
-            fields[new_field.name] = new_field
+            # The new version takes the old one's place (column order), or goes last.
+            fields = {
+                (new_field.name if n == old_field.name else n): (new_field if n == old_field.name else f)
+                for n, f in fields.items()
+            }
+            fields.setdefault(new_field.name, new_field)
             renames[old_field.name] = new_field.name
         new_pk = swap[1].name if swap is not None and swap[1].primary_key else None
         if new_pk is not None:
@@ -492,6 +513,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             and (drop_index is None or index.name != drop_index.name)
             and not removed.intersection(index.fields)
         ]
+        if add_index is not None and all(index.name != add_index.name for index in indexes):
+            indexes.append(add_index)
         constraints = [
             c
             for c in opts.constraints
@@ -499,6 +522,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             and (drop_constraint is None or c.name != drop_constraint.name)
             and not removed.intersection(getattr(c, "fields", ()) or ())
         ]
+        if add_constraint is not None and all(c.name != add_constraint.name for c in constraints):
+            constraints.append(add_constraint)
         body: dict[str, Any] = {name: copy.deepcopy(f) for name, f in fields.items()}
         for name, f in body.items():
             if new_pk is not None and name != new_pk and f.primary_key:
