@@ -7,7 +7,9 @@ What differs from `django.db.backends.mysql.base`:
 * Server facts come from the backend's own query, `SELECT @@memsql_version, @@sql_mode,
   @@master_aggregator, @@aggregator_id`, run once per alias (never `VERSION()`, which SingleStore
   answers with its MySQL-protocol version 5.7.32). A MySQL or MariaDB server (1193 unknown
-  variable) and an old SingleStore are refused clearly.
+  variable) and an old SingleStore are refused clearly. The rules (fallback query, refusal text,
+  cache, version check, child-aggregator warning) live here once, driver-neutral; the async engine
+  runs the same queries on its pooled connection and hands the outcome to the same functions.
 * Transactions follow `transactions.py` (TransactionPolicyMixin): autocommit by default, atomic()
   without savepoints, skip_autocommit, the child-aggregator warning at connect.
 * Nothing is sent at connect beyond what mysqlclient sends: READ COMMITTED is SingleStore's only
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +50,7 @@ Database = mysql_base.Database
 #: code that still asks for `mysql_version` gets this, never a server round trip.
 MYSQL_PROTOCOL_VERSION = (5, 7, 32)
 
-#: The backend's one server-data query (see `ServerData`). The aggregator columns come last so a reader
-#: of the first two (the async engine's probe) is unaffected.
+#: The backend's one server-data query (see `ServerData`), on both engines.
 SERVER_DATA_QUERY = "SELECT @@memsql_version, @@sql_mode, @@master_aggregator, @@aggregator_id"
 #: The same without the aggregator variables, for a SingleStore that does not know one of them.
 SERVER_DATA_QUERY_BASIC = "SELECT @@memsql_version, @@sql_mode"
@@ -74,7 +76,7 @@ class ServerData:
         return aggregator_role(self.master_aggregator)
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...] | list[Any]) -> ServerData:
+    def from_row(cls, row: Sequence[Any]) -> ServerData:
         """Build from a row of SERVER_DATA_QUERY (or SERVER_DATA_QUERY_BASIC); any driver."""
         version_string = _text(row[0])
         master = _text(row[2]) if len(row) > 2 and row[2] is not None else None
@@ -112,6 +114,67 @@ def parse_singlestore_version(value: str) -> tuple[int, ...]:
     if not match:
         raise DatabaseError(f"Unable to read a SingleStore version from @@memsql_version = {value!r}.")
     return tuple(int(part) for part in match.groups() if part is not None)
+
+
+# --- Reading the server data, for any driver ----------------------------------------------------------
+#
+# Both engines run: `query = SERVER_DATA_QUERY`; execute it; on a driver error ask
+# `server_data_fallback(query, exc, ...)` for the next query to try (it raises when there is none);
+# then `server_data_from_row(row)`. `read_server_data` is that loop for a blocking `execute`; the async
+# engine (django_singlestore_async.base) awaits its cursor in the same loop. Errors only need PEP 249's
+# `args == (code, message)`, which Django's, mysqlclient's and PyMySQL's exceptions all have.
+
+
+def _error_code(exc: BaseException) -> int | None:
+    code = exc.args[0] if exc.args else None
+    return code if isinstance(code, int) else None
+
+
+def not_singlestore_error(alias: str, host: Any, port: Any) -> NotSupportedError:
+    """The one refusal of a server without `@@memsql_version` (MySQL, MariaDB), for both engines."""
+    return NotSupportedError(
+        f"The server at {host or 'localhost'}:{port or 3306} (alias {alias!r}) is not SingleStore: it has "
+        f"no @@memsql_version, as MySQL and MariaDB do not. django_singlestore needs SingleStore "
+        f"{'.'.join(map(str, MINIMUM_SINGLESTORE_VERSION))} or later; use "
+        f"'django.db.backends.mysql' for MySQL or MariaDB."
+    )
+
+
+def server_data_fallback(query: str, exc: BaseException, *, alias: str, host: Any, port: Any) -> str:
+    """After `query` failed with `exc`: the query to try next, or raise.
+
+    * SERVER_DATA_QUERY refused with 1193 for an aggregator variable (a SingleStore that lacks one):
+      SERVER_DATA_QUERY_BASIC next (the aggregator role stays unknown);
+    * 1193 otherwise (no `@@memsql_version`: MySQL or MariaDB): `not_singlestore_error`, from `exc`;
+    * anything else: `exc` itself, for the caller's driver to map.
+    """
+    if _error_code(exc) == UNKNOWN_SYSTEM_VARIABLE:
+        message = str(exc.args[1] if len(exc.args) > 1 else "").lower()
+        if query == SERVER_DATA_QUERY and "memsql_version" not in message:
+            return SERVER_DATA_QUERY_BASIC
+        raise not_singlestore_error(alias, host, port) from exc
+    raise exc
+
+
+def server_data_from_row(row: Sequence[Any] | None) -> ServerData:
+    """`ServerData.from_row`, refusing an answer without a row."""
+    if row is None:
+        raise DatabaseError("The server answered the server-data query without a row.")
+    return ServerData.from_row(row)
+
+
+def read_server_data(
+    execute: Callable[[str], Sequence[Any] | None], *, alias: str, host: Any, port: Any
+) -> ServerData:
+    """Read the server data with a blocking `execute(sql) -> first row` (any driver)."""
+    query = SERVER_DATA_QUERY
+    while True:
+        try:
+            row = execute(query)
+            break
+        except Exception as exc:
+            query = server_data_fallback(query, exc, alias=alias, host=host, port=port)
+    return server_data_from_row(row)
 
 
 class CursorWrapper(mysql_base.CursorWrapper):
@@ -228,7 +291,56 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
         return kwargs
 
     def init_connection_state(self) -> None:
-        # Base behaviour only: the version check once per alias. No SET statements (see docstring).
+        # No SET statements (see docstring): the server-data checks only.
+        self.check_server_data()
+
+    def create_cursor(self, name=None):
+        on_statement = None if self.transaction_policy.sends_transaction_control else self.note_statement
+        return CursorWrapper(self.connection.cursor(), on_statement)
+
+    # --- Server facts ---------------------------------------------------------------------------------
+
+    def _server_data_key(self) -> tuple[str, str, str]:
+        return (self.alias, str(self.settings_dict.get("HOST")), str(self.settings_dict.get("PORT")))
+
+    def _server_data_where(self) -> dict[str, Any]:
+        """`alias`, `host`, `port` as `server_data_fallback` / `read_server_data` take them."""
+        return {
+            "alias": self.alias,
+            "host": self.settings_dict.get("HOST"),
+            "port": self.settings_dict.get("PORT"),
+        }
+
+    @property
+    def has_server_data(self) -> bool:
+        """Whether this alias's server data is cached (reading it would do no I/O)."""
+        return self._server_data_key() in _server_data_cache
+
+    @property
+    def singlestore_server_data(self) -> ServerData:
+        data = _server_data_cache.get(self._server_data_key())
+        if data is None:
+            data = self.remember_server_data(self._read_server_data())
+        return data
+
+    def remember_server_data(self, data: ServerData) -> ServerData:
+        """Cache `data` for this alias (host, port); the first reader's answer wins a race."""
+        with _server_data_lock:
+            return _server_data_cache.setdefault(self._server_data_key(), data)
+
+    def _read_server_data(self) -> ServerData:
+        with self.temporary_connection() as cursor:
+
+            def execute(sql: str) -> Any:
+                cursor.execute(sql)
+                return cursor.fetchone()
+
+            return read_server_data(execute, **self._server_data_where())
+
+    def check_server_data(self) -> None:
+        """What every new connection runs once the server data is known (both engines): Django's
+        version check (once per alias) and the child-aggregator warning (once per alias, host, port)."""
+        # BaseDatabaseWrapper.init_connection_state: the version check, gated per alias by Django.
         super(mysql_base.DatabaseWrapper, self).init_connection_state()
         # The aggregator role comes with the server data (cached per alias: no extra round trip).
         data = self.singlestore_server_data
@@ -240,48 +352,6 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
             master=data.master_aggregator,
             aggregator_id=data.aggregator_id,
         )
-
-    def create_cursor(self, name=None):
-        on_statement = None if self.transaction_policy.sends_transaction_control else self.note_statement
-        return CursorWrapper(self.connection.cursor(), on_statement)
-
-    # --- Server facts ---------------------------------------------------------------------------------
-
-    @property
-    def singlestore_server_data(self) -> ServerData:
-        key = (self.alias, str(self.settings_dict.get("HOST")), str(self.settings_dict.get("PORT")))
-        data = _server_data_cache.get(key)
-        if data is None:
-            data = self._read_server_data()
-            with _server_data_lock:
-                _server_data_cache[key] = data
-        return data
-
-    def _read_server_data(self) -> ServerData:
-        try:
-            with self.temporary_connection() as cursor:
-                try:
-                    cursor.execute(SERVER_DATA_QUERY)
-                except DatabaseError as exc:
-                    # A SingleStore without one of the aggregator variables: read the basics only
-                    # (the aggregator role stays unknown). No memsql_version at all is handled below.
-                    text = str(exc.args[1] if len(exc.args) > 1 else "").lower()
-                    if not exc.args or exc.args[0] != UNKNOWN_SYSTEM_VARIABLE or "memsql_version" in text:
-                        raise
-                    cursor.execute(SERVER_DATA_QUERY_BASIC)
-                row = cursor.fetchone()
-        except DatabaseError as exc:
-            code = exc.args[0] if exc.args else None
-            if code == UNKNOWN_SYSTEM_VARIABLE:
-                where = f"{self.settings_dict.get('HOST') or 'localhost'}:{self.settings_dict.get('PORT') or 3306}"
-                raise NotSupportedError(
-                    f"The server at {where} (alias {self.alias!r}) is not SingleStore: it has no "
-                    f"@@memsql_version, as MySQL and MariaDB do not. django_singlestore needs SingleStore "
-                    f"{'.'.join(map(str, MINIMUM_SINGLESTORE_VERSION))} or later; use "
-                    f"'django.db.backends.mysql' for MySQL or MariaDB."
-                ) from exc
-            raise
-        return ServerData.from_row(row)
 
     def get_database_version(self) -> tuple[int, ...]:
         return self.singlestore_server_data.version

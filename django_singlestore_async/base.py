@@ -11,8 +11,11 @@ ORM calls on this alias keep using mysqlclient. What this class adds:
 * `acursor()`: `async with connection.acursor() as cursor:` borrows a pooled connection for the
   block and returns it, whatever happens (a cancelled or failed round trip poisons it and the pool
   discards it);
-* the server facts the sync side reads once per alias (`@@memsql_version`, `@@sql_mode`) are read
-  on the first pooled connection instead of a blocking mysqlclient round trip on the event loop.
+* the server data the sync side reads once per alias (`SERVER_DATA_QUERY`) is read on the first
+  pooled connection instead of a blocking mysqlclient round trip on the event loop, through the sync
+  backend's own rules (`server_data_fallback`, `ServerData.from_row`), then cached and checked by its
+  `check_server_data` (version, child-aggregator warning): an alias behaves the same whichever engine
+  connects first.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ from types import TracebackType
 from typing import Any
 
 import pymysql
-from django.db import NotSupportedError
 from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
-from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
@@ -103,31 +104,27 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         return conn
 
     async def _aensure_server_data(self, conn: PooledConnection) -> None:
-        """Fill the sync backend's per-alias server-data cache without blocking the loop, then run the
-        same version check the sync side runs at connect."""
-        key = (self.alias, str(self.settings_dict.get("HOST")), str(self.settings_dict.get("PORT")))
-        if key in sync_base._server_data_cache:
-            return
+        """The sync side's server-data step without blocking the loop: read it on `conn` unless cached,
+        then the checks every new connection runs (version, child-aggregator warning)."""
+        if not self.has_server_data:
+            self.remember_server_data(await self._aread_server_data(conn))
+        self.check_server_data()
+
+    async def _aread_server_data(self, conn: PooledConnection) -> sync_base.ServerData:
+        """`sync_base.read_server_data`'s loop, awaiting the pooled connection's cursor."""
+        query = sync_base.SERVER_DATA_QUERY
         try:
-            async with conn.cursor() as cursor:
-                await cursor.execute(sync_base.SERVER_DATA_QUERY)
-                row = await cursor.fetchone()
+            while True:
+                try:
+                    async with conn.cursor() as cursor:
+                        await cursor.execute(query)
+                        row = await cursor.fetchone()
+                    break
+                except pymysql.err.Error as exc:
+                    query = sync_base.server_data_fallback(query, exc, **self._server_data_where())
         except pymysql.err.Error as exc:
-            if exc.args and exc.args[0] == UNKNOWN_SYSTEM_VARIABLE:
-                raise NotSupportedError(
-                    f"The server of alias {self.alias!r} is not SingleStore: it has no @@memsql_version."
-                ) from exc
             raise django_error(exc) from exc
-        assert row is not None
-        version_string = str(row[0])
-        data = sync_base.ServerData(
-            version_string=version_string,
-            version=sync_base.parse_singlestore_version(version_string),
-            sql_mode=frozenset(part for part in str(row[1] or "").split(",") if part),
-        )
-        with sync_base._server_data_lock:
-            sync_base._server_data_cache[key] = data
-        self.check_database_version_supported()
+        return sync_base.server_data_from_row(row)
 
 
 class _AsyncCursorContext:
