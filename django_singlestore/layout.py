@@ -186,6 +186,7 @@ def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
             and constraint.fields
             and not constraint.condition
             and not constraint.include
+            and not constraint.deferrable  # not supported: Django does not create it
         ):
             keys.append(UniqueKey(constraint.name, _columns(model, constraint.fields)))
     deduped: list[UniqueKey] = []

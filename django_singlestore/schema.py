@@ -126,8 +126,19 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             self._inline_layout = None
         deferred_uniques = len(model._meta.unique_together)
         del self.deferred_sql[deferred_before : deferred_before + deferred_uniques]
+        inline_constraints: list[str] = []
+        if params and model._meta.constraints:
+            # With parameters (column defaults) Django defers Meta.constraints to ALTER TABLE, which
+            # columnstore refuses for unique keys (and an unsupported one is a None statement): write
+            # them into CREATE TABLE like the other keys.
+            del self.deferred_sql[deferred_before : deferred_before + len(model._meta.constraints)]
+            for constraint in model._meta.constraints:
+                constraint_sql = constraint.constraint_sql(model, self)
+                if constraint_sql:
+                    inline_constraints.append(str(constraint_sql).replace("%", "%%"))
         # Add the storage prefix, the key clauses and the inline table comment.
         storage, key_clauses = self.table_layout_sql(model)
+        key_clauses = inline_constraints + key_clauses
         head = "CREATE TABLE "
         assert sql.startswith(head), sql
         table_and_body = sql[len(head) :]

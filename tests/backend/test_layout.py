@@ -471,3 +471,26 @@ def test_a_float_primary_key_gets_a_sharded_rowstore(unit: Any) -> None:
     assert "FLOAT or DOUBLE" in layout.reason
     [ddl] = create_sql(unit, Measure)
     assert ddl.startswith("CREATE ROWSTORE TABLE `backend_measure`") and ddl.endswith("SHARD KEY (`value`))")
+
+
+@isolate_apps("tests.backend")
+def test_unique_constraints_stay_in_create_table_when_columns_have_defaults(unit: Any) -> None:
+    class Pony(models.Model):
+        pink = models.IntegerField(default=3)
+        weight = models.FloatField()
+
+        class Meta:
+            app_label = "backend"
+            constraints = [
+                models.UniqueConstraint(fields=["pink"], name="pony_pink_uq"),
+                models.UniqueConstraint(
+                    fields=["weight"], name="pony_deferred_uq", deferrable=models.Deferrable.DEFERRED
+                ),
+            ]
+
+    statements = create_sql(unit, Pony)
+    assert len(statements) == 1, statements  # no deferred ALTER TABLE, no `None` statement
+    assert "CONSTRAINT `pony_pink_uq` UNIQUE (`pink`)" in statements[0]
+    assert "pony_deferred_uq" not in statements[0]  # deferrable constraints are not supported: skipped
+    # ... and the layout does not count it: sharded on `pink`, not a reference table.
+    assert statements[0].startswith("CREATE TABLE ") and statements[0].endswith("SHARD KEY (`pink`))")
