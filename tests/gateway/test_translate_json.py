@@ -39,6 +39,15 @@ N = "JSON_NORMALIZE"
             f"SELECT 1 FROM t WHERE {N}(JSON_EXTRACT(j, '$.\"k\"')) NOT IN "
             f"({N}((JSON_EXTRACT(('1'), '$'))), {N}((JSON_EXTRACT(('2'), '$'))))",
         ),
+        (  # both operands JSON-typed, no cast
+            "SELECT 1 FROM t WHERE JSON_EXTRACT_JSON(j, 'a') = JSON_EXTRACT_JSON(j, 'b', 0)",
+            f"SELECT 1 FROM t WHERE {N}(JSON_EXTRACT(j, '$.\"a\"')) = {N}(JSON_EXTRACT(j, '$.\"b\"[0]'))",
+        ),
+        (
+            "SELECT 1 FROM t WHERE j::a IN (j::b, ('1' :> JSON))",
+            f"SELECT 1 FROM t WHERE {N}(JSON_EXTRACT(j, '$.\"a\"')) IN "
+            f"({N}(JSON_EXTRACT(j, '$.\"b\"')), {N}((JSON_EXTRACT('1', '$'))))",
+        ),
         (  # inside a function call's argument list
             "SELECT IF(j = ('[]' :> JSON), 1, 0) AS e FROM t",
             f"SELECT IF({N}(j) = {N}((JSON_EXTRACT('[]', '$'))), 1, 0) AS e FROM t",
@@ -56,7 +65,9 @@ def test_json_equality_rewrites(sql: str, expected: str) -> None:
         "SELECT 1 FROM t WHERE (x :> JSON) = 2 + 1",
         "SELECT 1 FROM t WHERE (x :> JSON) = ANY (SELECT j FROM u)",
         "SELECT 1 FROM t WHERE (x :> JSON) IN (SELECT j FROM u)",
-        "SELECT 1 FROM t WHERE JSON_EXTRACT_JSON(j, 'k') = '\"v\"'",  # no JSON cast: plain comparison
+        "SELECT 1 FROM t WHERE JSON_EXTRACT_JSON(j, 'k') = '\"v\"'",  # JSON against text: plain comparison
+        "SELECT 1 FROM t WHERE JSON_EXTRACT_JSON(j, 'k') IN (JSON_EXTRACT_JSON(j, 'm'), 'x')",
+        "SELECT 1 FROM t WHERE JSON_EXTRACT_JSON(j) = JSON_EXTRACT_JSON(k)",  # no keys: the document as is
         "SELECT 1 FROM t WHERE (x :> JSON) > (y :> JSON)",  # ordering: not an equality
     ],
 )
@@ -117,6 +128,11 @@ EQUALITY_CASES = {
     "in, one element": ("JSON_EXTRACT_JSON(j, 'k') IN ((('\"other\"') :> JSON))", ["b"]),
     "not in": ("JSON_EXTRACT_JSON(j, 'k') NOT IN ((('\"other\"') :> JSON))", ["a", "c"]),
     "null-safe": ("JSON_EXTRACT_JSON(j, 'n') <=> (('20') :> JSON)", ["c"]),
+    "two extracted strings": ("JSON_EXTRACT_JSON(j, 'k') = JSON_EXTRACT_JSON(j, 'k')", ["a", "b", "c"]),
+    "extracted value and a cast document": (
+        "JSON_EXTRACT_JSON(j, 'o') = JSON_EXTRACT_JSON((('{\"o\": {\"x\": 1, \"y\": [2, 1]}}') :> JSON), 'o')",
+        ["b"],
+    ),
 }
 
 
@@ -189,3 +205,36 @@ def test_json_spellings_through_the_gateway(
         assert json.loads(obj) == {"name": "a", "k": "Value"}
         ((plan,),) = c.execute("EXPLAIN JSON SELECT name FROM doc WHERE name = 'a'")
         assert isinstance(json.loads(plan), dict)
+
+
+# --- keys with non-ASCII characters ------------------------------------------------------------------------
+def test_non_ascii_keys_are_looked_up_in_both_spellings() -> None:
+    sql = "SELECT JSON_MATCH_ANY_EXISTS(j, 'é', 'emo🤡') FROM t"
+    # (no `AS <item as written>` alias: MariaDB identifiers cannot hold characters above U+FFFF)
+    assert translate(sql) == (
+        'SELECT JSON_CONTAINS_PATH(j, \'one\', \'$."é"."emo🤡"\', \'$."\\\\u00e9"."emo\\\\ud83e\\\\udd21"\') FROM t'
+    )
+    assert translate("SELECT JSON_EXTRACT_STRING(j, 'plain') AS x") == (
+        "SELECT IF(JSON_TYPE(JSON_EXTRACT(j, '$.\"plain\"')) = 'NULL', NULL, "
+        "JSON_UNQUOTE(JSON_EXTRACT(j, '$.\"plain\"'))) AS x"
+    )  # ASCII keys: one path, as before
+
+
+@pytest.mark.gateway_only
+@pytest.mark.parametrize("stored", ["escaped", "raw"])
+def test_non_ascii_keys_results(mariadb: MariaDB, stored: str) -> None:
+    doc = {"é": {"emo🤡'ji": "v"}, "ü": 2.5, "ö": None}
+    text = json.dumps(doc, ensure_ascii=stored == "escaped")
+    h = EngineHarness(mariadb, f"gw_translate_json_keys_{stored}")
+    try:
+        h.run("CREATE TABLE d (id BIGINT PRIMARY KEY, j JSON)")
+        h.run("INSERT INTO d VALUES (1, '" + text.replace("\\", "\\\\").replace("'", "''") + "')")
+        _, rows = h.run(
+            "SELECT JSON_EXTRACT_STRING(j, 'é', 'emo🤡''ji'), JSON_EXTRACT_DOUBLE(j, 'ü'), "
+            "JSON_MATCH_ANY_EXISTS(j, 'ö'), JSON_EXTRACT_JSON(j, 'é'), j::$ü, JSON_MATCH_ANY_EXISTS(j, 'ä') "
+            "FROM d"
+        )
+        s, d, exists, sub, via_op, missing = rows[0]
+        assert (s, d, exists, json.loads(sub), via_op, missing) == ("v", 2.5, 1, {"emo🤡'ji": "v"}, "2.5", 0)
+    finally:
+        h.close()

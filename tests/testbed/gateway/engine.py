@@ -14,7 +14,8 @@ Pipeline for one statement (each step in its own module):
 2. ``rules``: SingleStore's rules that MariaDB would accept (``Reject`` with ``errors.ERRORS``).
 3. ``ddl``: SingleStore DDL -> MariaDB DDL, with the catalog update as ``after_ok``.
 4. ``translate``: SingleStore-only spellings -> MariaDB; ``information_schema.TABLES`` -> the catalog view;
-   AUTO_INCREMENT values on sharded tables; the optional "no implicit order" mode.
+   AUTO_INCREMENT values on sharded tables (and ``AGGREGATOR SYNC AUTO_INCREMENT``, which raises their
+   counters); ``EXPLAIN JSON``; the optional "no implicit order" mode.
 
 Multi-statement COM_QUERY: the text is split with the lexer and every statement is decided. If any
 statement is rejected, the whole COM_QUERY is rejected and MariaDB runs none of it (SingleStore would

@@ -81,6 +81,16 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "the left.",
     ),
     Translation(
+        "a JSON key with non-ASCII characters in JSON_EXTRACT_* / JSON_MATCH_ANY_EXISTS / :: / ::$",
+        "both spellings of the key: JSON_EXTRACT(JSON_EXTRACT(j, p, p_u), '$[0]'), "
+        "COALESCE(JSON_VALUE(j, p), JSON_VALUE(j, p_u)), JSON_CONTAINS_PATH(j, 'one', p, p_u); p_u writes "
+        "each non-ASCII character as \\uXXXX (lower-case hex, UTF-16 surrogate pairs)",
+        "SingleStore stores JSON normalised, so a key written with \\u escapes (Python's json.dumps, "
+        "hence Django, escapes every non-ASCII character) is found by its characters. MariaDB compares a "
+        "path key with the stored key text without decoding escapes ([obs] 10.11.19), so one path only "
+        "finds one spelling. Escapes in upper-case hex or of ASCII characters are still not found.",
+    ),
+    Translation(
         "JSON_ARRAY_CONTAINS_STRING(a, s) / _DOUBLE(a, n) / _BIGINT(a, n) / _JSON(a, j)",
         "JSON_CONTAINS(a, JSON_QUOTE(s)) / JSON_CONTAINS(a, CAST(n AS CHAR)) / JSON_CONTAINS(a, j)",
         "MariaDB's JSON_CONTAINS also matches a value nested inside an element array or object; "
@@ -109,12 +119,13 @@ TRANSLATIONS: tuple[Translation, ...] = (
     ),
     Translation(
         "a = b (also <>, !=, <=>)  /  a [NOT] IN (b, c, ...)  where a, b or a list element is a `:> JSON` "
-        "cast",
+        "cast, or where every operand is JSON-typed (a cast, JSON_EXTRACT_JSON(j, keys...), j::k)",
         "JSON_NORMALIZE(a) = JSON_NORMALIZE(b)  /  JSON_NORMALIZE(a) [NOT] IN (JSON_NORMALIZE(b), ...); only "
         "when each operand is a primary (name, literal, call, parenthesised group) that no neighbouring "
         "operator binds tighter, else untranslated",
         "SingleStore stores and compares JSON in a normalised form (keys sorted, duplicate keys merged, no "
-        "insignificant spaces: [doc] 'Using JSON'), so values cast with `:> JSON` compare as JSON. MariaDB "
+        "insignificant spaces: [doc] 'Using JSON'), so JSON values compare as JSON. (A JSON-typed operand "
+        "against a plain string stays a text comparison: SingleStore's conversion there is [unverified].) MariaDB "
         "has no JSON type: `=` on two JSON_EXTRACT results is 0 for two equal JSON strings and IN "
         "depends on the list length. JSON_NORMALIZE (utf8mb4_bin, so case-sensitive) makes the text "
         "comparison a JSON comparison; it also equates numbers that differ only in spelling (1, 1.0, "
@@ -212,6 +223,7 @@ class _Unit:
     pre: str
     text: str
     json: bool = False  # a ``:> JSON`` cast, or a parenthesised group holding only one
+    typed: bool = False  # JSON-typed in SingleStore: a cast, JSON_EXTRACT_JSON(j, keys...), j::k (or a group)
     inner: list[_Unit] | None = None  # a parenthesised group's own units
     op: bool = False  # an operator token or a comma
 
@@ -278,6 +290,11 @@ def _is_kw_unit(unit: _Unit, *words: str) -> bool:
     return unit.text.upper() in words
 
 
+def _json_comparison(kinds: list[tuple[bool, bool]]) -> bool:
+    """(is a `:> JSON` cast, is JSON-typed) of each operand: compare as JSON?"""
+    return any(cast for cast, _ in kinds) or all(typed for _, typed in kinds)
+
+
 def _normalize(parts: list[_Unit]) -> str:
     return "JSON_NORMALIZE(" + parts[0].text + "".join(x.pre + x.text for x in parts[1:]) + ")"
 
@@ -312,7 +329,7 @@ class _Emitter:
             pending = t.end
         self.trailer = text[pending:]
         self.changed = False
-        self.json_casts = False  # a `:> JSON` cast was seen: comparisons may need JSON_NORMALIZE
+        self.json_seen = False  # a JSON-typed operand was made: comparisons may need JSON_NORMALIZE
         self.derived = 0  # aliases given to derived tables
 
     def run(self) -> str:
@@ -336,7 +353,9 @@ class _Emitter:
                 close = min(matching_paren(toks, i + 1), b - 1)
                 repl = self.function(u, i, close)
                 if repl is not None:
-                    units.append(_Unit(self.pre[i], repl))
+                    typed = u == "JSON_EXTRACT_JSON" and len(self.args(i + 1, close)) > 1
+                    self.json_seen = self.json_seen or typed
+                    units.append(_Unit(self.pre[i], repl, typed=typed))
                     self.changed = True
                     i = close + 1
                     continue
@@ -345,11 +364,12 @@ class _Emitter:
                 inner = self.emit_units(i + 1, close) if close > i + 1 else []
                 text = "(" + "".join(x.pre + x.text for x in inner) + self.pre[close] + ")"
                 is_json = len(inner) == 1 and inner[0].json
+                typed = len(inner) == 1 and inner[0].typed
                 if self.unaliased_derived_table(i, close):
                     self.derived += 1
                     text += f" AS `__s2gw_derived_{self.derived}`"
                     self.changed = True
-                units.append(_Unit(self.pre[i], text, is_json, inner))
+                units.append(_Unit(self.pre[i], text, is_json, typed, inner))
                 i = close + 1
                 continue
             if t.kind == "op" and t.text == ":>" and units:
@@ -361,8 +381,10 @@ class _Emitter:
                     i += 1
                     continue
                 if target == "JSON":
-                    units.append(_Unit(operand.pre, f"JSON_EXTRACT({operand.text}, '$')", json=True))
-                    self.json_casts = True
+                    units.append(
+                        _Unit(operand.pre, f"JSON_EXTRACT({operand.text}, '$')", json=True, typed=True)
+                    )
+                    self.json_seen = True
                 else:
                     units.append(_Unit(operand.pre, f"CAST({operand.text} AS {target})"))
                 self.changed = True
@@ -376,11 +398,12 @@ class _Emitter:
             ):
                 operand = self.pop_operand(units)
                 key = string_value(nxt) if nxt.kind == "str" else ident_value(nxt)
-                path = _lit(_json_path([key]))
+                paths = _json_paths([key])
                 if t.text == "::":
-                    units.append(_Unit(operand.pre, f"JSON_EXTRACT({operand.text}, {path})"))
+                    units.append(_Unit(operand.pre, _extract(operand.text, paths), typed=True))
+                    self.json_seen = True
                 else:
-                    units.append(_Unit(operand.pre, _extract_string(operand.text, path)))
+                    units.append(_Unit(operand.pre, _extract_string(operand.text, paths)))
                 self.changed = True
                 i += 2
                 continue
@@ -403,7 +426,7 @@ class _Emitter:
                 continue
             units.append(_Unit(self.pre[i], t.text, op=t.kind == "op" or t.text == ","))
             i += 1
-        if self.json_casts:
+        if self.json_seen:
             self.json_comparisons(units)
         return units
 
@@ -426,12 +449,14 @@ class _Emitter:
         parts = units[start:]
         del units[start:]
         text = parts[0].text + "".join(x.pre + x.text for x in parts[1:])
-        return _Unit(parts[0].pre, text, json=len(parts) == 1 and parts[0].json)
+        single = len(parts) == 1
+        return _Unit(parts[0].pre, text, json=single and parts[0].json, typed=single and parts[0].typed)
 
     def json_comparisons(self, units: list[_Unit]) -> None:
         """SingleStore compares JSON values as JSON: in ``a = b`` (also ``<>``, ``!=``, ``<=>``) and
-        ``a [NOT] IN (b, c)`` where an operand is a ``:> JSON`` cast, every operand is wrapped in
-        MariaDB's JSON_NORMALIZE (see TRANSLATIONS)."""
+        ``a [NOT] IN (b, c)`` where an operand is a ``:> JSON`` cast, or where every operand is JSON-typed
+        (a cast, ``JSON_EXTRACT_JSON`` with keys, ``j::k``), every operand is wrapped in MariaDB's
+        JSON_NORMALIZE (see TRANSLATIONS)."""
         k = 0
         while k < len(units):
             unit = units[k]
@@ -444,14 +469,16 @@ class _Emitter:
             if start >= left_end or (start > 0 and _binds_tighter(units[start - 1], same_level=True)):
                 k += 1
                 continue
-            left_json = left_end - start == 1 and units[start].json
+            left_one = left_end - start == 1
+            left = (left_one and units[start].json, left_one and units[start].typed)
             if is_in:
                 group = units[k + 1] if k + 1 < len(units) else None
                 items = _split_items(group.inner) if group is not None and group.inner else []
                 if group is None or not items or any(_is_kw_unit(it[0], "SELECT", "WITH") for it in items):
                     k += 1
                     continue
-                if not (left_json or any(len(it) == 1 and it[0].json for it in items)):
+                kinds = [left] + [(len(it) == 1 and it[0].json, len(it) == 1 and it[0].typed) for it in items]
+                if not _json_comparison(kinds):
                     k += 1
                     continue
                 end = k + 2
@@ -462,8 +489,9 @@ class _Emitter:
                 units[k + 1] = _Unit(group.pre, "(" + inner + ")")
             else:
                 end = _operand_end(units, k + 1)
-                right_json = end - (k + 1) == 1 and units[k + 1].json
-                if end <= k + 1 or not (left_json or right_json):
+                right_one = end - (k + 1) == 1
+                right = (right_one and units[k + 1].json, right_one and units[k + 1].typed)
+                if end <= k + 1 or not _json_comparison([left, right]):
                     k += 1
                     continue
                 if end < len(units) and _binds_tighter(units[end], same_level=False):
@@ -536,31 +564,67 @@ class _Emitter:
             return -int(self.toks[a + 1].text) if self.toks[a + 1].text.isdigit() else None
         return None
 
-    def json_path(self, parts: list[tuple[int, int]]) -> str | None:
+    def json_paths(self, parts: list[tuple[int, int]]) -> list[str] | None:
         keys: list[str | int] = []
         for a, b in parts:
             v = self.literal(a, b)
             if v is None:
                 return None
             keys.append(v)
-        return _lit(_json_path(keys))
+        return _json_paths(keys)
 
 
 _Builder = Callable[["_Emitter", int, int], "str | None"]
 
 
-def _json_path(keys: list[str | int] | list[str]) -> str:
+def _json_path(keys: list[str | int] | list[str], ascii_only: bool = False) -> str:
+    """A MariaDB JSON path. MariaDB matches a quoted path key against the key's text *as stored*
+    (escapes are not decoded), so the key is written the way a JSON encoder writes it: ``\\`` and
+    ``\"`` escaped and, with ``ascii_only``, every non-ASCII character as ``\\uXXXX`` (lower-case hex,
+    UTF-16 surrogate pairs above U+FFFF, as Python's json.dumps writes keys)."""
     path = "$"
     for k in keys:
         if isinstance(k, int):
             path += f"[{k}]"
         else:
-            path += '."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text = k.replace("\\", "\\\\").replace('"', '\\"')
+            if ascii_only:
+                text = "".join(c if c.isascii() else _u_escape(c) for c in text)
+            path += '."' + text + '"'
     return path
 
 
-def _extract_string(expr: str, path: str) -> str:
-    ex = f"JSON_EXTRACT({expr}, {path})"
+def _u_escape(c: str) -> str:
+    code = ord(c)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _json_paths(keys: list[str | int] | list[str]) -> list[str]:
+    """The path literal, and a second one when a key has non-ASCII characters (see TRANSLATIONS)."""
+    raw = _lit(_json_path(keys))
+    if all(isinstance(k, int) or k.isascii() for k in keys):
+        return [raw]
+    return [raw, _lit(_json_path(keys, ascii_only=True))]
+
+
+def _extract(expr: str, paths: list[str]) -> str:
+    if len(paths) == 1:
+        return f"JSON_EXTRACT({expr}, {paths[0]})"
+    # several paths: MariaDB wraps the matches in an array; a key is stored in one spelling
+    return f"JSON_EXTRACT(JSON_EXTRACT({expr}, {', '.join(paths)}), '$[0]')"
+
+
+def _value(expr: str, paths: list[str]) -> str:
+    if len(paths) == 1:
+        return f"JSON_VALUE({expr}, {paths[0]})"
+    return "COALESCE(" + ", ".join(f"JSON_VALUE({expr}, {p})" for p in paths) + ")"
+
+
+def _extract_string(expr: str, paths: list[str]) -> str:
+    ex = _extract(expr, paths)
     return f"IF(JSON_TYPE({ex}) = 'NULL', NULL, JSON_UNQUOTE({ex}))"
 
 
@@ -571,22 +635,22 @@ def _json_fn(kind: str) -> _Builder:
             return None
         doc = em.arg_text(*parts[0])
         if len(parts) == 1:
-            path = "'$'"
+            paths = ["'$'"]
         else:
-            p = em.json_path(parts[1:])
+            p = em.json_paths(parts[1:])
             if p is None:
                 return None
-            path = p
+            paths = p
         if kind == "JSON":
-            return f"JSON_EXTRACT({doc}, {path})" if len(parts) > 1 else doc
+            return _extract(doc, paths) if len(parts) > 1 else doc
         if kind == "STRING":
-            return _extract_string(doc, path)
+            return _extract_string(doc, paths)
         if kind == "DOUBLE":
-            return f"CAST(JSON_VALUE({doc}, {path}) AS DOUBLE)"
+            return f"CAST({_value(doc, paths)} AS DOUBLE)"
         if kind == "BIGINT":
-            return f"CAST(JSON_VALUE({doc}, {path}) AS SIGNED)"
+            return f"CAST({_value(doc, paths)} AS SIGNED)"
         if kind == "EXISTS":
-            return f"JSON_CONTAINS_PATH({doc}, 'one', {path})"
+            return f"JSON_CONTAINS_PATH({doc}, 'one', {', '.join(paths)})"
         return None
 
     return build
@@ -722,7 +786,8 @@ def translate(text: str) -> str:
     """``text`` with every translatable construct rewritten (the same object when none applies).
 
     In a top-level select list, an item without an alias that gets translated is given the alias
-    ``AS `<item as written>``` so the client sees the column name SingleStore would send.
+    ``AS `<item as written>``` so the client sees the column name SingleStore would send (not when the
+    item holds a character above U+FFFF: MariaDB identifiers are utf8mb3, so MariaDB names that column).
     """
     em = _Emitter(_alias_select_items(text))
     out = em.run()
@@ -756,6 +821,8 @@ def _alias_select_items(text: str) -> str:
         if _has_alias(toks, a, b):
             continue
         item = text[toks[a].start : toks[b - 1].end]
+        if any(ord(c) > 0xFFFF for c in item):
+            continue  # MariaDB identifiers are utf8mb3: such an alias is refused (1300); keep its own name
         probe = _Emitter(item)
         probe.run()
         if probe.changed:
