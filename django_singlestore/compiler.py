@@ -54,8 +54,9 @@ def table_layout(connection: Any, model: type[Model]) -> TableLayout:
 
 def shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str]:
     """The shard-key columns of a sharded table (empty for reference tables and keyless sharding)."""
+    model = model._meta.concrete_model or model  # a proxy updates its concrete model's table
     opts = model._meta
-    if not opts.managed or opts.proxy:
+    if not opts.managed:
         return frozenset()
     layout = table_layout(connection, model)
     if layout.is_reference or layout.errors or not layout.shard_key:
@@ -129,7 +130,7 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
         return row_count
 
     def _check_movable(self, changes, transactional: bool) -> None:
-        model = self.query.model
+        model = self.query.model._meta.concrete_model
         layout = table_layout(self.connection, model)
         for field, _model, value in changes:
             where = f"{model._meta.label}.{field.name}"
@@ -151,7 +152,7 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
         insert the new ones, so values may be expressions and may swap between rows (e.g.
         `F("number") + 1` on a unique column). Without transactions (skip_autocommit): insert first,
         then delete, so a failure leaves a duplicate, never a lost row; constants only."""
-        model = self.query.model
+        model = self.query.model._meta.concrete_model
         alias = self.using
         manager = model._base_manager.db_manager(alias)
         computed = {

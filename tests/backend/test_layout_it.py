@@ -28,6 +28,12 @@ class Account(models.Model):
         db_table = "s2l_account"
 
 
+class AccountProxy(Account):
+    class Meta:
+        app_label = APP
+        proxy = True
+
+
 class Note(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE)
     text = models.CharField(max_length=30)
@@ -113,6 +119,9 @@ def test_changing_a_shard_key_moves_the_row_keeping_its_id(s2: Any) -> None:
     assert accounts.filter(username="robert").update(username="rob", score=2) == 1
     assert list(accounts.values_list("pk", "username", "score")) == [(account.pk, "rob", 2)]
     assert objects(Note, s2).get(pk=note.pk).account.username == "rob"
+    # Through a proxy model: the same table, the same shard key.
+    assert objects(AccountProxy, s2).filter(pk=account.pk).update(username="bobby") == 1
+    assert objects(Account, s2).get(pk=account.pk).username == "bobby"
 
 
 def test_a_move_that_breaks_a_unique_key_changes_nothing(s2: Any) -> None:
