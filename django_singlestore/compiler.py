@@ -18,6 +18,7 @@ distributed SQL surface area). Django writes every field into the SET list of `s
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from django.db import NotSupportedError, transaction
@@ -42,9 +43,12 @@ class SingleStoreCompileMixin:
 def table_layout(connection: Any, model: type[Model]) -> TableLayout:
     """The model's layout on this alias, cached per connection wrapper (settings do not change while
     a wrapper lives; a test that changes them builds a new alias)."""
-    cache: dict[type[Model], TableLayout] | None = getattr(connection, "_singlestore_layouts", None)
+    cache: weakref.WeakKeyDictionary[type[Model], TableLayout] | None = getattr(
+        connection, "_singlestore_layouts", None
+    )
     if cache is None:
-        cache = {}
+        # Weak keys: migrations render many short-lived model classes.
+        cache = weakref.WeakKeyDictionary()
         connection._singlestore_layouts = cache
     layout = cache.get(model)
     if layout is None:
