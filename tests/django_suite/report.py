@@ -188,14 +188,16 @@ def _failures(res: list[R.AppResult], causes: dict[str, str]) -> list[str]:
     broken = [r for r in res if r.not_run]
     if not problems and not broken:
         return ["### Failures\n", "None.\n"]
+    clusters = R.failure_clusters(res, top=None)
+    number = {key: i for i, (key, _n, _ex) in enumerate(clusters, 1)}
     out = [
         "### Failure causes (clusters, biggest first)\n",
-        "| n | exception (normalised; for wrapped errors the first of the chain) | examples | diagnosis |",
-        "|---:|---|---|---|",
+        "| # | n | exception (normalised; for wrapped errors the first of the chain) | examples | diagnosis |",
+        "|---:|---:|---|---|---|",
     ]
-    for key, n, examples in R.failure_clusters(res, top=40):
+    for key, n, examples in clusters:
         diagnosis = cause_for({"id": "", "key": key}, causes)
-        out.append(f"| {n} | {_md(key)} | {_md(', '.join(examples))} | {_md(diagnosis)} |")
+        out.append(f"| {number[key]} | {n} | {_md(key)} | {_md(', '.join(examples))} | {_md(diagnosis)} |")
     out.append("")
     if broken:
         out.append("Apps that did not run to the end:\n")
@@ -204,13 +206,12 @@ def _failures(res: list[R.AppResult], causes: dict[str, str]) -> list[str]:
                 f"- **{r.app}** ({r.status}, rc={r.rc}): {r.not_run} tests not run; {_md(r.setup_error)}"
             )
         out.append("")
-    out.append("### Every remaining failure\n")
-    out.append("<details><summary>" + f"{len(problems)} failing tests" + "</summary>\n")
-    out.append("| test | outcome | exception | cause |")
-    out.append("|---|---|---|---|")
-    for _app, p in sorted(problems, key=lambda ap: ap[1]["id"]):
-        out.append(
-            f"| `{p['id']}` | {p['outcome']} | {_md(p.get('exc', ''))[:240]} | {_md(cause_for(p, causes))} |"
-        )
+    out.append("### Every remaining failure, by cause\n")
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for _app, p in problems:
+        by_key[p.get("key") or p.get("outcome", "?")].append(f"`{p['id']}` ({p['outcome']})")
+    out.append(f"<details><summary>{len(problems)} failing tests (cluster numbers as above)</summary>\n")
+    for key, ids in sorted(by_key.items(), key=lambda kv: number.get(kv[0], 0)):
+        out.append(f"- **#{number.get(key, '?')}** ({len(ids)}): " + ", ".join(sorted(ids)))
     out.append("\n</details>\n")
     return out

@@ -472,7 +472,7 @@ def _fmt_time(seconds: float) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def failure_clusters(results: Iterable[AppResult], top: int = 25) -> list[tuple[str, int, list[str]]]:
+def failure_clusters(results: Iterable[AppResult], top: int | None = 25) -> list[tuple[str, int, list[str]]]:
     """(cluster key, count, example test ids) for failures/errors, biggest first."""
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
