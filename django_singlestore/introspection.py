@@ -125,12 +125,15 @@ class KeyDefinition:
     unenforced: bool = False
     text: str = ""
 
-    @property
-    def index_type(self) -> str:
-        """Django's "type" of the index: Index.suffix ("idx") for an ordinary index, else lower case."""
+    def index_type(self, columnstore: bool = False) -> str:
+        """Django's "type" of the index: Index.suffix ("idx") for an ordinary index, "hash" for a rowstore
+        `USING HASH` key, "fulltext", "vector". On a columnstore table every secondary key is a hash key
+        ("Only hash indexes can be created on columnstore tables" [doc: create-index]; the schema editor
+        writes USING HASH for every Index there), so it is the table's ordinary index: Index.suffix, as
+        Django's schema editor expects when it looks up a field's index to drop (type_=Index.suffix)."""
         if self.kind in ("fulltext", "vector"):
             return self.kind
-        if self.using in (None, "BTREE"):
+        if self.using in (None, "BTREE") or (columnstore and self.using == "HASH"):
             return Index.suffix
         return self.using.lower()
 
@@ -539,10 +542,14 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
             for row in cursor.fetchall()
         ]
 
-    def get_create_table(self, cursor, table_name: str) -> CreateTable:
-        """SHOW CREATE TABLE `table_name`, parsed (parse_create_table)."""
+    def get_create_table(self, cursor, table_name: str) -> CreateTable | None:
+        """SHOW CREATE TABLE `table_name`, parsed (parse_create_table); None for a view."""
         cursor.execute(f"SHOW CREATE TABLE {self.connection.ops.quote_name(table_name)}")
         row = cursor.fetchone()
+        if (cursor.description and str(cursor.description[1][0]).lower() == "create view") or re.match(
+            r"(?is)^\s*CREATE\s+(?:(?!TABLE\b)[A-Z_]+(?:\s*=\s*\S+)?\s+)*VIEW\b", row[1]
+        ):
+            return None
         return parse_create_table(row[1])
 
     def get_storage_type(self, cursor, table_name: str) -> str | None:
@@ -572,6 +579,8 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
         sort_key: the columnstore sort key's columns, None without one (`SORT KEY __UNORDERED ()`).
         """
         table = self.get_create_table(cursor, table_name)
+        if table is None:
+            raise ValueError(f"{table_name!r} is a view: it has no storage or keys.")
         storage_type = self.get_storage_type(cursor, table_name)
         return self.layout_of(table, storage_type)
 
@@ -648,7 +657,7 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
             nullable,
         ) in info.items():
             line = description.get(name) or (name, None, None, None, None, None, nullable == "YES")
-            column = create.column(name)
+            column = create.column(name) if create is not None else None
             is_json = column is not None and column.is_json
             type_code = FIELD_TYPE.JSON if is_json else line[1]
             fields.append(
@@ -691,6 +700,8 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
         """The primary key's columns; for the "id demoted" shape, the AUTO_INCREMENT column (Django's
         model of such a table has it as its primary key)."""
         table = self.get_create_table(cursor, table_name)
+        if table is None:
+            return None
         if table.primary_key is not None:
             return list(table.primary_key.columns)
         if table.demoted_key is not None:
@@ -704,6 +715,8 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
         have no order), plus "enforced" (False for UNENFORCED unique keys)."""
         table = self.get_create_table(cursor, table_name)
         constraints: dict[str, dict[str, Any]] = {}
+        if table is None:
+            return constraints  # a view
         for key in table.keys:
             if key.kind not in ("primary", "unique", "key", "fulltext", "vector"):
                 continue
@@ -715,7 +728,7 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
                 "index": True,
                 "check": False,
                 "foreign_key": None,
-                "type": key.index_type,
+                "type": key.index_type(columnstore=not table.rowstore),
                 "orders": ["ASC"] * len(key.columns),
                 "enforced": not key.unenforced,
             }

@@ -1,6 +1,6 @@
 """Tables of every storage and key shape, in SingleStore's own DDL (run through the aggregator as is).
 
-columnstore with a sort key, comments; rowstore with a plain secondary key; columnstore REFERENCE with an
+columnstore with a sort key, comments; rowstore with a plain and a hash secondary key; columnstore REFERENCE with an
 inline unique; ROWSTORE REFERENCE with a two-column unique; keyless sharding (`SHARD KEY ()`) with a
 JSON column; the "id demoted" shape (AUTO_INCREMENT id as a plain hash KEY, unique shard key); a
 composite primary key with a shard key on part of it and a hash index; an UNENFORCED unique key; a
@@ -15,7 +15,7 @@ SHAPES = {
     ),
     "rs_keyed": (
         "CREATE ROWSTORE TABLE rs_keyed (id BIGINT NOT NULL, code VARCHAR(10) NOT NULL, qty INT NULL, "
-        "PRIMARY KEY (id), KEY rs_keyed_qty (qty))"
+        "PRIMARY KEY (id), KEY rs_keyed_qty (qty), KEY rs_keyed_code (code) USING HASH)"
     ),
     "ref_codes": (
         "CREATE REFERENCE TABLE ref_codes (code VARCHAR(10) NOT NULL PRIMARY KEY, "

@@ -141,6 +141,7 @@ def test_inspectdb_writes_storage_and_keys(source: Any) -> None:
     assert "HashIndex(fields=['v'], name='tenant_items_v')" in blocks["tenant_items"]
     assert "pk = models.CompositePrimaryKey('tenant_id', 'id')" in blocks["tenant_items"]
     assert "models.Index(fields=['qty'], name='rs_keyed_qty')" in blocks["rs_keyed"]
+    assert "HashIndex(fields=['code'], name='rs_keyed_code')" in blocks["rs_keyed"]
     assert "ShardKey" not in blocks["ref_codes"] and "ShardKey" not in blocks["rref_pairs"]
     assert "payload = models.JSONField(" in blocks["events"]
     assert "total = models.GeneratedField(" in blocks["totals"] and "db_persist=True" in blocks["totals"]

@@ -108,14 +108,16 @@ def test_constraints_per_shape(s2: Any) -> None:
     assert summary("rs_keyed") == {
         (("id",), True, True, True, "idx", True),
         (("qty",), False, False, True, "idx", True),
+        (("code",), False, False, True, "hash", True),  # rowstore: USING HASH is its own kind
     }
     assert summary("members") == {
         (("username",), False, True, True, "idx", True),
-        (("id",), False, False, True, "hash", True),  # the demoted id's plain hash key
+        # The demoted id's plain key. Columnstore keys are all hash keys: Django's ordinary index.
+        (("id",), False, False, True, "idx", True),
     }
     assert summary("tenant_items") == {
         (("tenant_id", "id"), True, True, True, "idx", True),
-        (("v",), False, False, True, "hash", True),
+        (("v",), False, False, True, "idx", True),
     }
     assert summary("contacts") == {
         (("id",), True, True, True, "idx", True),

@@ -88,7 +88,10 @@ def test_columnstore_primary_key_printed_as_unique_primary() -> None:
     assert sort is not None and sort.name == "by_id"
     assert sort.columns == ("id", "tenant") and sort.orders == ("ASC", "DESC")
     (key,) = table.keys_of("key")
-    assert (key.name, key.columns, key.index_type) == ("load_id", ("tenant",), "hash")
+    assert (key.name, key.columns, key.using) == ("load_id", ("tenant",), "HASH")
+    # Every columnstore key is a hash key: Django's ordinary index there; on rowstore, "hash".
+    assert key.index_type(columnstore=True) == "idx"
+    assert key.index_type(columnstore=False) == "hash"
 
 
 def test_column_definitions_json_persisted_and_quoted_commas() -> None:
@@ -195,7 +198,7 @@ def test_constraint_prefix_fulltext_and_escaped_names() -> None:
     primary = table.primary_key
     assert primary is not None and primary.columns == ("a`b",)
     (fulltext,) = table.keys_of("fulltext")
-    assert fulltext.name == "search" and fulltext.index_type == "fulltext"
+    assert fulltext.name == "search" and fulltext.index_type(columnstore=True) == "fulltext"
     assert table.shard_key == ("a`b",)
 
 

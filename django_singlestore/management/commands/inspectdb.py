@@ -67,7 +67,7 @@ class Command(InspectDBCommand):
         finally:
             self._connection = None
 
-    def _table(self, table_name: str) -> CreateTable:
+    def _table(self, table_name: str) -> CreateTable | None:
         if table_name not in self._tables:
             with self._connection.cursor() as cursor:
                 self._tables[table_name] = self._connection.introspection.get_create_table(cursor, table_name)
@@ -80,7 +80,7 @@ class Command(InspectDBCommand):
         if self._connection is None:
             return field_type, params, notes
         table = self._table(table_name)
-        for key in table.keys_of("unique"):
+        for key in table.keys_of("unique") if table is not None else ():
             if key.unenforced and key.columns == (row.name,):
                 notes.append(
                     "UNIQUE ... UNENFORCED on the table: unique=True creates it UNENFORCED again only "
@@ -125,6 +125,8 @@ class Command(InspectDBCommand):
         with self._connection.cursor() as cursor:
             storage_type = self._connection.introspection.get_storage_type(cursor, table_name)
         table = self._table(table_name)
+        if table is None:
+            return meta
         layout = DatabaseIntrospection.layout_of(table, storage_type)
         indexes, key_notes = self._indexes(table, layout, column_to_field_name)
         notes += key_notes
