@@ -420,16 +420,20 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
                 continue
             source_column = renamed.get(f.column, f.column)
             targets.append(q(f.column))
+            if f.has_db_default():
+                default_sql, default_params = self.db_default_sql(f)
+            else:
+                default_sql, default_params = "%s", [self.effective_default(f)]
             if source_column in old_columns:
                 expression = q(source_column)
                 if not f.null:
                     # NULL -> NOT NULL: the field's default fills the NULLs.
-                    expression = f"COALESCE({expression}, %s)"
-                    params.append(self.effective_default(f))
+                    expression = f"COALESCE({expression}, {default_sql})"
+                    params.extend(default_params)
                 sources.append(expression)
             else:
-                sources.append("%s")
-                params.append(self.effective_default(f))
+                sources.append(default_sql)
+                params.extend(default_params)
         try:
             self.execute(
                 f"INSERT INTO {q(scratch)} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM {q(table)}",

@@ -231,3 +231,27 @@ def test_a_layout_change_that_the_rows_break_keeps_the_old_table(make_alias: Cal
     with s2.cursor() as cursor:
         tables = s2.introspection.table_names(cursor)
     assert "s2l_note" in tables and not [t for t in tables if "rebuild" in t]
+
+
+def test_a_copied_table_fills_nulls_with_the_new_default(make_alias: Callable[..., Any]) -> None:
+    import copy
+
+    s2 = make_alias("s2")
+    with s2.schema_editor() as editor:
+        editor.create_model(Legacy)
+    objects(Legacy, s2).create(name="kept")
+    # NULL -> NOT NULL on columnstore is an ALTER SingleStore refuses: the table is copied. A nullable
+    # column gains a db_default; the copy fills its NULLs with it.
+    shade = models.CharField(max_length=10, null=True)
+    shade.set_attributes_from_name("shade")
+    with s2.schema_editor() as editor:
+        editor.add_field(Legacy, shade)
+    objects(Legacy, s2).create(name="second")
+    not_null = copy.deepcopy(shade)
+    not_null.null = False
+    not_null.db_default = "blue"
+    with s2.schema_editor() as editor:
+        editor.alter_field(Legacy, shade, not_null)
+    with s2.cursor() as cursor:
+        cursor.execute("SELECT name, shade FROM s2l_legacy ORDER BY name")
+        assert cursor.fetchall() == (("kept", "blue"), ("second", "blue"))
