@@ -170,3 +170,38 @@ def test_installed_app_replaces_djangos_inspectdb(source: Any) -> None:
         code = _inspectdb("src", "inspectdb")
     assert "django_singlestore.schema.ModelStorageManager(table_storage_type='ROWSTORE')" in code
     assert "ShardKey(fields=['tenant_id'])" in code
+
+
+def test_views_are_inspected_without_storage_or_keys(source: Any) -> None:
+    with source.cursor() as cursor:
+        cursor.execute("CREATE VIEW member_names AS SELECT id, username FROM members")
+    out = io.StringIO()
+    call_command(SingleStoreInspectDB(), database="src", include_views=True, stdout=out)
+    code = out.getvalue()
+    view = code[code.index("class MemberNames(models.Model):") :].split("\n\n\nclass ")[0]
+    assert "Created from a view" in view
+    assert "ModelStorageManager" not in view and "indexes" not in view
+    assert "# Unable to inspect" not in code
+
+
+def test_emulated_column_change_reads_back_at_the_end(make_alias: Callable[..., Any]) -> None:
+    """The columnstore ALTER emulation (issue 6) rebuilds a column as add -> copy -> drop -> rename, which
+    moves it to the end of the table: introspection and inspectdb list it there, and the round trip
+    keeps that order."""
+    source = make_alias("src")
+    with source.cursor() as cursor:
+        cursor.execute("CREATE TABLE moved (id BIGINT AUTO_INCREMENT PRIMARY KEY, b INT NULL, a INT NULL)")
+        cursor.execute("INSERT INTO moved (b, a) VALUES (1, 2)")
+        cursor.execute("ALTER TABLE moved ADD COLUMN b_new BIGINT NULL")
+        cursor.execute("UPDATE moved SET b_new = b")
+        cursor.execute("ALTER TABLE moved DROP COLUMN b")
+        cursor.execute("ALTER TABLE moved CHANGE b_new b")
+    assert [f[0] for f in _describe(source, "moved")] == ["id", "a", "b"]
+    code = _inspectdb("src")
+    block = code[code.index("class Moved(models.Model):") :]
+    assert block.index("    a = ") < block.index("    b = models.BigIntegerField(")
+    target = make_alias("dst")
+    with target.schema_editor() as editor:
+        for model in _load(code).values():
+            editor.create_model(model)
+    assert _normalized(_show_create(target, "moved")) == _normalized(_show_create(source, "moved"))

@@ -295,3 +295,17 @@ def test_backend_demoted_table_reads_back_as_djangos_model(make_alias: Callable[
         assert editor._constraint_names(demoted, primary_key=True) == []
     layout = _intro(connection, "get_table_layout", table)
     assert layout.unique_keys == (UniqueKey(layout.unique_keys[0].name, ("username",), True),)
+
+
+def test_views_have_columns_but_no_layout_or_keys(s2: Any) -> None:
+    with s2.cursor() as cursor:
+        cursor.execute("CREATE VIEW member_names AS SELECT id, username FROM members")
+    tables = {t.name: t for t in _intro(s2, "get_table_list")}
+    assert tables["member_names"].type == "v" and tables["member_names"].storage_type is None
+    assert [f.name for f in _intro(s2, "get_table_description", "member_names")] == ["id", "username"]
+    assert _intro(s2, "get_constraints", "member_names") == {}
+    assert _intro(s2, "get_primary_key_columns", "member_names") is None
+    with pytest.raises(ValueError, match="view"):
+        _intro(s2, "get_table_layout", "member_names")
+    assert "member_names" not in s2.introspection.table_names()
+    assert "member_names" in s2.introspection.table_names(include_views=True)
