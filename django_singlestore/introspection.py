@@ -712,7 +712,8 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
         """Primary key, unique keys and secondary keys, from SHOW CREATE TABLE (shard and sort keys are
         left out: see the module docstring). Every entry has Django's keys "columns", "primary_key",
         "unique", "index", "check", "foreign_key", "type" and "orders" (always ASC: SingleStore keys
-        have no order), plus "enforced" (False for UNENFORCED unique keys)."""
+        have no order), plus "enforced" (False for UNENFORCED unique keys) and "using" (the index type SHOW
+        CREATE TABLE names: "HASH", "BTREE", or None)."""
         table = self.get_create_table(cursor, table_name)
         constraints: dict[str, dict[str, Any]] = {}
         if table is None:
@@ -731,5 +732,6 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
                 "type": key.index_type(columnstore=not table.rowstore),
                 "orders": ["ASC"] * len(key.columns),
                 "enforced": not key.unenforced,
+                "using": key.using,
             }
         return constraints

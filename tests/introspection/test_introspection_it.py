@@ -129,6 +129,7 @@ def test_constraints_per_shape(s2: Any) -> None:
     }
     constraints = _intro(s2, "get_constraints", "tenant_items")
     assert constraints["PRIMARY"]["primary_key"] and "tenant_items_v" in constraints
+    assert constraints["tenant_items_v"]["using"] == "HASH"  # a hash key, whatever the storage
 
 
 def test_primary_key_columns_sequences_and_relations(s2: Any) -> None:
