@@ -63,16 +63,23 @@ class Aliases:
         self.prefix = prefix
         self.made: list[tuple[str, str]] = []
 
-    def __call__(self, alias: str, **options: Any) -> Any:
+    def __call__(
+        self, alias: str, *, same_as: Any = None, endpoint: Endpoint | None = None, **options: Any
+    ) -> Any:
+        """A new database, or with `same_as` (an alias made here) that alias's database, e.g. through
+        another aggregator (`endpoint`)."""
         from django_singlestore.base import DatabaseWrapper, forget_server_data
 
-        database = f"{self.prefix}_{len(self.made)}" if self.made else self.prefix
-        admin_sql(
-            self.endpoint,
-            f"DROP DATABASE IF EXISTS `{database}`",
-            f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
-        )
-        settings_dict = _settings(self.endpoint, database, **options)
+        if same_as is not None:
+            database = same_as.settings_dict["NAME"]
+        else:
+            database = f"{self.prefix}_{len(self.made)}" if self.made else self.prefix
+            admin_sql(
+                self.endpoint,
+                f"DROP DATABASE IF EXISTS `{database}`",
+                f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+            )
+        settings_dict = _settings(endpoint or self.endpoint, database, **options)
         connections.settings[alias] = settings_dict
         wrapper = DatabaseWrapper(settings_dict, alias)
         connections[alias] = wrapper
@@ -83,11 +90,12 @@ class Aliases:
     def close(self) -> None:
         from django_singlestore.base import forget_server_data
 
-        for alias, database in self.made:
+        for alias, _ in self.made:
             connections[alias].close()
             del connections[alias]
             connections.settings.pop(alias, None)
             forget_server_data(alias)
+        for database in {database for _, database in self.made}:
             admin_sql(self.endpoint, f"DROP DATABASE IF EXISTS `{database}`")
 
 

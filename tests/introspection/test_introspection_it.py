@@ -16,6 +16,7 @@ from django.db.models.fields.composite import CompositePrimaryKey
 from django_singlestore.indexes import HashIndex, ShardKey, SortKey
 from django_singlestore.layout import UniqueKey, layout_signature, resolve_layout
 from django_singlestore.schema import ModelStorageManager
+from tests.conftest import require_child
 from tests.introspection.shapes import SHAPES
 
 DJANGO_CONSTRAINT_KEYS = {
@@ -310,3 +311,16 @@ def test_views_have_columns_but_no_layout_or_keys(s2: Any) -> None:
         _intro(s2, "get_table_layout", "member_names")
     assert "member_names" not in s2.introspection.table_names()
     assert "member_names" in s2.introspection.table_names(include_views=True)
+
+
+@pytest.mark.filterwarnings("ignore::django_singlestore.transactions.ChildAggregatorWarning")
+def test_child_aggregator_reads_the_same_layouts(
+    s2: Any, make_alias: Callable[..., Any], testbed: Any
+) -> None:
+    require_child(testbed)
+    child = make_alias("s2child", same_as=s2, endpoint=testbed.child)
+    for name in SHAPES:
+        assert layout_signature(_intro(child, "get_table_layout", name)) == layout_signature(
+            _intro(s2, "get_table_layout", name)
+        ), name
+        assert _intro(child, "get_constraints", name) == _intro(s2, "get_constraints", name), name
