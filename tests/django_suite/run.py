@@ -733,6 +733,10 @@ def resolve_url(args: argparse.Namespace, python: str) -> tuple[str | None, str]
         return start_plain_mariadb(), "mariadb"
     if os.environ.get("SINGLESTORE_URL"):
         return os.environ["SINGLESTORE_URL"], "SINGLESTORE_URL"
+    if getattr(args, "restart_testbed", False):
+        # A test bed left running from an earlier run keeps the gateway code it started with.
+        stop_testbed(python)
+        args.restart_testbed = False  # once per invocation, not per leg
     return start_testbed(python), "gateway"
 
 
@@ -831,6 +835,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help=f"the quick subset {QUICK_LABELS}, no resume")
     run.add_argument("--background", action="store_true", help="detach; log to work/runner.log")
     run.add_argument("--stop-testbed", action="store_true", help="stop the test bed at the end")
+    run.add_argument(
+        "--restart-testbed", action="store_true", help="restart the test bed first (picks up gateway changes)"
+    )
     cen = sub.add_parser("census", help="create every model of the app list one by one; list refusals")
     cen.add_argument("--python", action="append")
     cen.add_argument("--engine")
