@@ -106,6 +106,10 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
             f"| {t.expected_failures} | {t.skipped} | **{R.fmt_rate(t.rate)}** |"
         )
     out.append("")
+    notes = SUITE_DIR / "notes.md"
+    if notes.exists():
+        out.append("## Notes (hand-written)\n")
+        out.append(notes.read_text().rstrip() + "\n")
     out.append(
         "Skip kinds (from the reason text; convention in README.md): **S2 (list)** = "
         '`django_test_skips` reasons starting with "SingleStore" (a SingleStore limit); **S2 (flag)** = '

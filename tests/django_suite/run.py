@@ -214,8 +214,35 @@ def start_plain_mariadb() -> str:
     return server.url(server.database)
 
 
+_BACKEND_PATH: str | None = None  # set by --backend-rev: a snapshot of the backend packages
+
+
 def child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not _STRIPPED_ENV.match(k)}
+    env = {k: v for k, v in os.environ.items() if not _STRIPPED_ENV.match(k)}
+    if _BACKEND_PATH:
+        env["PYTHONPATH"] = _BACKEND_PATH  # the snapshot's django_singlestore* before the editable install
+    return env
+
+
+def backend_snapshot(rev: str) -> Path:
+    """django_singlestore/ and django_singlestore_async/ as committed at `rev` (git archive), so a run
+    measures committed code even while the working tree is being edited."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    dest = WORK / "backend" / sha
+    if not (dest / ".complete").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", sha, "django_singlestore", "django_singlestore_async"],
+            capture_output=True,
+            cwd=ROOT,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        (dest / ".complete").write_text(sha + "\n")
+    return dest
 
 
 # -------------------------------------------------------------------------------------------- state
@@ -421,6 +448,8 @@ def _store_size(path: Path, app: str, planned: int) -> None:
 
 def backend_revision() -> str:
     """The commit the backend was run at, "+ uncommitted changes" when its files differ from it."""
+    if _BACKEND_PATH:
+        return Path(_BACKEND_PATH).name + " (committed snapshot)"
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=True
@@ -744,6 +773,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.background:
         return background(argv)
     signal.signal(signal.SIGTERM, _on_term)
+    global _BACKEND_PATH
+    if args.backend_rev:
+        _BACKEND_PATH = str(backend_snapshot(args.backend_rev))
     own_pid_file = False
     if not args.quick:
         pid = running_pid()
@@ -835,6 +867,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help=f"the quick subset {QUICK_LABELS}, no resume")
     run.add_argument("--background", action="store_true", help="detach; log to work/runner.log")
     run.add_argument("--stop-testbed", action="store_true", help="stop the test bed at the end")
+    run.add_argument(
+        "--backend-rev",
+        help="run the backend as committed at this git revision (e.g. HEAD) instead of the working tree",
+    )
     run.add_argument(
         "--restart-testbed", action="store_true", help="restart the test bed first (picks up gateway changes)"
     )

@@ -282,3 +282,13 @@ def test_run_app_end_to_end_with_a_stand_in_runtests(tmp_path: Path, monkeypatch
     assert (leg.dir() / "records" / "sample_app.jsonl").exists()
     assert not list((leg.dir() / "records" / "raw").iterdir())  # the raw record was moved, not left behind
     assert run._load_sizes(tmp_path / "work" / "sizes-9.9.0.json") == {"sample_app": 3}
+
+
+def test_backend_snapshot_is_the_committed_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "WORK", tmp_path)
+    dest = run.backend_snapshot("HEAD")
+    assert (dest / "django_singlestore" / "__init__.py").exists()
+    assert (dest / ".complete").exists()
+    monkeypatch.setattr(run, "_BACKEND_PATH", str(dest))
+    assert run.child_env()["PYTHONPATH"] == str(dest)
+    assert run.backend_revision().endswith("(committed snapshot)")
