@@ -186,20 +186,15 @@ class CursorWrapper(mysql_base.CursorWrapper):
         self.on_statement = on_statement
 
     def execute(self, query, args=None):
-        try:
-            result = self.cursor.execute(query, args)
-        except Database.Error as exc:
-            replacement = django_exception_for(exc)
-            if replacement is None:
-                raise
-            raise replacement from exc
-        if self.on_statement is not None:
-            self.on_statement()
-        return result
+        return self._run(self.cursor.execute, query, args)
 
     def executemany(self, query, args):
+        return self._run(self.cursor.executemany, query, args)
+
+    def _run(self, method, query, args):
+        """Run one driver call; map server errors through the shared table, then note the statement."""
         try:
-            result = self.cursor.executemany(query, args)
+            result = method(query, args)
         except Database.Error as exc:
             replacement = django_exception_for(exc)
             if replacement is None:

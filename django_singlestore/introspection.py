@@ -264,6 +264,23 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
             i += 1
 
 
+def _after_quoted(text: str, i: int) -> int:
+    """Index just past the quoted string or identifier opening at `i` (doubled quotes, and backslash
+    escapes outside backticks, stay inside)."""
+    c, j, n = text[i], i + 1, len(text)
+    while j < n:
+        if c != "`" and text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == c:
+            if j + 1 < n and text[j + 1] == c:
+                j += 2
+                continue
+            break
+        j += 1
+    return j + 1
+
+
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside quotes, backticks and parentheses."""
     items: list[str] = []
@@ -273,18 +290,7 @@ def _split_top_level(text: str) -> list[str]:
     while i < n:
         c = text[i]
         if c in "`'\"":
-            j = i + 1
-            while j < n:
-                if c != "`" and text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            i = j + 1
+            i = _after_quoted(text, i)
             continue
         if c == "(":
             depth += 1
@@ -305,18 +311,7 @@ def _matching_paren(text: str, open_at: int) -> int:
     while i < n:
         c = text[i]
         if c in "`'\"":
-            j = i + 1
-            while j < n:
-                if c != "`" and text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            i = j + 1
+            i = _after_quoted(text, i)
             continue
         if c == "(":
             depth += 1
