@@ -21,10 +21,12 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from django.core.exceptions import FieldError
 from django.db import NotSupportedError, transaction
 from django.db.backends.mysql import compiler as mysql_compiler
 from django.db.models import Model, Q, QuerySet, Value
 from django.db.models.constants import OnConflict
+from django.db.models.expressions import Col
 from django.db.models.sql.constants import ROW_COUNT
 from django.db.models.sql.query import Query
 
@@ -69,7 +71,20 @@ def shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str]:
 
 
 class SQLCompiler(SingleStoreCompileMixin, mysql_compiler.SQLCompiler):
-    pass
+    def as_sql(self, with_limits=True, with_col_aliases=False):
+        # An ordered compound query is wrapped as `SELECT * FROM (a UNION b) ORDER BY ...`
+        # (requires_compound_order_by_subquery); Django puts the EXPLAIN prefix before the compound
+        # inside that wrapper. EXPLAIN goes in front of the whole statement.
+        explain = self.query.explain_info
+        if explain is None or not self.query.combinator:
+            return super().as_sql(with_limits, with_col_aliases)
+        self.query.explain_info = None
+        try:
+            sql, params = super().as_sql(with_limits, with_col_aliases)
+        finally:
+            self.query.explain_info = explain
+        prefix = self.connection.ops.explain_query_prefix(explain.format, **explain.options)
+        return f"{prefix} {sql}", params
 
 
 class SQLInsertCompiler(SingleStoreCompileMixin, mysql_compiler.SQLInsertCompiler):
@@ -96,6 +111,32 @@ class SQLDeleteCompiler(SingleStoreCompileMixin, mysql_compiler.SQLDeleteCompile
 
 
 class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompiler):
+    def as_sql(self):
+        # UPDATE ... ORDER BY orders the updated table's rows only. Django's MySQL compiler drops an
+        # ordering by a plain joined column but keeps expressions over one (`Abs("m2m__id")`), which
+        # then name a table the UPDATE does not join (the join lives in the `pk IN (subquery)`
+        # filter). Drop any ordering that reads another table, as MySQL's compiler does for columns.
+        if self.query.order_by and self._orders_by_other_tables():
+            ordering = self.query.order_by
+            self.query.order_by = ()
+            try:
+                return super().as_sql()
+            finally:
+                self.query.order_by = ordering
+        return super().as_sql()
+
+    def _orders_by_other_tables(self) -> bool:
+        table = self.query.get_meta().db_table
+        try:
+            order_by = self.get_order_by()
+        except FieldError:
+            return False  # MySQL's compiler ignores such orderings itself
+        for resolved, _sql in order_by:
+            for node in resolved.flatten():
+                if isinstance(node, Col) and node.alias != table:
+                    return True
+        return False
+
     def execute_sql(self, result_type):
         model = self.query.model
         shard = shard_key_columns(self.connection, model) if model is not None else frozenset()

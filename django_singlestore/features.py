@@ -10,6 +10,7 @@ unless a comment says otherwise.
 
 from __future__ import annotations
 
+import django
 from django.db.backends.mysql.features import DatabaseFeatures as MySQLDatabaseFeatures
 from django.utils.functional import cached_property
 
@@ -130,6 +131,30 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
         "virtual": None,
     }
 
-    # Issue 7 (Django's suite) fills these; kept static so reading them does no I/O.
-    django_test_skips: dict[str, set[str]] = {}
-    django_test_expected_failures: set[str] = set()
+    # Every AUTO_INCREMENT column is BIGINT (SingleStore refuses a narrower one on sharded tables), so
+    # introspection reads every auto field back as BigAutoField.
+    @cached_property
+    def introspected_field_types(self) -> dict[str, str]:
+        return {
+            **super().introspected_field_types,
+            "AutoField": "BigAutoField",
+            "SmallAutoField": "BigAutoField",
+        }
+
+    # Django's own test suite (issue 7): skips and expected failures grouped by reason, from
+    # django_singlestore.test_skips. Static data, so reading them does no I/O.
+    @cached_property
+    def django_test_skips(self) -> dict[str, set[str]]:
+        from django_singlestore.test_skips import skips_for
+
+        return skips_for(django.VERSION)
+
+    @cached_property
+    def django_test_expected_failures_reasons(self) -> dict[str, set[str]]:
+        from django_singlestore.test_skips import expected_failures_for
+
+        return expected_failures_for(django.VERSION)
+
+    @cached_property
+    def django_test_expected_failures(self) -> set[str]:
+        return set().union(*self.django_test_expected_failures_reasons.values())

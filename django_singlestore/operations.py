@@ -7,7 +7,7 @@ Every SingleStore-only spelling emitted here is listed, with its documentation p
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import NotSupportedError
+from django.db import DataError, NotSupportedError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLDatabaseOperations
 from django.db.models.constants import OnConflict
@@ -34,6 +34,11 @@ _TEXT_LOOKUPS = frozenset(
 _CASE_INSENSITIVE_LOOKUPS = frozenset({"iexact", "icontains", "istartswith", "iendswith"})
 # DATE_TRUNC's documented date parts (docs.singlestore.com .../date-and-time-functions/date-trunc/).
 _DATE_TRUNC_UNITS = frozenset({"year", "quarter", "month", "week", "day", "hour", "minute", "second"})
+
+
+class InvalidTruncationUnit(DataError, ValueError):
+    """An unknown Trunc() kind, refused before it reaches the SQL text (DATE_TRUNC's unit is a string
+    literal). A DataError, as Django expects of a backend given invalid data, and a ValueError."""
 
 
 class DatabaseOperations(MySQLDatabaseOperations):
@@ -84,7 +89,7 @@ class DatabaseOperations(MySQLDatabaseOperations):
 
     def _date_trunc(self, lookup_type: str, sql: str) -> str:
         if lookup_type not in _DATE_TRUNC_UNITS:
-            raise ValueError(f"Invalid truncation unit: {lookup_type!r}")
+            raise InvalidTruncationUnit(f"Invalid truncation unit: {lookup_type!r}")
         return f"DATE_TRUNC('{lookup_type}', {sql})"
 
     def date_trunc_sql(self, lookup_type, sql, params, tzname=None):

@@ -21,7 +21,15 @@ from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabas
 from django.db.models import Value
 from django.db.models.fields.composite import CompositePrimaryKey
 from django.db.models.functions import Now
+from django.db.models.sql import Query
 
+from django_singlestore.alter import (
+    emulate_column_change,
+    refused_layout,
+    resume_rebuild,
+    scratch_table_name,
+    verify_copied_rows,
+)
 from django_singlestore.indexes import TableKey
 from django_singlestore.layout import (
     AUTO_FIELD_TYPES,
@@ -248,9 +256,15 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
                     if keys_change and self._change_layout(old, new, f"altering {old_field.name}"):
                         return
                     if refused:
-                        # Issue 6 may emulate these column by column; here the table is created again.
-                        self._change_layout(old, new, f"altering {old_field.name} ({refused})", always=True)
-                        return
+                        # A column in no key is replaced column by column (django_singlestore.alter);
+                        # otherwise the table is created again.
+                        emulated = emulate_column_change(self, model, old_field, new_field)
+                        if emulated is None:
+                            self._change_layout(
+                                old, new, f"altering {old_field.name} ({refused})", always=True
+                            )
+                            return
+                        old_field = emulated
                 finally:
                     self._layout_renames = {}
         super().alter_field(model, old_field, new_field, strict)
@@ -352,7 +366,10 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         """False: the layout stays, do the ordinary ALTER. True: the table was created again with the
         new layout (empty table: dropped and created; otherwise its rows are copied, see
         `_copy_into_new_layout`)."""
-        old, new = self.table_layout(old_model), self.table_layout(new_model)
+        try:
+            old, new = self.table_layout(old_model), self.table_layout(new_model)
+        except NotSupportedError as exc:
+            raise refused_layout(old_model, what, exc) from exc
         old_sig, new_sig = layout_signature(old), layout_signature(new)
         if old_sig == new_sig and not always:
             return False
@@ -363,6 +380,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             change = f"changes its layout from {old.describe()} to {new.describe()}"
         else:
             change = "is an ALTER SingleStore refuses on a columnstore table"
+        if resume_rebuild(self, old_model, new_model, new):
+            return True  # an interrupted rebuild was finished
         if self.collect_sql:
             self.collected_sql.append(
                 f"-- {old_model._meta.label}: {what} {change}; the table is created again: dropped and "
@@ -408,7 +427,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         afterwards (AGGREGATOR SYNC AUTO_INCREMENT, SingleStore docs). DDL is not transactional: the
         statements are shown by sqlmigrate, and a failure leaves the old table in place."""
         table = old_model._meta.db_table
-        scratch = f"{table[:44]}__s2_rebuild"
+        scratch = scratch_table_name(table)
         q = self.quote_name
         self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
         self._create_now(self._model_variant(new_model, db_table=scratch), run_deferred=True)
@@ -439,6 +458,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
                 f"INSERT INTO {q(scratch)} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM {q(table)}",
                 params,
             )
+            verify_copied_rows(self, old_model, table, scratch)
         except Exception:
             self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
             raise
@@ -593,7 +613,20 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             # The only non-literal default SingleStore documents.
             return "CURRENT_TIMESTAMP(6)", []
         if isinstance(db_default, Value):
-            return super().db_default_sql(field)
+            # A value is always a literal DEFAULT. Compile it with its generic as_sql(): a
+            # vendor spelling (Django 6.1's JSONNull.as_mysql is `JSON_EXTRACT(%s, '$')`) would be an
+            # expression DEFAULT, which SingleStore refuses (1706). JSONNull() then stores the JSON
+            # text 'null', the same value JSON_EXTRACT('null', '$') yields.
+            compiler = Query(model=field.model).get_compiler(connection=self.connection)
+            default_sql, params = db_default.as_sql(compiler, self.connection)
+            if default_sql == "NULL" and not params:
+                return "NULL", []
+            if default_sql != "%s":
+                raise NotSupportedError(
+                    f"SingleStore accepts only literal column defaults: {field.model._meta.label}."
+                    f"{field.name} has db_default={db_default!r}, which renders as {default_sql!r}."
+                )
+            return self._column_default_sql(field), list(params)
         sql, params = super().db_default_sql(field)
         # Base wraps expressions in parentheses; SingleStore wants them bare.
         if sql.startswith("(") and sql.endswith(")"):

@@ -1,0 +1,375 @@
+"""Django's own test suite on SingleStore (issue 7): the tests to skip, grouped by reason.
+
+`DatabaseFeatures.django_test_skips` / `django_test_expected_failures_reasons` read these tables.
+Every reason starts with the kind of limit (tests/django_suite/README.md, "Skip reasons"):
+
+* ``SingleStore: ...`` / ``SingleStore's planner refuses ...``: what SingleStore itself does not do.
+  The planner entries carry over the query shapes the older backend (singlestore-labs/django-singlestore
+  5.0.1) skips because SingleStore's distributed planner refuses them; the test bed's MariaDB runs
+  them, so they would pass there without proving anything about SingleStore.
+* ``gateway: ...``: what the test bed cannot imitate. ``environment: ...``: a missing piece.
+
+A test that fails because of a backend bug does not belong here: fix the bug instead.
+
+Django raises when a listed test does not exist in the running version, so entries that exist in
+only some Django versions carry the versions they apply to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+Version = tuple[int, ...]
+
+
+def _any(version: Version) -> bool:
+    return True
+
+
+def _before_6(version: Version) -> bool:
+    return version[:2] < (6, 0)
+
+
+def _from_6(version: Version) -> bool:
+    return version[:2] >= (6, 0)
+
+
+# --- Reasons ---------------------------------------------------------------------------------------
+
+PLANNER_OUTER_MORE_THAN_ONE_LEVEL = (
+    "SingleStore's planner refuses a scalar subselect that references a field of a select more than one "
+    "level up ('The query cannot be executed. SingleStore does not support this type of query')"
+)
+PLANNER_SUBSELECT_IN_GROUP_ORDER = (
+    "SingleStore's planner refuses a scalar subselect inside the GROUP BY / ORDER BY of a pushed-down "
+    "query (1706)"
+)
+PLANNER_SUBSELECT_IN_AGGREGATE = (
+    "SingleStore's planner refuses a subselect inside an aggregate function (1706)"
+)
+PLANNER_CORRELATED_NOT_SHARD_KEYS = (
+    "SingleStore's planner refuses a correlated subselect that cannot be rewritten as a join and does not "
+    "match on shard keys (1706)"
+)
+PLANNER_NESTED_SCALAR_IN_SELECT = "SingleStore's planner refuses nested scalar subselects in the select list"
+PLANNER_CORRELATED_IN_ORDER_BY = "SingleStore's planner refuses a correlated subselect in ORDER BY"
+PLANNER_CORRELATED_IN_HAVING = "SingleStore's planner refuses a correlated subselect inside HAVING"
+PLANNER_CORRELATED_IN_COLUMNSTORE_SELECT = (
+    "SingleStore's planner refuses a correlated subselect in the select list of a columnstore query with "
+    "ORDER BY, GROUP BY or DISTINCT (1706)"
+)
+PLANNER_SELECT_IN_VALUES = "SingleStore's planner refuses a subselect inside INSERT ... VALUES (1706)"
+LEAF_SUBQUERY_MORE_THAN_ONE_ROW = (
+    "SingleStore: the leaves evaluate this correlated subselect per partition and fail with 'Subquery "
+    "returns more than 1 row'"
+)
+INTERVAL_ARITHMETIC = "SingleStore: no arithmetic (multiply/divide) on INTERVAL expressions"
+
+FOR_UPDATE_JOIN = (
+    "SingleStore: SELECT ... FOR UPDATE with a join or subselect involving a columnstore table is refused "
+    "(1706 'FOR UPDATE with subselect or join involving a columnstore table'); update_or_create() on a "
+    "related manager or an inherited model locks such a join"
+)
+NO_SAVEPOINTS = (
+    "SingleStore: no SAVEPOINT, so an inner atomic block (or TestCase's per-test block) cannot roll back on "
+    "its own; the test goes on using the connection after an error inside a nested atomic block"
+)
+AUTO_IDS_NOT_SMALL = (
+    "SingleStore: AUTO_INCREMENT values are only unique, not small or consecutive (docs: they need not "
+    "'start from any particular value'; aggregators hand out ranges far above 2**32), and the test stores "
+    "an auto id in a 32-bit integer column (a GenericForeignKey's PositiveIntegerField object_id, or an "
+    "IntegerField primary key)"
+)
+AUTO_FIELDS_ARE_BIGINT = (
+    "SingleStore: an AUTO_INCREMENT column of a sharded table must be BIGINT, so every auto field and every "
+    "relation column pointing at one is BIGINT by design; the test expects an INT column"
+)
+NON_BIGINT_AUTO_INCREMENT_SQL = (
+    "SingleStore: the test creates tables with raw MySQL DDL (INT AUTO_INCREMENT, FOREIGN KEY), which "
+    "SingleStore refuses on sharded tables (1706 'AUTO_INCREMENT column that is not BIGINT')"
+)
+NO_FOREIGN_KEYS = "SingleStore: no FOREIGN KEY constraints, so introspection finds no relations"
+TABLE_COMMENT_ALTER = (
+    "SingleStore: a table comment can only be set in CREATE TABLE (no ALTER TABLE ... COMMENT)"
+)
+NO_CUME_DIST = "SingleStore: no CUME_DIST window function"
+CHAR_NON_ASCII = "SingleStore: CHAR() returns bytes, not the character of a code point above 127"
+COLUMNSTORE_ALTER_INDEX = (
+    "SingleStore: ALTER TABLE cannot add a unique/primary index, change the PRIMARY index or drop the shard "
+    "index of a columnstore table (1105 'ALTER TABLE which ... is not supported on a columnstore table')"
+)
+MULTIPLE_HASH_INDEXES = "SingleStore: two HASH indexes on the same columns are refused (1706)"
+NO_PRIMARY_KEY_ALTER = "SingleStore: a table's primary key cannot be altered after CREATE TABLE"
+UNIQUE_NEEDS_SHARD_KEY = (
+    "SingleStore: a unique key of a sharded table must contain all columns of the shard key; the test "
+    "expects a unique key Django's layout cannot have"
+)
+UPDATE_SHARD_KEY = (
+    "SingleStore: UPDATE of a shard-key column is refused (1706 'UPDATE of a shard key column'); the "
+    "test changes such a column with an expression"
+)
+
+MYSQL_STORAGE_ENGINE = "SingleStore: no MySQL storage engines (InnoDB, MyISAM); the test reads or mocks one"
+MYSQL_NO_FK_CHECKS = (
+    "SingleStore: no foreign keys, so flushing tables needs no SET FOREIGN_KEY_CHECKS (the test expects "
+    "MySQL's statements)"
+)
+MYSQL_ISOLATION = (
+    "SingleStore: only READ COMMITTED exists, so the backend validates and reports isolation levels "
+    "differently from MySQL's backend"
+)
+MYSQL_SQL_AUTO_IS_NULL = (
+    "SingleStore: the backend never reads or sets sql_auto_is_null (a static feature); the test expects "
+    "MySQL's server round trip"
+)
+MYSQL_VERSION_MESSAGE = (
+    "SingleStore: the minimum-version check names SingleStore and its version, not MySQL 8.0.11"
+)
+MYSQL_QUOTE_VALUE = (
+    "SingleStore: DDL literals are quoted without a server round trip (bytes as X'...' hex literals); "
+    "the test expects MySQL's connection-escaped bytes"
+)
+MYSQL_EXPLAIN = (
+    "SingleStore: EXPLAIN has no FORMAT=TRADITIONAL and no ANALYZE (PROFILE replaces it); the test "
+    "expects MySQL's spellings"
+)
+
+
+_Entry = tuple[str, Iterable[str], Callable[[Version], bool]]
+
+SKIPS: list[_Entry] = [
+    (
+        PLANNER_OUTER_MORE_THAN_ONE_LEVEL,
+        (
+            "lookup.tests.LookupTests.test_nested_outerref_lhs",
+            "aggregation.test_filter_argument.FilteredAggregateTests."
+            "test_filtered_aggregate_ref_multiple_subquery_annotation",
+            "queries.tests.ExcludeTests.test_subquery_exclude_outerref",
+            "expressions.tests.BasicExpressionsTests.test_annotation_with_deeply_nested_outerref",
+            "expressions.tests.BasicExpressionsTests.test_annotation_with_nested_outerref",
+            "expressions.tests.BasicExpressionsTests.test_nested_outerref_with_function",
+            "expressions.tests.BasicExpressionsTests.test_nested_subquery_outer_ref_2",
+            "expressions.tests.BasicExpressionsTests.test_nested_subquery_outer_ref_with_autofield",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_SUBSELECT_IN_GROUP_ORDER,
+        (
+            "aggregation.tests.AggregateTestCase.test_aggregation_exists_multivalued_outeref",
+            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_multivalued",
+            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_related_field",
+            "aggregation.tests.AggregateTestCase.test_group_by_exists_annotation",
+            "aggregation.tests.AggregateTestCase.test_group_by_subquery_annotation",
+            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_subquery_and_aggregate_values_chaining",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_SUBSELECT_IN_AGGREGATE,
+        (
+            "aggregation.tests.AggregateTestCase.test_values_annotation_with_expression",
+            "aggregation.test_filter_argument.FilteredAggregateTests.test_filtered_aggregate_on_exists",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_CORRELATED_NOT_SHARD_KEYS,
+        (
+            "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_composed_subquery_requires_wrapping",
+            "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_subquery_requires_wrapping",
+            "expressions.tests.BasicExpressionsTests.test_annotation_with_outerref",
+            "expressions.tests.BasicExpressionsTests.test_case_in_filter_if_boolean_output_field",
+            "expressions.tests.BasicExpressionsTests.test_subquery_filter_by_aggregate",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_NESTED_SCALAR_IN_SELECT,
+        (
+            "aggregation.tests.AggregateTestCase.test_aggregation_nested_subquery_outerref",
+            "queries.test_qs_combinators.QuerySetSetOperationTests.test_union_in_subquery",
+            "queries.test_qs_combinators.QuerySetSetOperationTests.test_union_in_subquery_related_outerref",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_CORRELATED_IN_ORDER_BY,
+        (
+            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_values_collision",
+            "expressions.tests.BasicExpressionsTests.test_annotations_within_subquery",
+            "expressions.tests.BasicExpressionsTests.test_order_by_exists",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_CORRELATED_IN_HAVING,
+        (
+            "aggregation.tests.AggregateTestCase.test_filter_in_subquery_or_aggregation",
+            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_filter_with_subquery",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_CORRELATED_IN_COLUMNSTORE_SELECT,
+        (
+            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_exists_aggregate_values_chaining",
+        ),
+        _any,
+    ),
+    (
+        PLANNER_SELECT_IN_VALUES,
+        ("expressions.tests.BasicExpressionsTests.test_object_create_with_f_expression_in_subquery",),
+        _any,
+    ),
+    (
+        LEAF_SUBQUERY_MORE_THAN_ONE_ROW,
+        ("annotations.tests.NonAggregateAnnotationTestCase.test_annotation_subquery_outerref_transform",),
+        _any,
+    ),
+    (INTERVAL_ARITHMETIC, ("expressions.tests.FTimeDeltaTests.test_durationfield_multiply_divide",), _any),
+    (
+        FOR_UPDATE_JOIN,
+        (
+            "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
+            "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
+            "get_or_create.tests.UpdateOrCreateTests.test_mti_update_non_local_concrete_fields",
+            "m2m_through.tests.M2mThroughTests.test_update_or_create_on_m2m_with_intermediate_model_value_required",
+            "m2m_through.tests.M2mThroughTests."
+            "test_update_or_create_on_m2m_with_intermediate_model_value_required_fails",
+            "async.test_async_related_managers.AsyncRelatedManagersOperationTest.test_aupdate_or_create",
+        ),
+        _any,
+    ),
+    (
+        NO_SAVEPOINTS,
+        (
+            "get_or_create.tests.UpdateOrCreateTests.test_integrity",
+            "get_or_create.tests.UpdateOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
+            "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
+            "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_savepoint_rollback",
+            "transaction_hooks.tests.TestConnectionOnCommit.test_inner_savepoint_does_not_affect_outer",
+            "transaction_hooks.tests.TestConnectionOnCommit.test_discards_hooks_from_rolled_back_savepoint",
+        ),
+        _any,
+    ),
+    (
+        AUTO_IDS_NOT_SMALL,
+        (
+            # setUpTestData stores an auto id: without savepoints TestCase reruns it before every test,
+            # so the whole class is skipped.
+            "queries.tests.RelatedLookupTypeTests",
+            "contenttypes_tests.test_fields.DeferredGenericRelationTests",
+            "model_inheritance.tests.ModelInheritanceTests.test_custompk_m2m",
+            "admin_views.tests.TestGenericRelations",
+            "aggregation_regress.tests.AggregationTests.test_aggregation_with_generic_reverse_relation",
+            "delete.tests.OnDeleteTests.test_restrict_gfk_no_fast_delete",
+            "delete_regress.tests.DeleteCascadeTests.test_generic_relation_cascade",
+            "prefetch_related.tests.CustomPrefetchTests.test_generic_rel",
+            "prefetch_related.tests.CustomPrefetchTests.test_m2m_through_gfk",
+            "prefetch_related.tests.GenericRelationTests",
+        ),
+        _any,
+    ),
+    (
+        AUTO_FIELDS_ARE_BIGINT,
+        (
+            "schema.tests.SchemaTests.test_m2m",
+            "schema.tests.SchemaTests.test_m2m_create",
+            "schema.tests.SchemaTests.test_m2m_create_custom",
+            "schema.tests.SchemaTests.test_m2m_create_inherited",
+            "schema.tests.SchemaTests.test_m2m_create_through",
+            "schema.tests.SchemaTests.test_m2m_create_through_custom",
+            "schema.tests.SchemaTests.test_m2m_create_through_inherited",
+            "schema.tests.SchemaTests.test_m2m_custom",
+            "schema.tests.SchemaTests.test_m2m_inherited",
+        ),
+        _before_6,  # Django 6.0's test models default to BigAutoField and expect BIGINT columns
+    ),
+    (
+        NON_BIGINT_AUTO_INCREMENT_SQL,
+        ("backends.mysql.test_introspection.TestCrossDatabaseRelations.test_omit_cross_database_relations",),
+        _any,
+    ),
+    (NO_FOREIGN_KEYS, ("inspectdb.tests.InspectDBTestCase.test_same_relations",), _any),
+    (
+        TABLE_COMMENT_ALTER,
+        (
+            "schema.tests.SchemaTests.test_db_comment_table",
+            "migrations.test_operations.OperationTests.test_alter_model_table_comment",
+        ),
+        _any,
+    ),
+    (NO_CUME_DIST, ("expressions_window.tests.WindowFunctionTests.test_cume_dist",), _any),
+    (CHAR_NON_ASCII, ("db_functions.text.test_chr.ChrTests.test_non_ascii",), _any),
+    (
+        COLUMNSTORE_ALTER_INDEX,
+        (
+            "schema.tests.SchemaTests.test_add_auto_field",
+            "schema.tests.SchemaTests.test_alter_not_unique_field_to_primary_key",
+            "schema.tests.SchemaTests.test_remove_constraints_capital_letters",
+            "schema.tests.SchemaTests.test_remove_field_unique_does_not_remove_meta_constraints",
+            "schema.tests.SchemaTests.test_remove_unique_together_does_not_remove_meta_constraints",
+            "migrations.test_operations.OperationTests.test_alter_id_pk_to_uuid_pk",
+            "migrations.test_operations.OperationTests.test_composite_pk_operations",
+        ),
+        _any,
+    ),
+    (
+        MULTIPLE_HASH_INDEXES,
+        ("schema.tests.SchemaTests.test_remove_db_index_doesnt_remove_custom_indexes",),
+        _any,
+    ),
+    (NO_PRIMARY_KEY_ALTER, ("schema.tests.SchemaTests.test_primary_key",), _any),
+    (UNIQUE_NEEDS_SHARD_KEY, ("schema.tests.SchemaTests.test_unique_and_reverse_m2m",), _any),
+    (MYSQL_STORAGE_ENGINE, ("backends.mysql.test_features.TestFeatures.test_supports_transactions",), _any),
+    (
+        MYSQL_STORAGE_ENGINE,
+        ("backends.mysql.test_introspection.StorageEngineTests.test_get_storage_engine",),
+        _any,
+    ),
+    (
+        MYSQL_NO_FK_CHECKS,
+        (
+            "backends.mysql.test_operations.MySQLOperationsTests.test_sql_flush",
+            "backends.mysql.test_operations.MySQLOperationsTests.test_sql_flush_sequences",
+        ),
+        _any,
+    ),
+    (MYSQL_ISOLATION, ("backends.mysql.tests.IsolationLevelTests.test_isolation_level_validation",), _any),
+    (
+        MYSQL_SQL_AUTO_IS_NULL,
+        ("backends.mysql.tests.IsolationLevelTests.test_auto_is_null_auto_config",),
+        _any,
+    ),
+    (MYSQL_VERSION_MESSAGE, ("backends.mysql.tests.Tests.test_check_database_version_supported",), _any),
+    (
+        MYSQL_EXPLAIN,
+        (
+            "queries.test_explain.ExplainTests.test_mysql_text_to_traditional",
+            "queries.test_explain.ExplainTests.test_mysql_analyze",
+        ),
+        _any,
+    ),
+    (MYSQL_QUOTE_VALUE, ("backends.mysql.test_schema.SchemaEditorTests.test_quote_value",), _any),
+]
+
+EXPECTED_FAILURES: list[_Entry] = []
+
+
+def _collect(entries: list[_Entry], version: Version) -> dict[str, set[str]]:
+    grouped: dict[str, set[str]] = {}
+    for reason, tests, applies in entries:
+        if applies(version):
+            grouped.setdefault(reason, set()).update(tests)
+    return grouped
+
+
+def skips_for(version: Version) -> dict[str, set[str]]:
+    """`django_test_skips` for this Django version: {reason: {test label, ...}}."""
+    return _collect(SKIPS, version)
+
+
+def expected_failures_for(version: Version) -> dict[str, set[str]]:
+    """`django_test_expected_failures_reasons` for this Django version."""
+    return _collect(EXPECTED_FAILURES, version)
