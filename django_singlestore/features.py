@@ -104,6 +104,9 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
     supports_comments = True
     supports_comments_inline = True
     supports_index_on_text_field = True
+    # No FOREIGN KEY constraints, so no ON DELETE actions in the database (Django 6.1's db_on_delete).
+    supports_on_delete_db_cascade = False
+    supports_on_delete_db_null = False
     supports_on_delete_db_default = False
 
     # --- Time zones: `SET time_zone` is a no-op; CONVERT_TZ knows IANA names built in -----------------

@@ -89,6 +89,13 @@ NON_BIGINT_AUTO_INCREMENT_SQL = (
     "SingleStore refuses on sharded tables (1706 'AUTO_INCREMENT column that is not BIGINT')"
 )
 NO_FOREIGN_KEYS = "SingleStore: no FOREIGN KEY constraints, so introspection finds no relations"
+NO_FOREIGN_KEY_DDL = (
+    "SingleStore: no FOREIGN KEY constraints, so renaming a table rewrites no constraint of a "
+    "self-referencing column (the test expects MySQL's constraint DDL)"
+)
+EXPRESSION_DEFAULTS = (
+    "SingleStore: a column DEFAULT is a literal or CURRENT_TIMESTAMP only (1706 'DEFAULT with an expression')"
+)
 TABLE_COMMENT_ALTER = (
     "SingleStore: a table comment can only be set in CREATE TABLE (no ALTER TABLE ... COMMENT)"
 )
@@ -255,6 +262,23 @@ SKIPS: list[_Entry] = [
             "get_or_create.tests.GetOrCreateTests.test_get_or_create_invalid_params",
             "get_or_create.tests.GetOrCreateThroughManyToMany.test_something",
             "get_or_create.tests.UpdateOrCreateTests.test_manual_primary_key_test",
+            "transaction_hooks.tests.TestConnectionOnCommit.test_inner_savepoint_rolled_back_with_outer",
+            "many_to_many.tests.ManyToManyTests.test_add",
+            "many_to_one.tests.ManyToOneTests.test_fk_assignment_and_related_object_cache",
+            "fixtures.tests.FixtureLoadingTests.test_loaddata_app_option",
+            "fixtures.tests.FixtureLoadingTests.test_unmatched_identifier_loading",
+            # The session store's save() fails inside its own atomic block (no row to update); the
+            # test then reads the session table in the same transaction.
+            "sessions_tests.tests.CacheDBSessionTests.test_session_save_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.CacheDBSessionTests.test_session_asave_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.CacheDBSessionWithTimeZoneTests.test_session_save_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.CacheDBSessionWithTimeZoneTests.test_session_asave_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.CustomDatabaseSessionTests.test_session_save_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.CustomDatabaseSessionTests.test_session_asave_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.DatabaseSessionTests.test_session_save_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.DatabaseSessionTests.test_session_asave_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.DatabaseSessionWithTimeZoneTests.test_session_save_does_not_resurrect_session_logged_out_in_other_context",
+            "sessions_tests.tests.DatabaseSessionWithTimeZoneTests.test_session_asave_does_not_resurrect_session_logged_out_in_other_context",
         ),
         _any,
     ),
@@ -306,6 +330,21 @@ SKIPS: list[_Entry] = [
         _any,
     ),
     (NO_FOREIGN_KEYS, ("inspectdb.tests.InspectDBTestCase.test_same_relations",), _any),
+    (
+        NO_FOREIGN_KEY_DDL,
+        ("migrations.test_operations.OperationTests.test_rename_model_with_self_referential_fk_collect_sql",),
+        _from_6,
+    ),
+    (
+        EXPRESSION_DEFAULTS,
+        ("migrations.test_operations.OperationTests.test_add_field_database_default_function",),
+        _any,
+    ),
+    (
+        EXPRESSION_DEFAULTS,
+        ("migrations.test_operations.OperationTests.test_alter_field_add_database_default_func",),
+        _from_6,
+    ),
     (
         TABLE_COMMENT_ALTER,
         (
