@@ -4,48 +4,30 @@ aliases on both engines (`django_singlestore_async` and its sync twin `django_si
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import django
+import MySQLdb
 import pytest
-from django.conf import settings
 
-if not settings.configured:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-django.setup()
+from tests.dbtools import (
+    ASYNC_ENGINE,
+    AliasFactory,
+    database_name,
+    db_access_fixture,
+    own_database,
+    setup_django,
+)
+from tests.testbed import Endpoint, Testbed
 
-import MySQLdb  # noqa: E402
-from django.db import connections  # noqa: E402
-
-from django_singlestore.base import forget_server_data  # noqa: E402
-from tests.testbed import Endpoint, Testbed  # noqa: E402
-
-
-def _db_name(request: pytest.FixtureRequest) -> str:
-    name = re.sub(r"[^a-z0-9_]+", "_", f"ap_{request.node.name}".lower())
-    return name[:64]
+setup_django()
 
 
 @pytest.fixture
 def endpoint(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[Endpoint]:
     """The master aggregator, with a database created for this test (dropped afterwards)."""
-    name = _db_name(request)
-    admin = MySQLdb.connect(**testbed.master.mysqldb_kwargs())
-    try:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
-    finally:
-        admin.close()
-    yield testbed.with_database(name).master
-    admin = MySQLdb.connect(**testbed.master.mysqldb_kwargs())
-    try:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-    finally:
-        admin.close()
+    with own_database(testbed.master, database_name(request, "ap", limit=64, lowercase=True)) as name:
+        yield testbed.with_database(name).master
 
 
 class Admin:
@@ -89,51 +71,14 @@ def admin(endpoint: Endpoint) -> Iterator[Admin]:
     a.close()
 
 
-@pytest.fixture(autouse=True)
-def _own_databases(request: pytest.FixtureRequest) -> Iterator[None]:
-    """These tests create and drop their own databases: lift pytest-django's access blocker."""
-    blocker = request.getfixturevalue("django_db_blocker")
-    with blocker.unblock():
-        yield
-
-
-def alias_settings(endpoint: Endpoint, engine: str, **options: Any) -> dict[str, Any]:
-    return {
-        "ENGINE": engine,
-        "HOST": endpoint.host,
-        "PORT": endpoint.port,
-        "USER": endpoint.user,
-        "PASSWORD": endpoint.password,
-        "NAME": endpoint.database,
-        "OPTIONS": options,
-        "TIME_ZONE": None,
-        "CONN_MAX_AGE": 0,
-        "CONN_HEALTH_CHECKS": False,
-        "AUTOCOMMIT": True,
-        "ATOMIC_REQUESTS": False,
-        "TEST": {"CHARSET": None, "COLLATION": None, "MIGRATE": True, "MIRROR": None, "NAME": None},
-    }
+#: These tests create and drop their own databases: pytest-django's access blocker is lifted in every module.
+_own_databases = db_access_fixture(integration_only=False)
 
 
 @pytest.fixture
 def make_alias(endpoint: Endpoint) -> Iterator[Callable[..., Any]]:
-    """`make_alias(alias, engine="django_singlestore_async", endpoint=None, **OPTIONS)`: a wrapper
-    registered in `connections` for this test (removed afterwards)."""
-    made: list[tuple[str, Any]] = []
-
-    def make(
-        alias: str, engine: str = "django_singlestore_async", at: Endpoint | None = None, **options: Any
-    ) -> Any:
-        connections.settings[alias] = alias_settings(at or endpoint, engine, **options)
-        forget_server_data(alias)
-        wrapper = connections[alias]
-        made.append((alias, wrapper))
-        return wrapper
-
-    yield make
-    for alias, wrapper in made:
-        wrapper.close()
-        with contextlib.suppress(AttributeError):
-            del connections[alias]
-        connections.settings.pop(alias, None)
-        forget_server_data(alias)
+    """`make_alias(alias, endpoint=None, *, engine="django_singlestore_async", **OPTIONS)`: a wrapper
+    registered in `connections` for this test (removed afterwards), on the endpoint's own database."""
+    factory = AliasFactory(endpoint, None, engine=ASYNC_ENGINE)
+    yield factory
+    factory.close()

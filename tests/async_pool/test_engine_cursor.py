@@ -315,7 +315,7 @@ async def test_changed_settings_get_a_new_pool(make_alias: MakeAlias, endpoint: 
 async def test_a_server_that_is_not_singlestore_is_refused(make_alias: MakeAlias, testbed: Any) -> None:
     """The server-data probe runs on the pooled connection (no blocking mysqlclient call on the loop) and
     refuses MariaDB itself, as the sync side does."""
-    db = make_alias("a_mariadb", at=testbed.direct)
+    db = make_alias("a_mariadb", endpoint=testbed.direct)
     with pytest.raises(NotSupportedError, match="not SingleStore"):
         async with db.acursor():
             pass

@@ -55,7 +55,7 @@ async def test_startup_fills_the_pools_and_shutdown_terminates_leaks(make_alias:
 @pytest.mark.asyncio
 async def test_startup_failure_is_reported(make_alias: MakeAlias, endpoint: Endpoint) -> None:
     bad = Endpoint(endpoint.host, endpoint.port, endpoint.user, "wrong-password", endpoint.database)
-    make_alias("a_life_bad", at=bad, pool={"min_size": 1})
+    make_alias("a_life_bad", endpoint=bad, pool={"min_size": 1})
     server = Server(with_lifespan(inner_app), {"type": "lifespan"})
     answer = await server.say("lifespan.startup")
     assert answer.startswith("lifespan.startup.failed") and "min_size=1" in answer and "1045" in answer

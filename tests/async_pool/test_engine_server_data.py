@@ -23,8 +23,8 @@ from django_singlestore.base import DatabaseWrapper as SyncWrapper
 from django_singlestore.transactions import ChildAggregatorWarning, forget_child_aggregator_warnings
 from django_singlestore_async.base import DatabaseWrapper
 from django_singlestore_async.pool import close_pools
-from tests.async_pool.conftest import alias_settings
 from tests.conftest import require_child
+from tests.dbtools import alias_settings
 from tests.testbed import Endpoint, Testbed
 
 MakeAlias = Callable[..., Any]
@@ -56,7 +56,7 @@ def test_async_first_alias_on_the_child_gets_its_role_and_warns_once(
     child = _on(testbed.child, endpoint.database)
     forget_child_aggregator_warnings("a_child")
     try:
-        db = make_alias("a_child", at=child)
+        db = make_alias("a_child", endpoint=child)
         with pytest.warns(ChildAggregatorWarning) as record:
             asyncio.run(_borrow(db))
         (warned,) = [w for w in record if issubclass(w.category, ChildAggregatorWarning)]
@@ -76,7 +76,7 @@ def test_async_first_alias_on_the_child_gets_its_role_and_warns_once(
             db.close()
 
         # The async-first answer is what a sync-first alias on the same aggregator reads.
-        sync = SyncWrapper(alias_settings(child, "django_singlestore"), "a_child_sync")
+        sync = SyncWrapper(alias_settings(child, engine="django_singlestore"), "a_child_sync")
         forget_server_data("a_child_sync")
         forget_child_aggregator_warnings("a_child_sync")
         with pytest.warns(ChildAggregatorWarning, match="'a_child_sync'"):
@@ -108,7 +108,7 @@ def test_async_first_alias_on_plain_mariadb_gets_the_sync_refusal(
     if testbed.direct is None:
         pytest.skip("environment: no direct MariaDB endpoint")
     direct = _on(testbed.direct, endpoint.database)
-    db = make_alias("a_refused", at=direct)
+    db = make_alias("a_refused", endpoint=direct)
 
     async def first_async() -> BaseException:
         with pytest.raises(NotSupportedError) as info:
@@ -122,7 +122,7 @@ def test_async_first_alias_on_plain_mariadb_gets_the_sync_refusal(
     assert isinstance(async_error.__cause__, pymysql.err.Error) and async_error.__cause__.args[0] == 1193
 
     forget_server_data("a_refused")
-    sync = SyncWrapper(alias_settings(direct, "django_singlestore"), "a_refused")
+    sync = SyncWrapper(alias_settings(direct, engine="django_singlestore"), "a_refused")
     with pytest.raises(NotSupportedError) as info:
         sync.ensure_connection()
     sync.close()
@@ -172,7 +172,7 @@ class _ScriptedCursor:
 def _unit(alias: str) -> DatabaseWrapper:
     forget_server_data(alias)
     forget_child_aggregator_warnings(alias)
-    return DatabaseWrapper(alias_settings(UNREACHABLE, "django_singlestore_async"), alias)
+    return DatabaseWrapper(alias_settings(UNREACHABLE, engine="django_singlestore_async"), alias)
 
 
 @pytest.mark.asyncio

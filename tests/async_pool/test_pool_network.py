@@ -198,7 +198,7 @@ async def test_without_kill_on_cancel_the_server_query_keeps_running(
 async def test_engine_ssl_option_builds_a_verifying_context(
     tls_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
 ) -> None:
-    db = make_alias("a_tls", at=_via(tls_gateway, endpoint), ssl={"ca": str(tls_gateway.tls_cert)})
+    db = make_alias("a_tls", endpoint=_via(tls_gateway, endpoint), ssl={"ca": str(tls_gateway.tls_cert)})
     async with db.acursor() as cursor:
         await cursor.execute("SELECT 1")
         assert await cursor.fetchone() == (1,)
@@ -213,7 +213,7 @@ async def test_engine_ssl_option_builds_a_verifying_context(
 async def test_engine_read_timeout_option_bounds_each_round_trip(
     slow_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
 ) -> None:
-    db = make_alias("a_slow", at=_via(slow_gateway, endpoint), read_timeout=1)
+    db = make_alias("a_slow", endpoint=_via(slow_gateway, endpoint), read_timeout=1)
     started = time.monotonic()
     with pytest.raises(OperationalError) as info:
         async with db.acursor() as cursor:

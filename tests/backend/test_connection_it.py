@@ -11,7 +11,7 @@ from django.db import NotSupportedError, OperationalError
 
 from django_singlestore.base import forget_server_data
 from tests import testbed as tb
-from tests.backend.conftest import AliasFactory, database_name, run_admin_sql
+from tests.dbtools import AliasFactory, database_name, run_admin_sql
 
 
 def test_server_data_comes_from_memsql_version(s2):
@@ -59,7 +59,7 @@ def test_plain_mariadb_is_refused_with_a_clear_error(request, testbed: tb.Testbe
     """Against MariaDB itself (no gateway): 1193 Unknown system variable 'memsql_version'."""
     if testbed.direct is None:
         pytest.skip("environment: no direct MariaDB endpoint")
-    name = database_name(request)
+    name = database_name(request, "gw_backend")
     run_admin_sql(testbed.direct, f"CREATE DATABASE IF NOT EXISTS `{name}`")
     factory = AliasFactory(testbed.direct, name)
     try:
@@ -96,7 +96,7 @@ def tls_gateway(testbed: tb.Testbed, testbed_root: Path):
 
 
 def test_older_singlestore_is_refused(request, old_gateway: tb.Testbed):
-    name = database_name(request)
+    name = database_name(request, "gw_backend")
     run_admin_sql(old_gateway.master, f"CREATE DATABASE IF NOT EXISTS `{name}`")
     factory = AliasFactory(old_gateway.master, name)
     try:
@@ -119,7 +119,7 @@ def _certificate(bed: tb.Testbed) -> Path:
 
 
 def test_tls_through_the_gateways_tls_mode(request, tls_gateway: tb.Testbed):
-    name = database_name(request)
+    name = database_name(request, "gw_backend")
     run_admin_sql(tls_gateway.master, f"CREATE DATABASE IF NOT EXISTS `{name}`")
     factory = AliasFactory(tls_gateway.master, name)
     try:
@@ -163,7 +163,7 @@ def test_connect_timeout_reaches_the_driver():
     import time
 
     from django_singlestore.base import DatabaseWrapper
-    from tests.backend.conftest import alias_settings
+    from tests.dbtools import alias_settings
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

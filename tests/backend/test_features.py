@@ -14,7 +14,8 @@ from django_singlestore.base import (
     forget_server_data,
     parse_singlestore_version,
 )
-from tests.backend.conftest import UNREACHABLE, alias_settings
+from tests.backend.conftest import UNREACHABLE
+from tests.dbtools import alias_settings
 
 EXPECTED = {
     "mysql_is_mariadb": False,

@@ -8,7 +8,7 @@ from MySQLdb.constants import CLIENT
 
 from django_singlestore.base import DatabaseWrapper
 from django_singlestore.options import parse_options
-from tests.backend.conftest import alias_settings
+from tests.dbtools import alias_settings
 from tests.testbed import Endpoint
 
 ENDPOINT = Endpoint("127.0.0.1", 3307, "u", "p", "db")

@@ -6,7 +6,6 @@ automatic layout decides every table. Each test gets its own database `gw_schema
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import MySQLdb
 import pytest
 
+from tests.dbtools import database_name, own_database
 from tests.testbed import Endpoint, Testbed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,16 +28,6 @@ class ProjectRun:
 
     def lines(self, prefix: str) -> list[str]:
         return [line[len(prefix) :].strip() for line in self.output.splitlines() if line.startswith(prefix)]
-
-
-def _admin_sql(endpoint: Endpoint, *statements: str) -> None:
-    conn = MySQLdb.connect(**endpoint.mysqldb_kwargs(database=""))
-    try:
-        cur = conn.cursor()
-        for statement in statements:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 class Project:
@@ -86,14 +76,8 @@ class Project:
 
 @pytest.fixture
 def project(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[Project]:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", f"gw_schema_{request.node.name}")[:60]
-    _admin_sql(
-        testbed.master,
-        f"DROP DATABASE IF EXISTS `{name}`",
-        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
-    )
-    yield Project(testbed, name)
-    _admin_sql(testbed.master, f"DROP DATABASE IF EXISTS `{name}`")
+    with own_database(testbed.master, database_name(request, "gw_schema")) as name:
+        yield Project(testbed, name)
 
 
 RunProject = Callable[..., ProjectRun]

@@ -7,7 +7,6 @@ dropped after); `observer` reads what is committed, from a separate connection t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,19 +14,17 @@ import MySQLdb
 import pytest
 
 from django_singlestore.transactions import forget_child_aggregator_warnings
-from tests.backend.conftest import AliasFactory, run_admin_sql
 from tests.conftest import require_child
+from tests.dbtools import AliasFactory, database_name, db_access_fixture, own_database, setup_django
 from tests.testbed import Endpoint, Testbed
+
+setup_django()
 
 #: The table most tests use: sharded (explicit shard key), so the child aggregator accepts writes to
 #: it inside transactions.
 ROW_TABLE_DDL = "CREATE TABLE tx_row (id BIGINT PRIMARY KEY, v VARCHAR(50), SHARD KEY (id))"
 #: auth.Group's table for TestCase tests, sharded and without the UNIQUE on name (not needed here).
 GROUP_TABLE_DDL = "CREATE TABLE auth_group (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(150) NOT NULL, SHARD KEY (id))"
-
-
-def tx_database_name(request: pytest.FixtureRequest) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", f"gw_tx_{request.node.name}")[:60]
 
 
 class TxAliases(AliasFactory):
@@ -80,17 +77,9 @@ def endpoint(request: pytest.FixtureRequest, testbed: Testbed) -> Endpoint:
 @pytest.fixture
 def tx_db(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[str]:
     """This test's own database (utf8mb4) with `tx_row` and `auth_group`, created on the master."""
-    name = tx_database_name(request)
-    run_admin_sql(
-        testbed.master,
-        f"DROP DATABASE IF EXISTS `{name}`",
-        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
-        f"USE `{name}`",
-        ROW_TABLE_DDL,
-        GROUP_TABLE_DDL,
-    )
-    yield name
-    run_admin_sql(testbed.master, f"DROP DATABASE IF EXISTS `{name}`")
+    name = database_name(request, "gw_tx")
+    with own_database(testbed.master, name, f"USE `{name}`", ROW_TABLE_DDL, GROUP_TABLE_DDL):
+        yield name
 
 
 @pytest.fixture
@@ -115,12 +104,5 @@ def observer(tx_db: str, testbed: Testbed) -> Observer:
     return Observer(testbed.master, tx_db)
 
 
-@pytest.fixture(autouse=True)
-def _integration_db_access(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Integration modules (`*_it.py`) open connections: lift pytest-django's blocker there only."""
-    if not request.module.__name__.endswith("_it"):
-        yield
-        return
-    blocker = request.getfixturevalue("django_db_blocker")
-    with blocker.unblock():
-        yield
+#: Integration modules (`*_it.py`) open connections: pytest-django's blocker is lifted there only.
+_integration_db_access = db_access_fixture()

@@ -17,7 +17,8 @@ from django_singlestore.transactions import (
     parse_skip_autocommit_env,
     transaction_policy_for,
 )
-from tests.backend.conftest import UNREACHABLE, alias_settings
+from tests.backend.conftest import UNREACHABLE
+from tests.dbtools import alias_settings
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "Yes", "on", " 1 "])
