@@ -441,17 +441,28 @@ def test_adding_a_shard_key_or_a_unique_column_creates_the_table_again(unit: Any
 def test_a_columnstore_type_change_creates_the_table_again(unit: Any) -> None:
     class Doc(models.Model):
         title = models.CharField(max_length=50)
+        code = models.CharField(max_length=10)
 
         class Meta:
             app_label = "backend"
+            indexes = [SortKey(fields=["code"], name="doc_sort")]
 
+    # A column in no key is replaced column by column (issue 6, django_singlestore.alter).
     old = Doc._meta.get_field("title")
     new = models.CharField(max_length=255)
     new.set_attributes_from_name("title")
     new.model = Doc
     sql = collect(unit, lambda e: e.alter_field(Doc, old, new))
-    assert "altering title (type varchar(50) -> varchar(255))" in sql[0]
-    assert sql[-1].startswith("CREATE TABLE `backend_doc`") and "`title` varchar(255) NOT NULL" in sql[-1]
+    assert sql[0] == "ALTER TABLE `backend_doc` ADD COLUMN `title__s2tmp` varchar(255) NOT NULL"
+    assert sql[-1] == "ALTER TABLE `backend_doc` CHANGE `title__s2tmp` `title`"
+    # A sort-key column: the table is created again.
+    old = Doc._meta.get_field("code")
+    new = models.CharField(max_length=20)
+    new.set_attributes_from_name("code")
+    new.model = Doc
+    sql = collect(unit, lambda e: e.alter_field(Doc, old, new))
+    assert "altering code (type varchar(10) -> varchar(20))" in sql[0]
+    assert sql[-1].startswith("CREATE TABLE `backend_doc`") and "`code` varchar(20) NOT NULL" in sql[-1]
 
 
 @isolate_apps("tests.backend")

@@ -250,6 +250,7 @@ def test_a_copied_table_fills_nulls_with_the_new_default(make_alias: Callable[..
     not_null = copy.deepcopy(shade)
     not_null.null = False
     not_null.db_default = "blue"
+    not_null.model = Legacy  # as in a migration (Django compiles db_default against the field's model)
     with s2.schema_editor() as editor:
         editor.alter_field(Legacy, shade, not_null)
     with s2.cursor() as cursor:

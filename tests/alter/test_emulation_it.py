@@ -1,0 +1,198 @@
+"""Column changes SingleStore's ALTER refuses on a columnstore table, emulated column by column (add a
+temporary column, copy, verify, drop the old one, rename) with every value kept; AUTO_INCREMENT and key
+columns through the table rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import DataError, IntegrityError, migrations, models
+
+from django_singlestore.indexes import SortKey
+from tests.alter.conftest import Scenario, ddl
+
+TMP = "__s2tmp"
+
+
+def _item(connection: Any, **extra: Any) -> Scenario:
+    fields = [("id", models.BigAutoField(primary_key=True)), ("name", models.CharField(max_length=20))]
+    fields += list(extra.items())
+    return Scenario(connection, "Item", fields)
+
+
+def _is_columnstore(scenario: Scenario) -> bool:
+    with scenario.connection.cursor() as cursor:
+        return scenario.connection.introspection.get_table_layout(cursor, scenario.table).is_columnstore
+
+
+def test_int_to_bigint_keeps_values_and_moves_the_column_last(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), n=models.IntegerField(null=True), tail=models.IntegerField(default=0))
+    s.create()
+    assert _is_columnstore(s)
+    values = [(1, "a", 2**31 - 1, 7), (2, "b", None, 8), (3, "c", -(2**31), 9)]
+    s.insert(["id", "name", "n", "tail"], values)
+    queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField(null=True)))
+    statements = ddl(queries)
+    assert statements == [
+        "ALTER TABLE `alt_item` ADD COLUMN `n__s2tmp` bigint NULL",
+        "UPDATE `alt_item` SET `n__s2tmp` = `n`",
+        "ALTER TABLE `alt_item` DROP COLUMN `n`",
+        "ALTER TABLE `alt_item` CHANGE `n__s2tmp` `n`",
+    ]
+    assert s.rows("id", "name", "n", "tail") == values
+    columns = s.columns()
+    assert list(columns) == ["id", "name", "tail", "n"]  # the replaced column is last
+    assert columns["n"].startswith("bigint")
+    # Bigger values fit now.
+    s.insert(["id", "name", "n", "tail"], [(4, "d", 2**40, 0)])
+    assert s.rows("n")[-1] == (2**40,)
+
+
+def test_varchar_length_keeps_values(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), code=models.CharField(max_length=5, db_index=True))
+    s.create()
+    values = [(1, "a", "abcde"), (2, "b", "x"), (3, "c", "")]
+    s.insert(["id", "name", "code"], values)
+    s.run(migrations.AlterField("Item", "code", models.CharField(max_length=50, db_index=True)))
+    assert s.rows("id", "name", "code") == values
+    assert s.columns()["code"].startswith("varchar(50)")
+    # The field's index was dropped with the old column and created again on the new one.
+    with s.connection.cursor() as cursor:
+        constraints = s.connection.introspection.get_constraints(cursor, s.table)
+    assert [c["columns"] for c in constraints.values() if c["index"] and not c["primary_key"]] == [["code"]]
+    s.insert(["id", "name", "code"], [(4, "d", "y" * 50)])
+
+
+def test_text_to_varchar_refuses_truncation_and_keeps_the_column(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), note=models.TextField())
+    s.create()
+    values = [(1, "a", "short"), (2, "b", "much longer than ten")]
+    s.insert(["id", "name", "note"], values)
+    before = s.columns()
+    with pytest.raises(DataError) as info:
+        s.run(migrations.AlterField("Item", "note", models.CharField(max_length=10)))
+    assert "alt.Item.note" in str(info.value)
+    assert s.columns() == before  # original column intact, no temporary column left
+    assert s.rows("id", "name", "note") == values
+    # Without the long value the change goes through.
+    with s.connection.cursor() as cursor:
+        cursor.execute("DELETE FROM alt_item WHERE id = 2")
+    s.run(migrations.AlterField("Item", "note", models.CharField(max_length=10)))
+    assert s.rows("id", "note") == [(1, "short")]
+    assert s.columns()["note"].startswith("varchar(10)")
+
+
+def test_null_to_not_null_without_null_rows(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), score=models.IntegerField(null=True))
+    s.create()
+    s.insert(["id", "name", "score"], [(1, "a", 5), (2, "b", 0)])
+    s.run(migrations.AlterField("Item", "score", models.IntegerField()))
+    assert s.rows("id", "score") == [(1, 5), (2, 0)]
+    assert "NOT NULL" in s.columns()["score"]
+    with pytest.raises(IntegrityError):
+        s.insert(["id", "name", "score"], [(3, "c", None)])
+
+
+def test_null_to_not_null_with_null_rows_and_no_default_is_refused_before_ddl(
+    make_alias: Callable[..., Any],
+) -> None:
+    s = _item(make_alias("s2"), score=models.IntegerField(null=True))
+    s.create()
+    s.insert(["id", "name", "score"], [(1, "a", 5), (2, "b", None)])
+    before = s.columns()
+    queries: list[str] = []
+    with pytest.raises(IntegrityError) as info:
+        s.run(
+            migrations.AlterField("Item", "score", models.IntegerField()),
+            on_execute=lambda n, sql: queries.append(sql),
+        )
+    assert "alt.Item.score" in str(info.value) and "1 row(s)" in str(info.value)
+    assert queries == []  # no DDL ran
+    assert s.columns() == before
+    assert s.rows("id", "score") == [(1, 5), (2, None)]
+
+
+def test_null_to_not_null_with_null_rows_fills_the_default(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), score=models.IntegerField(null=True))
+    s.create()
+    s.insert(["id", "name", "score"], [(1, "a", 5), (2, "b", None)])
+    s.run(migrations.AlterField("Item", "score", models.IntegerField(default=-1)))
+    assert s.rows("id", "score") == [(1, 5), (2, -1)]
+    assert "NOT NULL" in s.columns()["score"]
+
+
+def test_type_change_and_rename_in_one_step(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), n=models.IntegerField())
+    s.create()
+    s.insert(["id", "name", "n"], [(1, "a", 1), (2, "b", 2)])
+    s.run(migrations.AlterField("Item", "n", models.BigIntegerField(db_column="amount")))
+    assert s.rows("id", "amount") == [(1, 1), (2, 2)]
+    assert "n" not in s.columns() and s.columns()["amount"].startswith("bigint")
+
+
+def test_auto_increment_drop_and_add_rebuild_the_table(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"))
+    s.create()
+    s.insert(["name"], [("a",), ("b",), ("c",)])
+    ids = s.rows("id", "name")
+    # Dropping AUTO_INCREMENT (a primary key column): the table is rebuilt, ids kept.
+    s.run(migrations.AlterField("Item", "id", models.BigIntegerField(primary_key=True)))
+    s.fields[0] = ("id", models.BigIntegerField(primary_key=True))
+    assert s.rows("id", "name") == ids
+    assert "AUTO_INCREMENT" not in s.columns()["id"].upper()
+    assert not any(t.endswith("__s2_rebuild") for t in s.tables())
+    s.insert(["id", "name"], [(1000, "d")])
+    # Adding it back: rebuilt again, ids kept, and the counters synced past the copied ids.
+    queries = s.run(migrations.AlterField("Item", "id", models.BigAutoField(primary_key=True)))
+    assert any(q.startswith("AGGREGATOR SYNC AUTO_INCREMENT ON") for q in queries)
+    assert s.rows("id", "name") == sorted([*ids, (1000, "d")])
+    assert "AUTO_INCREMENT" in s.columns()["id"].upper()
+    s.insert(["name"], [("e",)])
+    new_id = s.rows("id", "name")[-1]
+    assert new_id[1] == "e" and new_id[0] > max(i for i, _ in ids)
+
+
+def test_a_sort_key_column_type_change_rebuilds_with_values_kept(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), day=models.IntegerField())
+    s.options = {"indexes": [SortKey(fields=["day"], name="item_sort")]}
+    s.create()
+    values = [(1, "a", 3), (2, "b", 1)]
+    s.insert(["id", "name", "day"], values)
+    queries = s.run(migrations.AlterField("Item", "day", models.BigIntegerField()))
+    assert not any(TMP in q for q in queries)
+    assert any(q.startswith("INSERT INTO `alt_item__s2_rebuild`") for q in queries)
+    assert s.rows("id", "name", "day") == values
+    assert s.columns()["day"].startswith("bigint")
+    with s.connection.cursor() as cursor:
+        assert s.connection.introspection.get_table_layout(cursor, s.table).sort_key == ("day",)
+
+
+def test_making_a_column_unique_rebuilds_with_values_kept(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"))
+    s.create()
+    values = [(1, "a"), (2, "b")]
+    s.insert(["id", "name"], values)
+    s.run(migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True)))
+    assert s.rows("id", "name") == values
+    with s.connection.cursor() as cursor:
+        layout = s.connection.introspection.get_table_layout(cursor, s.table)
+    assert [k.columns for k in layout.unique_keys] == [("name",)]
+    with pytest.raises(IntegrityError):
+        s.insert(["id", "name"], [(3, "a")])
+
+
+def test_a_rowstore_table_is_altered_in_place(make_alias: Callable[..., Any]) -> None:
+    from django_singlestore.schema import ModelStorageManager
+
+    s = _item(make_alias("s2"), n=models.IntegerField())
+    s.managers = [
+        ("objects", models.Manager()),
+        ("storage", ModelStorageManager(table_storage_type="ROWSTORE")),
+    ]
+    s.create()
+    s.insert(["id", "name", "n"], [(1, "a", 1)])
+    queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField()))
+    assert [q for q in ddl(queries)] == ["ALTER TABLE `alt_item` MODIFY `n` bigint NOT NULL"]
+    assert list(s.columns()) == ["id", "name", "n"] and s.rows("n") == [(1,)]
