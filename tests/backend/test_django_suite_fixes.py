@@ -116,3 +116,19 @@ def test_features_read_the_tables(unit):
     assert unit.features.django_test_expected_failures == set().union(
         *expected_failures_for(django.VERSION).values()
     )
+
+
+def test_test_databases_are_utf8mb4_unless_configured(unit):
+    creation = unit.creation
+    test = unit.settings_dict["TEST"]
+    saved = dict(test)
+    try:
+        test["CHARSET"] = test["COLLATION"] = None
+        assert creation.sql_table_creation_suffix() == "CHARACTER SET utf8mb4"
+        test["COLLATION"] = "utf8mb4_bin"
+        assert creation.sql_table_creation_suffix() == "COLLATE utf8mb4_bin"
+        test["CHARSET"], test["COLLATION"] = "utf8", None
+        assert creation.sql_table_creation_suffix() == "CHARACTER SET utf8"
+    finally:
+        test.clear()
+        test.update(saved)
