@@ -21,6 +21,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from django.apps import apps as global_apps
 from django.core.exceptions import FieldError
 from django.db import NotSupportedError, transaction
 from django.db.backends.mysql import compiler as mysql_compiler
@@ -59,8 +60,34 @@ def table_layout(connection: Any, model: type[Model]) -> TableLayout:
 
 
 def shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str]:
-    """The shard-key columns of a sharded table (empty for reference tables and keyless sharding)."""
+    """The shard-key columns of a sharded table (empty for reference tables and keyless sharding).
+
+    A migration's historical model may lack keys its table has (e.g. the state a RenameModel's
+    content-type and permission renames see), so for such a model the installed model of the same
+    table counts too: treating a column as part of the shard key only costs a row move, while
+    missing one sends an UPDATE SingleStore refuses (1706)."""
     model = model._meta.concrete_model or model  # a proxy updates its concrete model's table
+    columns = _own_shard_key_columns(connection, model)
+    live = _installed_model(model)
+    if live is not None:
+        columns |= _own_shard_key_columns(connection, live)
+    return columns
+
+
+def _installed_model(model: type[Model]) -> type[Model] | None:
+    """The installed model behind a historical (migration state) model of the same table, if any."""
+    opts = model._meta
+    if opts.apps is global_apps:
+        return None
+    try:
+        live = global_apps.get_model(opts.app_label, opts.model_name)
+    except LookupError:
+        return None
+    live = live._meta.concrete_model or live
+    return live if live._meta.db_table == opts.db_table else None
+
+
+def _own_shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str]:
     opts = model._meta
     if not opts.managed:
         return frozenset()

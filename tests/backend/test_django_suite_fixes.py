@@ -132,3 +132,21 @@ def test_test_databases_are_utf8mb4_unless_configured(unit):
     finally:
         test.clear()
         test.update(saved)
+
+
+def test_historical_model_uses_the_installed_models_shard_key(unit):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.migrations.state import ModelState, ProjectState
+
+    from django_singlestore.compiler import _installed_model, shard_key_columns
+
+    state = ModelState.from_model(ContentType)
+    state.options.pop("unique_together", None)  # a migration state before AlterUniqueTogether
+    project = ProjectState()
+    project.add_model(state)
+    historical = project.apps.get_model("contenttypes", "ContentType")
+    assert historical is not ContentType and not historical._meta.unique_together
+    assert shard_key_columns(unit, ContentType) == {"app_label", "model"}
+    assert shard_key_columns(unit, historical) >= {"app_label", "model"}
+    assert _installed_model(historical) is ContentType
+    assert _installed_model(ContentType) is None and _installed_model(Item) is None
