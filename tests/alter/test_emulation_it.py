@@ -196,3 +196,16 @@ def test_a_rowstore_table_is_altered_in_place(make_alias: Callable[..., Any]) ->
     queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField()))
     assert [q for q in ddl(queries)] == ["ALTER TABLE `alt_item` MODIFY `n` bigint NOT NULL"]
     assert list(s.columns()) == ["id", "name", "n"] and s.rows("n") == [(1,)]
+
+
+def test_a_meta_index_on_the_column_is_created_again(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), n=models.IntegerField())
+    s.options = {"indexes": [models.Index(fields=["n"], name="item_n_idx")]}
+    s.create()
+    s.insert(["id", "name", "n"], [(1, "a", 4), (2, "b", 5)])
+    queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField()))
+    assert any(TMP in q for q in queries)  # replaced column by column
+    with s.connection.cursor() as cursor:
+        constraints = s.connection.introspection.get_constraints(cursor, s.table)
+    assert constraints["item_n_idx"]["columns"] == ["n"]
+    assert s.rows("id", "n") == [(1, 4), (2, 5)]

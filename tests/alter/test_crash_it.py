@@ -1,0 +1,127 @@
+"""Crash safety: MariaDB is killed (SIGKILL) after each statement of a column emulation and of a table
+rebuild, started again, and the migration run again: it ends in the right state with every value kept.
+
+The kill stops the server between two statements of the schema editor, i.e. between two steps whose DDL
+has committed; the re-run must find where the first attempt stopped (django_singlestore.alter)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, migrations, models
+
+from django_singlestore.indexes import SortKey
+from tests.alter.conftest import Scenario, ddl
+from tests.testbed import Testbed
+
+pytestmark = pytest.mark.gateway_only
+
+ROWS = [(1, "a", 7), (2, "b", None), (3, "c", 2**31 - 1), (4, "d", -5)]
+
+
+def _scenario(connection: Any, name: str, change: str) -> tuple[Scenario, Any, list[tuple[Any, ...]]]:
+    """A table `alt_<name>` holding ROWS, the AlterField to run, and the rows it must end with."""
+    id_field = models.BigAutoField(primary_key=True)
+    if change == "int to bigint (indexed)":
+        n = models.IntegerField(null=True, db_index=True)
+        new = models.BigIntegerField(null=True, db_index=True)
+        expected = ROWS
+    elif change == "NULL to NOT NULL (default fills)":
+        n = models.IntegerField(null=True)
+        new = models.IntegerField(default=0)
+        expected = [(i, name_, 0 if v is None else v) for i, name_, v in ROWS]
+    elif change == "sort key int to bigint (rebuild)":
+        n = models.IntegerField(null=True)
+        new = models.BigIntegerField(null=True)
+        expected = ROWS
+    else:  # "AUTO_INCREMENT added (rebuild)"
+        id_field = models.BigIntegerField(primary_key=True)
+        n = models.IntegerField(null=True)
+        new = None
+        expected = ROWS
+    scenario = Scenario(
+        connection, name, [("id", id_field), ("name", models.CharField(max_length=10)), ("n", n)]
+    )
+    if change.startswith("sort key"):
+        scenario.options = {"indexes": [SortKey(fields=["n"], name=f"{name.lower()}_sort")]}
+    if new is None:
+        operation = migrations.AlterField(name, "id", models.BigAutoField(primary_key=True))
+    else:
+        operation = migrations.AlterField(name, "n", new)
+    scenario.create()
+    scenario.insert(["id", "name", "n"], ROWS)
+    return scenario, operation, expected
+
+
+def _check(scenario: Scenario, expected: list[tuple[Any, ...]], change: str, when: str = "") -> None:
+    assert scenario.rows("id", "name", "n") == expected, when
+    columns = scenario.columns()
+    assert not any("__s2tmp" in c for c in columns), columns
+    assert not any(t.endswith("__s2_rebuild") for t in scenario.tables())
+    if "bigint" in change:
+        assert columns["n"].startswith("bigint"), columns
+    if "NOT NULL" in change:
+        assert "NOT NULL" in columns["n"], columns
+    if "AUTO_INCREMENT" in change:
+        assert "AUTO_INCREMENT" in columns["id"].upper(), columns
+
+
+CHANGES = [
+    "int to bigint (indexed)",
+    "NULL to NOT NULL (default fills)",
+    "sort key int to bigint (rebuild)",
+    "AUTO_INCREMENT added (rebuild)",
+]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("change", CHANGES)
+def test_sigkill_between_every_pair_of_steps_then_rerun(
+    make_alias: Callable[..., Any], testbed: Testbed, change: str
+) -> None:
+    assert testbed.mariadb is not None
+    s2 = make_alias("s2")
+    # A clean run counts the statements (the steps).
+    scenario, operation, expected = _scenario(s2, "Clean", change)
+    steps: list[str] = []
+    scenario.run(operation, on_execute=lambda n, sql: steps.append(sql))
+    _check(scenario, expected, change)
+    assert len(steps) >= 4, steps
+    if "rebuild" in change:
+        assert any(sql.startswith("INSERT INTO") for sql in steps)
+    else:
+        assert any("__s2tmp" in sql for sql in steps)
+    resumed = 0
+    for k in range(1, len(steps) + 1):
+        scenario, operation, expected = _scenario(s2, f"Crash{k}", change)
+
+        def kill_after(n: int, sql: str, k: int = k) -> None:
+            if n == k:
+                testbed.mariadb.kill()  # type: ignore[union-attr]
+
+        try:
+            scenario.run(operation, on_execute=kill_after)
+        except DatabaseError:
+            pass
+        else:
+            assert k == len(steps), f"the run went on after the server was killed after step {k}"
+        testbed.mariadb.start()
+        with contextlib.suppress(Exception):
+            s2.close()
+        # The migration again, from wherever the first attempt stopped.
+        rerun = ddl(scenario.run(operation))
+        done = steps[k - 1]
+        if done.startswith("ALTER TABLE `alt_clean` DROP COLUMN `n`"):
+            # Stopped with the values in the temporary column only: the re-run just renames it.
+            assert rerun[0] == f"ALTER TABLE `{scenario.table}` CHANGE `n__s2tmp` `n`", rerun
+            resumed += 1
+        if done.startswith("DROP TABLE `alt_clean`"):
+            # Stopped with the rows in the scratch table only: the re-run renames it in place.
+            rename = f"ALTER TABLE `{scenario.table}__s2_rebuild` RENAME TO `{scenario.table}`"
+            assert rerun[0] == rename, rerun
+            resumed += 1
+        _check(scenario, expected, change, f"killed after step {k}: {steps[k - 1][:80]}")
+    assert resumed == 1  # the kill after the drop left the values in one place only
