@@ -209,3 +209,20 @@ def test_a_meta_index_on_the_column_is_created_again(make_alias: Callable[..., A
         constraints = s.connection.introspection.get_constraints(cursor, s.table)
     assert constraints["item_n_idx"]["columns"] == ["n"]
     assert s.rows("id", "n") == [(1, 4), (2, 5)]
+
+
+def test_the_verification_catches_a_silent_truncation(make_alias: Callable[..., Any]) -> None:
+    """A server that truncates instead of failing (no strict mode): the verification step finds the
+    changed value, drops the temporary column and keeps the original."""
+    s = _item(make_alias("s2"), note=models.TextField())
+    s.create()
+    values = [(1, "a", "short"), (2, "b", "much longer than ten")]
+    s.insert(["id", "name", "note"], values)
+    before = s.columns()
+    with s.connection.cursor() as cursor:
+        cursor.execute("SET SESSION sql_mode = ''")
+    with pytest.raises(DataError) as info:
+        s.run(migrations.AlterField("Item", "note", models.CharField(max_length=10)))
+    assert "alt.Item.note" in str(info.value) and "would change 1 value(s)" in str(info.value)
+    assert s.columns() == before
+    assert s.rows("id", "name", "note") == values
