@@ -103,7 +103,8 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
     supports_virtual_generated_columns = False
     supports_comments = True
     supports_comments_inline = True
-    supports_index_on_text_field = True
+    # db_index on a TEXT/BLOB/JSON column creates no index (schema._field_should_be_indexed, as MySQL's).
+    supports_index_on_text_field = False
     # No FOREIGN KEY constraints, so no ON DELETE actions in the database (Django 6.1's db_on_delete).
     supports_on_delete_db_cascade = False
     supports_on_delete_db_null = False
