@@ -226,3 +226,22 @@ def test_the_verification_catches_a_silent_truncation(make_alias: Callable[..., 
     assert "alt.Item.note" in str(info.value) and "would change 1 value(s)" in str(info.value)
     assert s.columns() == before
     assert s.rows("id", "name", "note") == values
+
+
+@pytest.mark.parametrize("db_column", [None, "amount"])
+def test_running_a_finished_migration_again_changes_nothing(
+    make_alias: Callable[..., Any], db_column: str | None
+) -> None:
+    """Interrupted after its last step but before `migrate` recorded it, the migration runs again: the
+    column already has its new type (and name), so no statement is sent."""
+    s = _item(make_alias("s2"), n=models.IntegerField(null=True, db_index=True))
+    s.create()
+    s.insert(["id", "name", "n"], [(1, "a", 1), (2, "b", None)])
+    operation = migrations.AlterField(
+        "Item", "n", models.BigIntegerField(null=True, db_index=True, db_column=db_column)
+    )
+    s.run(operation)
+    after = s.columns()
+    assert ddl(s.run(operation)) == []
+    assert s.columns() == after
+    assert s.rows("id", db_column or "n") == [(1, 1), (2, None)]
