@@ -50,15 +50,17 @@ class AliasFactory:
         self.database = database
         self.aliases: list[str] = []
 
-    def __call__(self, alias: str, **options: Any) -> Any:
+    def __call__(self, alias: str, endpoint: Endpoint | None = None, **options: Any) -> Any:
+        """An alias on this test's database, through `endpoint` (another aggregator) if given."""
         from django_singlestore.base import DatabaseWrapper, forget_server_data
 
+        endpoint = endpoint or self.endpoint
         settings_dict = {
             "ENGINE": "django_singlestore",
-            "HOST": self.endpoint.host,
-            "PORT": self.endpoint.port,
-            "USER": self.endpoint.user,
-            "PASSWORD": self.endpoint.password,
+            "HOST": endpoint.host,
+            "PORT": endpoint.port,
+            "USER": endpoint.user,
+            "PASSWORD": endpoint.password,
             "NAME": self.database,
             "OPTIONS": options,
             "TIME_ZONE": None,
@@ -99,7 +101,7 @@ def _integration_db_access(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def make_alias(request: pytest.FixtureRequest, testbed: Testbed) -> Iterator[Callable[..., Any]]:
-    """make_alias(alias, **OPTIONS) on this test's own database `gw_alter_<test>` (utf8mb4)."""
+    """make_alias(alias, endpoint=None, **OPTIONS) on this test's own database `gw_alter_<test>`."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", f"gw_alter_{request.node.name}")[:60]
     admin_sql(
         testbed.master,

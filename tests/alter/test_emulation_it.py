@@ -12,6 +12,8 @@ from django.db import DataError, IntegrityError, migrations, models
 
 from django_singlestore.indexes import SortKey
 from tests.alter.conftest import Scenario, ddl
+from tests.conftest import require_child
+from tests.testbed import Testbed
 
 TMP = "__s2tmp"
 
@@ -245,3 +247,30 @@ def test_running_a_finished_migration_again_changes_nothing(
     assert ddl(s.run(operation)) == []
     assert s.columns() == after
     assert s.rows("id", db_column or "n") == [(1, 1), (2, None)]
+
+
+@pytest.mark.filterwarnings("ignore::django_singlestore.transactions.ChildAggregatorWarning")
+def test_through_the_child_aggregator(make_alias: Callable[..., Any], testbed: Testbed) -> None:
+    require_child(testbed)
+    s = _item(make_alias("s2child", endpoint=testbed.child), n=models.IntegerField(null=True))
+    s.create()
+    s.insert(["id", "name", "n"], [(1, "a", 3), (2, "b", None)])
+    queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField(null=True)))
+    assert any(TMP in q for q in queries)
+    assert s.rows("id", "name", "n") == [(1, "a", 3), (2, "b", None)]
+    assert s.columns()["n"].startswith("bigint")
+
+
+def test_the_introspected_storage_decides(make_alias: Callable[..., Any]) -> None:
+    """The model's automatic layout says columnstore, the table in the database is a rowstore (created
+    by hand): SingleStore's ALTER can change it in place, so it does."""
+    s = _item(make_alias("s2"), n=models.IntegerField())
+    with s.connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE ROWSTORE TABLE alt_item (id bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+            "name varchar(20) NOT NULL, n integer NOT NULL)"
+        )
+    s.insert(["id", "name", "n"], [(1, "a", 3)])
+    queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField()))
+    assert ddl(queries) == ["ALTER TABLE `alt_item` MODIFY `n` bigint NOT NULL"]
+    assert list(s.columns()) == ["id", "name", "n"] and s.rows("n") == [(3,)]
