@@ -2,22 +2,60 @@
 rebuild, started again, and the migration run again: it ends in the right state with every value kept.
 
 The kill stops the server between two statements of the schema editor, i.e. between two steps whose DDL
-has committed; the re-run must find where the first attempt stopped (django_singlestore.alter)."""
+has committed; the re-run must find where the first attempt stopped (django_singlestore.alter). The
+server killed is a private MariaDB with a gateway of its own (started once for this module), so the
+session's test bed is never disturbed."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, migrations, models
 
 from django_singlestore.indexes import SortKey
-from tests.alter.conftest import Scenario, ddl
+from tests.alter.conftest import AliasFactory, Scenario, admin_sql, ddl
 from tests.testbed import Testbed
+from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only
+
+
+@pytest.fixture(scope="module")
+def private_bed(testbed: Testbed) -> Iterator[Testbed]:
+    """A MariaDB and a gateway of this module's own: killing them disturbs no other test."""
+    assert testbed.is_gateway
+    root = Path(tempfile.mkdtemp(prefix="s2alter-"))
+    server = MariaDB(root / "mariadb")
+    server.start()
+    bed = Testbed.embedded(server, root / "gateway")
+    try:
+        yield bed
+    finally:
+        bed.stop_gateway()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def crash_alias(request: pytest.FixtureRequest, private_bed: Testbed) -> Iterator[Callable[..., Any]]:
+    """make_alias() on the private bed: database `gw_alter_crash_<test>`, created and dropped."""
+    name = "gw_alter_crash_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40]
+    admin_sql(
+        private_bed.master,
+        f"DROP DATABASE IF EXISTS `{name}`",
+        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4",
+    )
+    factory = AliasFactory(private_bed.master, name)
+    yield factory
+    factory.close()
+    admin_sql(private_bed.master, f"DROP DATABASE IF EXISTS `{name}`")
+
 
 ROWS = [(1, "a", 7), (2, "b", None), (3, "c", 2**31 - 1), (4, "d", -5)]
 
@@ -92,10 +130,11 @@ CHANGES = [
 @pytest.mark.filterwarnings("ignore::django_singlestore.schema.AutoIncrementSyncWarning")  # killed mid-sync
 @pytest.mark.parametrize("change", CHANGES)
 def test_sigkill_between_every_pair_of_steps_then_rerun(
-    make_alias: Callable[..., Any], testbed: Testbed, change: str
+    crash_alias: Callable[..., Any], private_bed: Testbed, change: str
 ) -> None:
-    assert testbed.mariadb is not None
-    s2 = make_alias("s2")
+    mariadb = private_bed.mariadb
+    assert mariadb is not None
+    s2 = crash_alias("s2")
     # A clean run counts the statements (the steps).
     scenario, operation, expected = _scenario(s2, "Clean", change)
     steps: list[str] = []
@@ -114,7 +153,7 @@ def test_sigkill_between_every_pair_of_steps_then_rerun(
 
         def kill_after(n: int, sql: str, k: int = k) -> None:
             if n == k:
-                testbed.mariadb.kill()  # type: ignore[union-attr]
+                mariadb.kill()
 
         try:
             scenario.run(operation, on_execute=kill_after)
@@ -122,7 +161,7 @@ def test_sigkill_between_every_pair_of_steps_then_rerun(
             pass
         else:
             assert k == len(steps), f"the run went on after the server was killed after step {k}"
-        testbed.mariadb.start()
+        mariadb.start()
         with contextlib.suppress(Exception):
             s2.close()
         # The migration again, from wherever the first attempt stopped.
