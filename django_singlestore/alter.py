@@ -31,8 +31,9 @@ AUTO_INCREMENT cannot be added by ADD COLUMN on a columnstore table either, and 
 primary keys, so those changes (and every column in a key) go to the table rebuild of
 `DatabaseSchemaEditor._change_layout`, made resumable here (`resume_rebuild`, `verify_copied_rows`): the
 scratch table has a deterministic name; a run that finds the scratch table and no original finishes
-by renaming it; one that finds both drops the scratch table and copies again; the row counts are
-compared before the original is dropped.
+by renaming it; one that finds both drops the scratch table and copies again; one that finds the table
+already in its new shape (layout, columns, types, AUTO_INCREMENT) and not in its old one only syncs the
+AUTO_INCREMENT counters; the row counts are compared before the original is dropped.
 """
 
 from __future__ import annotations
@@ -309,20 +310,61 @@ def resume_rebuild(editor: Any, old_model: Any, new_model: Any, layout: Any) -> 
     q = editor.quote_name
     with editor.connection.cursor() as cursor:
         names = set(editor.connection.introspection.table_names(cursor))
+    auto = any(f.get_internal_type() in AUTO_FIELD_TYPES for f in new_model._meta.local_concrete_fields)
     if table in names:
         if scratch in names:
             editor.execute(f"DROP TABLE IF EXISTS {q(scratch)}")  # a copy that did not finish
+            return False
+        if _already_rebuilt(editor, old_model, new_model):
+            # Stopped after the rename (before the sync, or before `migrate` recorded the migration).
+            if auto and not layout.is_reference:
+                editor._sync_auto_increment(table)
+            return True
         return False
     if scratch in names:
         # Stopped after the original was dropped: the scratch table holds every row (counts verified).
         editor.execute(editor.sql_rename_table % {"old_table": q(scratch), "new_table": q(table)})
-        auto = any(f.get_internal_type() in AUTO_FIELD_TYPES for f in new_model._meta.local_concrete_fields)
         if auto and not layout.is_reference:
             editor._sync_auto_increment(table)
         return True
     # Neither: an empty table was dropped and the new one not yet created (nothing held rows).
     editor._create_now(new_model, run_deferred=False)
     return True
+
+
+def _matches(editor: Any, model: Any, table: Any, storage_type: str | None) -> bool:
+    """Whether the introspected `table` has `model`'s layout and its columns (names, types, NULL,
+    AUTO_INCREMENT)."""
+    from django_singlestore.layout import layout_signature
+
+    introspected = editor.connection.introspection.layout_of(table, storage_type)
+    if layout_signature(introspected) != layout_signature(editor.table_layout(model)):
+        return False
+    fields = [f for f in model._meta.local_concrete_fields if not f.generated]
+    if {c.name for c in table.columns if not c.generated} != {f.column for f in fields}:
+        return False
+    for f in fields:
+        column = table.column(f.column)
+        db_type = editor._column_type(f) or ""
+        if column is None or not _has_type(column, db_type, f.null):
+            return False
+        if column.auto_increment != (f.get_internal_type() in AUTO_FIELD_TYPES):
+            return False
+    return True
+
+
+def _already_rebuilt(editor: Any, old_model: Any, new_model: Any) -> bool:
+    """The table already is what the rebuild makes (and not what it starts from)."""
+    table_name = old_model._meta.db_table
+    introspection = editor.connection.introspection
+    with editor.connection.cursor() as cursor:
+        storage_type = introspection.get_storage_type(cursor, table_name)
+        table = introspection.get_create_table(cursor, table_name)
+    if table is None:
+        return False
+    return _matches(editor, new_model, table, storage_type) and not _matches(
+        editor, old_model, table, storage_type
+    )
 
 
 def verify_copied_rows(editor: Any, model: Any, table: str, scratch: str) -> None:

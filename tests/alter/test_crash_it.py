@@ -180,5 +180,8 @@ def test_sigkill_between_every_pair_of_steps_then_rerun(
             rename = f"ALTER TABLE `{scenario.table}__s2_rebuild` RENAME TO `{scenario.table}`"
             assert rerun[0] == rename, rerun
             resumed += 1
+        if k == len(steps) and "rebuild" in change and "empty" not in change:
+            # Killed after the rename: the table already has its new shape, nothing is copied again.
+            assert [q for q in rerun if not q.startswith("AGGREGATOR SYNC")] == [], rerun
         _check(scenario, expected, change, f"killed after step {k}: {steps[k - 1][:80]}")
     assert resumed == 1  # the kill after the drop left the values (or the table) in one place only

@@ -274,3 +274,24 @@ def test_the_introspected_storage_decides(make_alias: Callable[..., Any]) -> Non
     queries = s.run(migrations.AlterField("Item", "n", models.BigIntegerField()))
     assert ddl(queries) == ["ALTER TABLE `alt_item` MODIFY `n` bigint NOT NULL"]
     assert list(s.columns()) == ["id", "name", "n"] and s.rows("n") == [(3,)]
+
+
+@pytest.mark.parametrize("new", ["sort key bigint", "AUTO_INCREMENT dropped", "made unique"])
+def test_running_a_finished_rebuild_again_copies_nothing(make_alias: Callable[..., Any], new: str) -> None:
+    s = _item(make_alias("s2"), day=models.IntegerField())
+    s.options = {"indexes": [SortKey(fields=["day"], name="item_sort")]}
+    s.create()
+    s.insert(["id", "name", "day"], [(1, "a", 3), (2, "b", 1)])
+    if new == "sort key bigint":
+        operation = migrations.AlterField("Item", "day", models.BigIntegerField())
+    elif new == "AUTO_INCREMENT dropped":
+        operation = migrations.AlterField("Item", "id", models.BigIntegerField(primary_key=True))
+    else:
+        operation = migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True))
+    first = ddl(s.run(operation))
+    assert any(q.startswith("INSERT INTO `alt_item__s2_rebuild`") for q in first), first
+    after = s.columns()
+    again = ddl(s.run(operation))
+    assert [q for q in again if not q.startswith("AGGREGATOR SYNC")] == [], again
+    assert s.columns() == after
+    assert s.rows("id", "name", "day") == [(1, "a", 3), (2, "b", 1)]
