@@ -789,11 +789,11 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         own_pid_file = True
     try:
         pythons = args.python or [str(p) for p in DEFAULT_PYTHONS if p.exists()]
-        engine = "django.db.backends.sqlite3" if args.target == "sqlite" and not args.engine else args.engine
-        engine = engine or DEFAULT_ENGINE
+        default_engine = "django.db.backends.sqlite3" if args.target == "sqlite" else DEFAULT_ENGINE
+        engines = args.engine or [default_engine]
         apps = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else list(R.APPS))
         worst = 0
-        for python in pythons:
+        for python, engine in [(p, e) for p in pythons for e in engines]:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
             version = django_version(python)
             tests_dir = ensure_django_tests(python, version)
@@ -854,7 +854,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--python", action="append", help="interpreter of a leg (repeatable); default both venvs"
     )
     run.add_argument("--apps", help="comma-separated apps or test labels (default: the issue's list)")
-    run.add_argument("--engine", help=f"ENGINE (default {DEFAULT_ENGINE}; django_singlestore_async later)")
+    run.add_argument(
+        "--engine",
+        action="append",
+        help=f"ENGINE of a leg (repeatable; default {DEFAULT_ENGINE}), e.g. django_singlestore_async",
+    )
     run.add_argument("--target", choices=["gateway", "mariadb", "sqlite"], default="gateway")
     run.add_argument("--url", help="mysql://USER:PASSWORD@HOST:PORT/NAME of a server to use instead")
     run.add_argument("--parallel", type=int, default=1, help="runtests --parallel (needs DB cloning)")
