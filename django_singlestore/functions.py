@@ -129,9 +129,16 @@ def _key_param(key: Any, *, array_index: bool = True) -> Any:
     """A JSON_EXTRACT_<type> / JSON_MATCH_ANY_EXISTS key path argument: an int for an array index."""
     if array_index:
         try:
-            return int(key)
+            index = int(key)
         except (TypeError, ValueError):
             pass
+        else:
+            if index < 0:
+                # features.supports_json_negative_indexing is False: Django's own message.
+                raise NotSupportedError(
+                    "Using negative JSON array indices is not supported on this database backend."
+                )
+            return index
     return str(key)
 
 

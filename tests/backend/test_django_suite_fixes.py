@@ -150,3 +150,13 @@ def test_historical_model_uses_the_installed_models_shard_key(unit):
     assert shard_key_columns(unit, historical) >= {"app_label", "model"}
     assert _installed_model(historical) is ContentType
     assert _installed_model(ContentType) is None and _installed_model(Item) is None
+
+
+def test_negative_json_array_index_is_refused(unit):
+    from django.db import NotSupportedError
+
+    assert unit.features.supports_json_negative_indexing is False
+    with pytest.raises(NotSupportedError, match="negative JSON array indices"):
+        Item.objects.filter(**{"data__-2": 1}).query.get_compiler("unit").as_sql()
+    _text, params = Item.objects.filter(**{"data__2": 1}).query.get_compiler("unit").as_sql()
+    assert 2 in params
