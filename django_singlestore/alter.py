@@ -9,7 +9,8 @@ schema editor replaces the column instead (`emulate_column_change`):
     1. ALTER TABLE t ADD COLUMN `<col>__s2tmp` <new definition>       (a new column: nothing is refused)
     2. UPDATE t SET `<col>__s2tmp` = `<col>`                           (COALESCE with the default when
                                                                         NULL -> NOT NULL and one exists)
-    3. verify: every row compares equal (<=>) to its source, no NULL in a NOT NULL column
+    3. verify: every row compares equal (<=>; byte for byte when a collation changes) to its source,
+       no NULL in a NOT NULL column
     4. ALTER TABLE t DROP COLUMN `<col>`
     5. ALTER TABLE t CHANGE `<col>__s2tmp` `<col>`                     (SingleStore's rename)
 
@@ -215,6 +216,10 @@ def _replace_column(editor: Any, model: Any, old_field: Any, new_field: Any, tem
     if fill is not None and old_field.null:
         source = f"COALESCE({q(column)}, {fill[0]})"
         source_params = fill[1]
+    same = f"{q(temp)} <=> {source}"
+    if getattr(old_field, "db_collation", None) or getattr(new_field, "db_collation", None):
+        # A collation change: compare the bytes (two collations cannot be compared with each other).
+        same = f"CAST({q(temp)} AS BINARY) <=> CAST({source} AS BINARY)"
     editor.execute(
         editor.sql_create_column % {"table": q(table_name), "column": q(temp), "definition": definition},
         params,
@@ -223,12 +228,12 @@ def _replace_column(editor: Any, model: Any, old_field: Any, new_field: Any, tem
         editor.execute(f"UPDATE {q(table_name)} SET {q(temp)} = {source}", source_params)
         if editor.collect_sql:
             editor.collected_sql.append(
-                f"-- verify: no row of {table_name} where NOT ({q(temp)} <=> {source}) before dropping {column}"
+                f"-- verify: no row of {table_name} where NOT ({same}) before dropping {column}"
             )
         else:
             mismatches = _count(
                 editor,
-                f"SELECT COUNT(*) FROM {q(table_name)} WHERE NOT ({q(temp)} <=> {source})",
+                f"SELECT COUNT(*) FROM {q(table_name)} WHERE NOT ({same})",
                 source_params,
             )
             nulls = (

@@ -295,3 +295,16 @@ def test_running_a_finished_rebuild_again_copies_nothing(make_alias: Callable[..
     assert [q for q in again if not q.startswith("AGGREGATOR SYNC")] == [], again
     assert s.columns() == after
     assert s.rows("id", "name", "day") == [(1, "a", 3), (2, "b", 1)]
+
+
+def test_a_collation_change_with_a_type_change(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"), info=models.TextField())
+    s.create()
+    s.insert(["id", "name", "info"], [(1, "a", "Straße"), (2, "b", "ABC")])
+    s.run(
+        migrations.AlterField(
+            "Item", "info", models.CharField(max_length=50, db_collation="utf8mb4_unicode_ci")
+        )
+    )
+    assert s.rows("id", "info") == [(1, "Straße"), (2, "ABC")]
+    assert "utf8mb4_unicode_ci" in s.columns()["info"]
