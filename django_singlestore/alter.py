@@ -86,10 +86,15 @@ _INT_WIDTH = re.compile(r"\b(tinyint|smallint|mediumint|int|integer|bigint)\s*\(
 _NOT_NULL = re.compile(r"(?i)\bNOT\s+NULL\b")
 
 
+#: Django's spellings that SHOW CREATE TABLE prints otherwise.
+_SYNONYMS = {"double precision": "double", "bool": "tinyint", "boolean": "tinyint", "real": "double"}
+
+
 def _normalize_type(text: str) -> str:
     text = " ".join(text.lower().split())
     text = _INT_WIDTH.sub(r"\1", text)
-    return text.replace("integer", "int").replace("( ", "(").replace(" )", ")")
+    text = text.replace("integer", "int").replace("( ", "(").replace(" )", ")")
+    return _SYNONYMS.get(text, text)
 
 
 def _has_type(column: Any, db_type: str, null: bool) -> bool:

@@ -1,0 +1,34 @@
+"""Unit tests (no server): the deterministic names and the type comparison the resume relies on."""
+
+from __future__ import annotations
+
+from django_singlestore.alter import _has_type, scratch_table_name, temp_column_name
+from django_singlestore.introspection import ColumnDefinition
+
+
+def test_temporary_names_are_deterministic_and_fit_64_characters() -> None:
+    assert temp_column_name("price") == "price__s2tmp"
+    long_a, long_b = "a" * 60, "a" * 59 + "b"
+    assert temp_column_name(long_a) == temp_column_name(long_a)
+    assert len(temp_column_name(long_a)) <= 64 and len(temp_column_name(long_b)) <= 64
+    assert temp_column_name(long_a) != temp_column_name(long_b)  # the hash keeps them apart
+    assert temp_column_name(long_a).endswith("__s2tmp")
+    assert scratch_table_name("shop_order") == "shop_order__s2_rebuild"
+    assert len(scratch_table_name("t" * 64)) == 44 + len("__s2_rebuild")
+
+
+def _column(definition: str) -> ColumnDefinition:
+    declared = definition.split(" ")[0]
+    return ColumnDefinition("c", declared, definition)
+
+
+def test_an_already_converted_column_is_recognised() -> None:
+    assert _has_type(_column("bigint(20) DEFAULT NULL"), "bigint", True)
+    assert not _has_type(_column("int(11) DEFAULT NULL"), "bigint", True)
+    assert not _has_type(_column("bigint(20) DEFAULT NULL"), "bigint", False)  # NOT NULL wanted
+    assert _has_type(_column("bigint(20) NOT NULL"), "bigint", False)
+    assert _has_type(_column("varchar(50) NOT NULL"), "varchar(50)", False)
+    assert not _has_type(_column("varchar(5) NOT NULL"), "varchar(50)", False)
+    assert _has_type(_column("double NOT NULL"), "double precision", False)
+    assert _has_type(_column("tinyint(1) NOT NULL"), "bool", False)
+    assert _has_type(_column("bigint(20) NOT NULL AUTO_INCREMENT"), "bigint AUTO_INCREMENT", False)
