@@ -28,8 +28,22 @@ AUTO_INCREMENT AS SEQUENCE                      AUTO_INCREMENT
 FULLTEXT USING VERSION n                        FULLTEXT
 AUTOSTATS_* = v, COMPRESSION = v (options)      dropped
 col AS (expr) PERSISTED type                    col type AS (expr) PERSISTENT
+ ... a CHAR column c of the table in expr       ... RTRIM(c) in expr  (see below)
 ALTER TABLE t CHANGE old new  (no definition)   ALTER TABLE t RENAME COLUMN old TO new
 ==============================================  =================================================
+
+CHAR columns in a persisted computed column's expression (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE):
+MariaDB refuses a PERSISTENT (stored) generated column whose expression depends on a CHAR column through
+a string function or a cast (error 1901, ER_GENERATED_COLUMN_FUNCTION_IS_NOT_ALLOWED; seen on the
+private MariaDB 10.11 with Django 6.1's model_fields models), because a CHAR value read back depends on
+the session's sql_mode PAD_CHAR_TO_FULL_LENGTH and a stored value must not depend on sql_mode.
+VARCHAR sources, VIRTUAL columns and ``RTRIM(c)`` are accepted. SingleStore has no such mode and
+accepts the column. The gateway wraps each reference to a CHAR(n) column of the same table in
+``RTRIM(...)``. Semantic note: without PAD_CHAR_TO_FULL_LENGTH (MariaDB's default; the private MariaDB's
+sql_mode is STRICT_ALL_TABLES and nothing in the test bed sets the flag) a CHAR value already reads back
+without its trailing spaces, so ``RTRIM(c)`` is exactly ``c`` and the computed value is unchanged. The
+CHAR columns are those of the CREATE TABLE itself, or for ALTER TABLE the table's current columns
+(information_schema.COLUMNS, read by the engine) plus the CHAR columns the same ALTER adds.
 """
 
 from __future__ import annotations
@@ -40,6 +54,7 @@ from dataclasses import dataclass, field
 from tests.testbed.gateway.catalog import TableInfo
 from tests.testbed.gateway.sqllex import (
     Token,
+    apply_edits,
     find_top_level,
     ident_value,
     is_ident,
@@ -47,6 +62,7 @@ from tests.testbed.gateway.sqllex import (
     matching_paren,
     parse_qualified_name,
     quote_ident,
+    significant,
     split_top_level_commas,
 )
 
@@ -61,6 +77,7 @@ __all__ = [
     "parse_column_def",
     "parse_create_index",
     "parse_create_table",
+    "rtrim_char_references",
     "singlestore_show_create",
 ]
 
@@ -83,6 +100,29 @@ class ColumnDef:
     check: bool = False
     references: bool = False
     mariadb_text: str = ""  # the definition with SingleStore-only words removed
+    computed: str | None = None  # the persisted computed column's "(expr)" as written
+
+    @property
+    def is_char(self) -> bool:
+        """A fixed-length CHAR column (its read-back value depends on PAD_CHAR_TO_FULL_LENGTH)."""
+        if self.type_name in ("CHAR", "NCHAR"):
+            return True
+        return self.type_name == "CHARACTER" and "VARYING" not in self.type_text.upper()
+
+    def unpad_computed(self, char_columns: set[str]) -> bool:
+        """Wrap the CHAR columns (lower-case names) referenced by the computed expression in RTRIM()
+        (see the module docstring); True if the MariaDB text changed."""
+        if self.computed is None or not char_columns:
+            return False
+        new = rtrim_char_references(self.computed, char_columns)
+        if new == self.computed:
+            return False
+        old_part, new_part = f" AS {self.computed} PERSISTENT", f" AS {new} PERSISTENT"
+        if old_part not in self.mariadb_text:
+            return False
+        self.mariadb_text = self.mariadb_text.replace(old_part, new_part, 1)
+        self.computed = new
+        return True
 
 
 @dataclass
@@ -151,7 +191,7 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
     while i < b and is_kw(toks[i], "UNSIGNED", "SIGNED", "ZEROFILL"):
         i += 1
     type_text = text[toks[type_start].start : toks[i - 1].end] if i > type_start else ""
-    col = ColumnDef(name, type_name, type_text, fsp)
+    col = ColumnDef(name, type_name, type_text, fsp, computed=computed)
     drop: list[tuple[int, int]] = []  # token index ranges removed for MariaDB
     while i < b:
         t = toks[i]
@@ -217,6 +257,34 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
         return col
     col.mariadb_text = _render(text, toks, a, b, drop)
     return col
+
+
+def rtrim_char_references(expr: str, char_columns: set[str]) -> str:
+    """``expr`` with each column reference (``c``, ```c```, ``t.c``) whose name is in ``char_columns``
+    (lower-case) wrapped in ``RTRIM(...)``. Function names, cast target types and JSON keys
+    (``j::k``) are not column references."""
+    toks = significant(expr)
+    edits: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if not is_ident(t):
+            i += 1
+            continue
+        prev = toks[i - 1] if i > 0 else None
+        j = i
+        while j + 2 < len(toks) and toks[j + 1].text == "." and is_ident(toks[j + 2]):
+            j += 2
+        nxt = toks[j + 1] if j + 1 < len(toks) else None
+        is_ref = not (
+            (nxt is not None and nxt.text == "(")  # a function call
+            or (prev is not None and prev.kind == "op" and (prev.text == ":>" or prev.text.startswith("::")))
+            or (t.kind == "word" and is_kw(prev, "AS"))  # CAST(x AS type)
+        )
+        if is_ref and ident_value(toks[j]).lower() in char_columns:
+            edits.append((t.start, toks[j].end, f"RTRIM({expr[t.start : toks[j].end]})"))
+        i = j + 1
+    return apply_edits(expr, edits)
 
 
 def _render(text: str, toks: list[Token], a: int, b: int, drop: list[tuple[int, int]]) -> str:
@@ -409,6 +477,12 @@ def parse_create_table(text: str, toks: list[Token]) -> CreateTable | None:
                 col = parse_column_def(text, toks, a, b)
                 ct.columns.append(col)
                 body_parts.append(col.mariadb_text)
+            char_columns = {c.name.lower() for c in ct.columns if c.is_char}
+            for col in ct.columns:
+                if col.computed is not None:
+                    before = col.mariadb_text
+                    if col.unpad_computed(char_columns):
+                        body_parts[body_parts.index(before)] = col.mariadb_text
             rest_start = close + 1
     # table options and an optional [AS] SELECT
     tail: list[str] = []
@@ -507,6 +581,23 @@ class AlterTable:
     table: str
     specs: list[AlterSpec]
     head: str  # "ALTER TABLE `t`" as written
+
+    def unpad_computed(self, table_char_columns: set[str]) -> None:
+        """RTRIM() the CHAR columns in the specs' persisted computed expressions (module docstring);
+        ``table_char_columns``: the table's current CHAR columns (lower-case names)."""
+        char_columns = set(table_char_columns)
+        for spec in self.specs:
+            if spec.column is not None and spec.column.is_char:
+                char_columns.add(spec.column.name.lower())
+        for spec in self.specs:
+            col = spec.column
+            if col is None or col.computed is None or spec.mariadb_text is None:
+                continue
+            before = col.mariadb_text
+            if col.unpad_computed(char_columns) and spec.mariadb_text.endswith(before):
+                spec.mariadb_text = (
+                    spec.mariadb_text[: len(spec.mariadb_text) - len(before)] + col.mariadb_text
+                )
 
     def mariadb_sql(self) -> str | None:
         kept = [s.mariadb_text for s in self.specs if s.mariadb_text is not None]

@@ -346,6 +346,14 @@ class Engine:
                 if info is not None and any(s.action in ("modify", "change") for s in alter.specs):
                     facts = await self.catalog.column_facts(info.db, info.name)
                 rules.check_alter(alter, info, facts, self.config.foreign_keys)
+                alter_db = alter.db or db
+                if alter_db is not None and any(
+                    s.column is not None and s.column.computed is not None for s in alter.specs
+                ):
+                    # persisted computed columns reading CHAR columns: RTRIM() them (ddl docstring)
+                    if not facts:
+                        facts = await self.catalog.column_facts(alter_db, alter.table)
+                    alter.unpad_computed({k for k, f in facts.items() if f.column_type.startswith("char(")})
                 new_sql = alter.mariadb_sql()
                 if new_sql is None:
                     return _Out("ok")
