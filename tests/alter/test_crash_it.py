@@ -19,7 +19,8 @@ import pytest
 from django.db import DatabaseError, migrations, models
 
 from django_singlestore.indexes import SortKey
-from tests.alter.conftest import AliasFactory, Scenario, admin_sql, ddl
+from tests.alter.conftest import Scenario, ddl
+from tests.dbtools import AliasFactory, database_name, own_database
 from tests.testbed import Testbed
 from tests.testbed.mariadb import MariaDB
 
@@ -44,17 +45,12 @@ def private_bed(testbed: Testbed) -> Iterator[Testbed]:
 
 @pytest.fixture
 def crash_alias(request: pytest.FixtureRequest, private_bed: Testbed) -> Iterator[Callable[..., Any]]:
-    """make_alias() on the private bed: database `gw_alter_crash_<test>`, created and dropped."""
-    name = "gw_alter_crash_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40]
-    admin_sql(
-        private_bed.master,
-        f"DROP DATABASE IF EXISTS `{name}`",
-        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4",
-    )
-    factory = AliasFactory(private_bed.master, name)
-    yield factory
-    factory.close()
-    admin_sql(private_bed.master, f"DROP DATABASE IF EXISTS `{name}`")
+    """make_alias() on the private bed: database `gw_alter_crash_<test>`, created and dropped; its
+    connections may be broken by the kills."""
+    with own_database(private_bed.master, database_name(request, "gw_alter_crash")) as name:
+        factory = AliasFactory(private_bed.master, name, broken_connections=True)
+        yield factory
+        factory.close()
 
 
 ROWS = [(1, "a", 7), (2, "b", None), (3, "c", 2**31 - 1), (4, "d", -5)]
