@@ -35,9 +35,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models.fields.composite import CompositePrimaryKey
+
+from django_singlestore.options import STORAGE_TYPES, normalize_storage
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -52,7 +53,6 @@ __all__ = [
     "resolve_layout",
 ]
 
-STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
 STORAGE_ENV_PREFIX = "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_"
 NOT_ENFORCED_UNIQUE_ENV_PREFIX = "DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_"
@@ -108,14 +108,6 @@ class TableLayout:
         if self.demoted_key:
             keys += f", `{self.demoted_key}` kept as a plain KEY"
         return f"{self.storage}, {keys}"
-
-
-def normalize_storage(value: Any, where: str) -> str:
-    if isinstance(value, str):
-        normal = " ".join(value.upper().split())
-        if normal in STORAGE_TYPES:
-            return normal
-    raise ImproperlyConfigured(f"{where} must be one of {list(STORAGE_TYPES)}, not {value!r}.")
 
 
 def model_storage_setting(model: type[models.Model]) -> str | None:

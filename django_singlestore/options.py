@@ -18,6 +18,7 @@ __all__ = [
     "POOL_KEYS",
     "STORAGE_TYPES",
     "ConnectionOptions",
+    "normalize_storage",
     "normalize_storage_type",
     "parse_options",
 ]
@@ -127,13 +128,19 @@ DRIVER_OPTION_KEYS = {
 }
 
 
-def normalize_storage_type(key: str, value: Any) -> str:
-    """`"rowstore  reference"` -> `"ROWSTORE REFERENCE"`; anything else undocumented is refused."""
+def normalize_storage(value: Any, where: str) -> str:
+    """`"rowstore  reference"` -> `"ROWSTORE REFERENCE"`; anything else undocumented is refused with
+    ImproperlyConfigured naming `where` (the setting, env var or manager it came from)."""
     if isinstance(value, str):
         normal = " ".join(value.upper().split())
         if normal in STORAGE_TYPES:
             return normal
-    raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be one of {list(STORAGE_TYPES)}, not {value!r}.")
+    raise ImproperlyConfigured(f"{where} must be one of {list(STORAGE_TYPES)}, not {value!r}.")
+
+
+def normalize_storage_type(key: str, value: Any) -> str:
+    """`normalize_storage` for the OPTIONS key `key`."""
+    return normalize_storage(value, f"OPTIONS[{key!r}]")
 
 
 @dataclass(frozen=True)
