@@ -84,9 +84,14 @@ testbed-stop:
 	@cd $(ROOT) && if [ -x $(TOOL_VENV)/bin/python ]; then $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(ROOT)/.testbed; \
 	  else python3 -m tests.testbed stop --state-dir $(ROOT)/.testbed; fi
 
-# Until the example app lands (its issue), the demo starts the embedded default and says how to connect.
+# Until the example ASGI app lands (its issue), the demo runs examples/quickstart.py on the embedded
+# default's master aggregator; DEMO_KEEP=1 leaves the test bed serving (`make testbed-stop` stops it).
+DEMO_KEEP ?=
 demo: $(TOOL_VENV)/.installed
-	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m tests.testbed demo --state-dir $(ROOT)/.testbed
+	@cd $(ROOT) && mkdir -p .testbed && $(TOOL_VENV)/bin/python -m tests.testbed start --state-dir $(ROOT)/.testbed > .testbed/urls \
+	  && $(TOOL_VENV)/bin/python examples/quickstart.py "$$(head -1 .testbed/urls | cut -f2)"; rc=$$?; \
+	  if [ "$(DEMO_KEEP)" = 1 ]; then echo; cat .testbed/urls; echo "(still serving: make testbed-stop)"; \
+	  else $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(ROOT)/.testbed; fi; exit $$rc
 
 # Django's own test suite against the backend (issue 7, tests/django_suite/README.md). Runs in the background
 # and resumes by app; `python -m tests.django_suite status` shows progress, RESULTS.md the results.

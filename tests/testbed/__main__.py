@@ -85,7 +85,7 @@ def stop_gateway(state_dir: Path, timeout: float = 15.0, kill: bool = False) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.testbed", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["start", "stop", "demo"])
+    parser.add_argument("command", choices=["start", "stop"])
     parser.add_argument("--state-dir", default=".testbed", type=Path)
     parser.add_argument("--gateway-arg", action="append", default=[], help="extra gateway flag (repeatable)")
     args = parser.parse_args(argv)
@@ -107,13 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     creds = f"{server.user}:{server.password}@127.0.0.1"
     print(f"master\tmysql://{creds}:{gateway['master_port']}/{server.database}")
     print(f"child\tmysql://{creds}:{gateway['child_port']}/{server.database}")
-    if args.command == "demo":
-        print(
-            "\nThe embedded default is running (the example app arrives with its issue). Connect with:\n"
-            f"  mariadb -h127.0.0.1 -P{gateway['master_port']} -u{server.user} -p{server.password} {server.database}\n"
-            "or point DATABASES at the master URL above. `make testbed-stop` stops it.",
-            file=sys.stderr,
-        )
     return 0
 
 
