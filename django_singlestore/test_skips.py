@@ -76,7 +76,7 @@ NO_SAVEPOINTS = (
 )
 AUTO_IDS_NOT_SMALL = (
     "SingleStore: AUTO_INCREMENT values are only unique, not small or consecutive (docs: they need not "
-    "'start from any particular value'; aggregators hand out ranges far above 2**32), and the test stores "
+    "'start from any particular value'; a child aggregator's ids start above 2**50), and the test stores "
     "an auto id in a 32-bit integer column (a GenericForeignKey's PositiveIntegerField object_id, or an "
     "IntegerField primary key)"
 )
