@@ -523,6 +523,18 @@ class CreateIndex:
     mariadb_sql: str
 
 
+def index_target(toks: list[Token], i: int) -> tuple[int, tuple[str | None, str, int]] | None:
+    """For ``INDEX name ... ON [db.]tbl`` with ``INDEX`` at ``toks[i]`` (CREATE INDEX, DROP INDEX):
+    the index of ``ON`` and ``(db, table, index after the name)``, or None."""
+    if i >= len(toks) or not is_kw(toks[i], "INDEX"):
+        return None
+    on = find_top_level(toks, i, len(toks), "ON")
+    if on < 0:
+        return None
+    qn = parse_qualified_name(toks, on + 1)
+    return None if qn is None else (on, qn)
+
+
 def parse_create_index(text: str, toks: list[Token]) -> CreateIndex | None:
     """``CREATE [UNIQUE|FULLTEXT] INDEX name [USING t] ON tbl (cols) [USING t] [UNENFORCED ...]``."""
     i = 1
@@ -531,15 +543,10 @@ def parse_create_index(text: str, toks: list[Token]) -> CreateIndex | None:
         kind, i = "unique", i + 1
     elif is_kw(toks[i], "FULLTEXT", "SPATIAL"):
         kind, i = "fulltext", i + 1
-    if i >= len(toks) or not is_kw(toks[i], "INDEX"):
+    target = index_target(toks, i)
+    if target is None:
         return None
-    on = find_top_level(toks, i, len(toks), "ON")
-    if on < 0:
-        return None
-    qn = parse_qualified_name(toks, on + 1)
-    if qn is None:
-        return None
-    db, table, j = qn
+    on, (db, table, j) = target
     key = KeyDef(kind, ident_value(toks[i + 1]) if i + 1 < on and is_ident(toks[i + 1]) else None)
     if any(is_kw(t, "HASH") for t in toks[i:]):
         key.using_hash = True

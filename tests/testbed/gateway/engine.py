@@ -546,13 +546,9 @@ class Engine:
                     await self.catalog.drop(d, n)
 
             return drop_tables
-        if i < len(toks) and is_kw(toks[i], "INDEX"):
-            on = find_top_level(toks, i, len(toks), "ON")
-            if on < 0:
-                return None
-            qn = parse_qualified_name(toks, on + 1)
-            if qn is None:
-                return None
+        target = ddl.index_target(toks, i)
+        if target is not None:
+            _on, qn = target
             index = ident_value(toks[i + 1])
             alter = ddl.AlterTable(qn[0], qn[1], [ddl.AlterSpec("drop_index", index_name=index)], "")
             rules.check_alter(alter, self.catalog.get(qn[0] or db, qn[1]), {}, self.config.foreign_keys)
