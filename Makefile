@@ -21,11 +21,19 @@ DEB_BINARIES := /usr/sbin/mariadbd /usr/bin/mariadb /usr/bin/mariadb-install-db 
 
 help:
 	@echo "make deps          install the Debian packages (root) the project needs"
+	@echo "make venvs         build .venv/ (Python 3.11, Django 5.2) and .venv-dj61/ (Python 3.12+, Django 6.1)"
 	@echo "make test          run the suite on both legs (LEG=dj52 or LEG=dj61 for one)"
 	@echo "make lint          ruff and mypy"
-	@echo "make testbed       start the embedded default (private MariaDB + gateway), print its DSNs"
-	@echo "make testbed-stop  stop it"
-	@echo "make demo          the example app on the embedded default (DEMO_KEEP=1 keeps it serving)"
+	@echo "make testbed       start the embedded default (private MariaDB + gateway); stdout: its two URLs,"
+	@echo "                   stderr: a mariadb client command and a DATABASES snippet"
+	@echo "                   (TESTBED_MASTER_PORT / TESTBED_CHILD_PORT fix the ports)"
+	@echo "make testbed-stop  stop it, saying what it stopped"
+	@echo "make demo          the example app on the embedded default (DEMO_KEEP=1 keeps its tables and the test bed)"
+	@echo "make django-suite  Django's own test suite against the backend, in the background (tests/django_suite/README.md)"
+	@echo "make bench         the benchmarks (QUICK=1 for the short run)"
+	@echo "make faults        the fault-injection runs"
+	@echo "make clean         make testbed-stop, then remove .testbed/ and the tool caches"
+	@echo "Targets that run Python use .venv/ unless LEG=dj61."
 
 deps:
 	@missing=0; for b in $(DEB_BINARIES); do [ -x "$$b" ] || missing=1; done; \

@@ -5,7 +5,7 @@ module per concern, as in Django's own backends. `MINIMUM_SINGLESTORE_VERSION` i
 says which SingleStore releases are supported; the connection refuses an older server.
 """
 
-__version__ = "0.1.0.dev0"
+__version__ = "6.0.0.dev0"
 
 #: The oldest SingleStore release this backend supports (compared with `@@memsql_version`).
 #: 8.5 is the oldest release whose documented SQL covers everything the backend emits

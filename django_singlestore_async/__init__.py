@@ -1,4 +1,4 @@
 """The async side of the SingleStore backend (aiomysql pool, native async ORM):
 `ENGINE: "django_singlestore_async"`. It reuses `django_singlestore` and never the reverse."""
 
-__version__ = "0.1.0.dev0"
+__version__ = "6.0.0.dev0"
