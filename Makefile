@@ -85,21 +85,29 @@ lint: $(VENV_DJ52)/.installed
 	$(VENV_DJ52)/bin/ruff format --check .
 	$(VENV_DJ52)/bin/mypy
 
+# The embedded default's state (PIDs, data dir, logs); tests point it at a temp dir.
+TESTBED_DIR ?= $(ROOT)/.testbed
+
 testbed: $(TOOL_VENV)/.installed
-	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m tests.testbed start --state-dir $(ROOT)/.testbed
+	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m tests.testbed start --state-dir $(TESTBED_DIR)
 
 testbed-stop:
-	@cd $(ROOT) && if [ -x $(TOOL_VENV)/bin/python ]; then $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(ROOT)/.testbed; \
-	  else python3 -m tests.testbed stop --state-dir $(ROOT)/.testbed; fi
+	@cd $(ROOT) && if [ -x $(TOOL_VENV)/bin/python ]; then $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(TESTBED_DIR); \
+	  else python3 -m tests.testbed stop --state-dir $(TESTBED_DIR); fi
 
 # Until the example ASGI app lands (its issue), the demo runs examples/quickstart.py on the embedded
-# default's master aggregator; DEMO_KEEP=1 leaves the test bed serving (`make testbed-stop` stops it).
+# default's master aggregator. It uses a test bed that `make testbed` started and leaves it running;
+# one it started itself it stops, unless DEMO_KEEP=1, which also keeps the script's tables.
 DEMO_KEEP ?=
 demo: $(TOOL_VENV)/.installed
-	@cd $(ROOT) && mkdir -p .testbed && $(TOOL_VENV)/bin/python -m tests.testbed start --state-dir $(ROOT)/.testbed > .testbed/urls \
-	  && $(TOOL_VENV)/bin/python examples/quickstart.py "$$(head -1 .testbed/urls | cut -f2)"; rc=$$?; \
-	  if [ "$(DEMO_KEEP)" = 1 ]; then echo; cat .testbed/urls; echo "(still serving: make testbed-stop)"; \
-	  else $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(ROOT)/.testbed; fi; exit $$rc
+	@cd $(ROOT) && py=$(TOOL_VENV)/bin/python && mkdir -p $(TESTBED_DIR) && \
+	  if $$py -m tests.testbed status --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls 2>/dev/null; then started=0; \
+	  else started=1; $$py -m tests.testbed start --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls || exit 1; fi; \
+	  DEMO_KEEP="$(DEMO_KEEP)" $$py examples/quickstart.py "$$(head -1 $(TESTBED_DIR)/urls | cut -f2)"; rc=$$?; \
+	  if [ "$(DEMO_KEEP)" = 1 ] || [ $$started = 0 ]; then \
+	    echo; [ $$started = 0 ] && echo "demo: the test bed was already running (make testbed); left running."; \
+	    $$py -m tests.testbed status --state-dir $(TESTBED_DIR) > /dev/null; \
+	  else $$py -m tests.testbed stop --state-dir $(TESTBED_DIR); fi; exit $$rc
 
 # Django's own test suite against the backend (issue 7, tests/django_suite/README.md). Runs in the background
 # and resumes by app; `python -m tests.django_suite status` shows progress, RESULTS.md the results.

@@ -5,11 +5,13 @@
 `make demo` runs it against the embedded test bed (private MariaDB behind the SingleStore rules
 gateway). It creates two tables with the automatic layout, writes and reads through the ORM,
 renames a shard-key value (the row moves), and prints what SingleStore was asked to create.
+It drops its tables at the end, unless DEMO_KEEP=1: then it keeps them and their rows, and says so.
 The full example ASGI app arrives with its own issue.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from urllib.parse import unquote, urlsplit
 
@@ -75,6 +77,12 @@ def main(url: str) -> int:
         f"after the rename: {post.author.username!r} wrote {post.title!r}; id kept: {post.author.pk == ada.pk}"
     )
 
+    if os.environ.get("DEMO_KEEP") == "1":
+        print(f"\nDEMO_KEEP=1: kept in database {connection.settings_dict['NAME']!r}:")
+        for model in (Author, Post):
+            print(f"  {model._meta.db_table}: {model.objects.count()} row(s)")
+        print("Drop them with DROP TABLE, or run the script again without DEMO_KEEP=1.")
+        return 0
     with connection.schema_editor() as editor:
         for model in (Post, Author):
             editor.delete_model(model)
