@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.apps import apps
+import functools
+import site
+import sysconfig
+from pathlib import Path
+
+import django
+from django.apps import AppConfig, apps
 from django.core import checks
 from django.db import router
 from django.db.backends.mysql.validation import DatabaseValidation as MySQLDatabaseValidation
@@ -18,7 +24,9 @@ class DatabaseValidation(MySQLDatabaseValidation):
         """singlestore.E001: a model whose unique keys no valid layout of its configured storage can
         hold; singlestore.I001: the automatic layout moved a model off plain sharding on its primary
         key (id kept as a plain KEY, rowstore, or reference), and why. An explicit storage (a
-        ModelStorageManager, OPTIONS, the env var) or a ShardKey silences I001."""
+        ModelStorageManager, OPTIONS, the env var) or a ShardKey silences I001. I001 is only for models
+        the project can edit: not for installed apps (Django's contrib, third-party packages), where
+        the automatic layout is the intended one and nothing needs declaring."""
         alias = self.connection.alias
         models_ = (
             [m for config in app_configs for m in config.get_models()]
@@ -47,7 +55,11 @@ class DatabaseValidation(MySQLDatabaseValidation):
                         id="singlestore.E001",
                     )
                 )
-            elif layout.source == "automatic" and layout.rule not in ("primary key", "shared columns"):
+            elif (
+                layout.source == "automatic"
+                and layout.rule not in ("primary key", "shared columns")
+                and not is_installed_app(opts.app_config)
+            ):
                 issues.append(
                     checks.Info(
                         f"{opts.label}: the automatic layout gives {opts.db_table} {layout.describe()} "
@@ -72,3 +84,21 @@ class DatabaseValidation(MySQLDatabaseValidation):
                 id="singlestore.W001",
             )
         ]
+
+
+@functools.cache
+def _package_roots() -> tuple[Path, ...]:
+    """Where installed packages live: site-packages (every flavour) and Django itself, which may be
+    an editable checkout outside them."""
+    paths = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    paths.update(site.getsitepackages())
+    paths.add(site.getusersitepackages())
+    paths.add(str(Path(django.__file__).parent))
+    return tuple(Path(p).resolve() for p in paths if p)
+
+
+def is_installed_app(app_config: AppConfig) -> bool:
+    """Whether `app_config` is an installed package (contrib, third-party) rather than the project's
+    own code: its models cannot be edited to declare a storage or a shard key."""
+    path = Path(app_config.path).resolve()
+    return any(path.is_relative_to(root) for root in _package_roots())
