@@ -18,7 +18,37 @@ from django_singlestore.layout import resolve_layout
 
 class DatabaseValidation(MySQLDatabaseValidation):
     def check(self, **kwargs):
-        return [*super().check(**kwargs), *self._check_table_layouts(**kwargs)]
+        return [
+            *super().check(**kwargs),
+            *self._check_character_set(**kwargs),
+            *self._check_table_layouts(**kwargs),
+        ]
+
+    def _check_character_set(self, **kwargs):
+        """singlestore.W002: the database's default character set is not utf8mb4 (SingleStore's server
+        default is the 3-byte utf8), so its new tables' text columns refuse 4-byte characters (emoji)
+        although the connection speaks utf8mb4. Run by `check --database` and before `migrate`."""
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT @@collation_database")
+            (collation,) = cursor.fetchone()
+        collation = collation.decode() if isinstance(collation, bytes) else str(collation)
+        if collation.startswith("utf8mb4"):
+            return []
+        return [
+            checks.Warning(
+                f"The default collation of database '{self.connection.settings_dict['NAME']}' is "
+                f"{collation}, a 3-byte character set: text columns of the tables Django creates there "
+                "cannot store 4-byte characters such as emoji.",
+                hint=(
+                    "Make utf8mb4 the default before migrating. On SingleStore the default is "
+                    "cluster-wide: SET GLOBAL collation_server = 'utf8mb4_general_ci' (or "
+                    "'utf8mb4_bin'), then FLUSH CONNECTION POOLS on each aggregator and reconnect "
+                    "(SingleStore docs: 'Specifying Character Set and Collation for Clusters'). Tables "
+                    "created before keep their character set."
+                ),
+                id="singlestore.W002",
+            )
+        ]
 
     def _check_table_layouts(self, app_configs=None, **kwargs):
         """singlestore.E001: a model whose unique keys no valid layout of its configured storage can
