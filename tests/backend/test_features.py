@@ -118,7 +118,9 @@ def test_strict_mode_warning_when_the_server_is_not_strict(monkeypatch):
     )
     forget_server_data("lenient")
     try:
-        (warning,) = [issue for issue in wrapper.validation.check() if issue.id == "singlestore.W001"]
+        (warning,) = [
+            issue for issue in wrapper.validation._check_sql_mode() if issue.id == "singlestore.W001"
+        ]
     finally:
         forget_server_data("lenient")
     assert warning.id == "singlestore.W001" and "lenient" in warning.msg
