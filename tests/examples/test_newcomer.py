@@ -195,3 +195,20 @@ def test_demo_stops_only_what_it_started_and_keeps_with_demo_keep(state_dir: Pat
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert "testbed: stopped the gateway" in fresh.stdout and "testbed: stopped MariaDB" in fresh.stdout
     assert run_testbed("status", state_dir).returncode == 3
+
+
+def test_package_metadata_orders_after_the_pypi_5x_line_with_an_spdx_license() -> None:
+    """`pip install django-singlestore` finds the older 5.0.1: this project's version must order after
+    it, and `license` must be an SPDX string (a TOML table makes setuptools warn on every build)."""
+    import tomllib
+
+    from packaging.version import Version
+
+    import django_singlestore
+    import django_singlestore_async
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert Version(project["version"]) > Version("5.0.1")
+    assert django_singlestore.__version__ == django_singlestore_async.__version__ == project["version"]
+    assert project["license"] == "BSD-3-Clause"
+    assert not any(c.startswith("License ::") for c in project["classifiers"])  # PEP 639: not both
