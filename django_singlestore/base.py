@@ -255,7 +255,9 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
     @cached_property
     def singlestore_options(self) -> ConnectionOptions:
         """This alias's OPTIONS, validated (ImproperlyConfigured names a bad key)."""
-        return parse_options(self.settings_dict.get("OPTIONS"), allow_pool=self.accepts_pool_option)
+        return parse_options(
+            self.settings_dict.get("OPTIONS"), allow_pool=self.accepts_pool_option, alias=self.alias
+        )
 
     def get_connection_params(self) -> dict[str, Any]:
         options = self.singlestore_options
@@ -282,6 +284,10 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
         # rows, for UPDATE (Django relies on it).
         kwargs["charset"] = "utf8mb4"
         kwargs["client_flag"] = kwargs.get("client_flag", 0) | CLIENT.FOUND_ROWS
+        # One statement per round trip unless OPTIONS["multi_statements"] opts in (mysqlclient's own
+        # default is on): a string that smuggles a second statement past quoting is refused by the
+        # server instead of run.
+        kwargs["multi_statements"] = options.multi_statements
         self.isolation_level = "read committed"
         return kwargs
 
