@@ -19,7 +19,9 @@ def ids(model: type[models.Model]) -> list[str]:
 def run_checks(unit: Any, model: type[models.Model]) -> list[Any]:
     """The alias's database checks over just `model` (isolated models are not in the app registry)."""
     config = SimpleNamespace(get_models=lambda: [model])
-    return [issue for issue in unit.validation._check_table_layouts(app_configs=[config]) if issue.obj is model]
+    return [
+        issue for issue in unit.validation._check_table_layouts(app_configs=[config]) if issue.obj is model
+    ]
 
 
 @isolate_apps("tests.backend")
