@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import ipaddress
 import math
+import numbers
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import DataError, OperationalError, ProgrammingError
+from django.utils.functional import Promise
 
 __all__ = [
     "PACKET_TOO_LARGE",
@@ -46,21 +49,40 @@ class UnsupportedParameterType(ProgrammingError, TypeError):
     """A parameter of a type mysqlclient has no SQL literal for."""
 
 
-#: Types whose `str()` mysqlclient's fallback turns into the right literal (no encoder of their own).
-_STR_LITERAL_TYPES = (str, bytes, bytearray, datetime.time, uuid.UUID)
+#: Types whose `str()` mysqlclient's fallback turns into the right literal (no encoder of their own):
+#: text, times, UUIDs, IP addresses and Django's lazy strings (gettext_lazy). Integers of other
+#: libraries (numpy's register as numbers.Integral) are sent as their decimal text, which is right;
+#: a Fraction ('1/3') or complex number is not, and is refused.
+_STR_LITERAL_TYPES = (
+    str,
+    bytes,
+    bytearray,
+    datetime.time,
+    uuid.UUID,
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    Promise,
+)
 _SEQUENCE_TYPES = (list, tuple, set, frozenset)
+_PLAIN = frozenset({str, int, bool, bytes, type(None)})
 
 
 def _check_value(value: Any, where: str, encoders: Mapping[Any, Any]) -> None:
     kind = type(value)
-    if kind in encoders and kind not in (float, decimal.Decimal):
+    if kind in _PLAIN:
         return
-    if isinstance(value, float | decimal.Decimal):
-        if isinstance(value, float) and math.isfinite(value):
-            return
-        if isinstance(value, decimal.Decimal) and value.is_finite():
-            return
-        raise DataError(f"{where} is {value!r}: SingleStore has no NaN or infinite numbers.")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DataError(f"{where} is {value!r}: SingleStore has no NaN or infinite numbers.")
+        return
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise DataError(f"{where} is {value!r}: SingleStore has no NaN or infinite numbers.")
+        return
+    if kind in encoders or isinstance(value, numbers.Integral):
+        return
     if isinstance(value, _STR_LITERAL_TYPES):
         return
     if isinstance(value, _SEQUENCE_TYPES):

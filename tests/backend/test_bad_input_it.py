@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import fractions
+import ipaddress
 import uuid
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, DataError, OperationalError, ProgrammingError
+from django.utils.translation import gettext_lazy
 
 from django_singlestore.parameters import ParameterEncodingError, UnsupportedParameterType
 from tests.dbtools import run_admin_sql
@@ -40,6 +43,7 @@ def test_a_lone_surrogate_in_the_statement_text_is_a_data_error(s2: Any) -> None
         (object(), "builtins.object"),
         (memoryview(b"abc"), "builtins.memoryview"),
         (1 + 2j, "builtins.complex"),
+        (fractions.Fraction(1, 3), "fractions.Fraction"),
         ([1, object()], "parameter 0[1] is a builtins.object"),
     ],
 )
@@ -85,6 +89,8 @@ def test_the_types_mysqlclient_sends_faithfully_still_work(s2: Any) -> None:
         datetime.time(3, 4, 5),
         datetime.timedelta(seconds=5),
         uuid.UUID(int=1),
+        gettext_lazy("lazy"),
+        ipaddress.ip_address("10.0.0.1"),
     ]
     with s2.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(["%s"] * len(values)), values)
@@ -93,6 +99,7 @@ def test_the_types_mysqlclient_sends_faithfully_still_work(s2: Any) -> None:
         assert cursor.fetchone() == (1,)
     assert row[0] == "text" and row[2] == 7 and str(row[3]) == "1" and row[7] is None
     assert row[12] == str(uuid.UUID(int=1))
+    assert row[13:] == ("lazy", "10.0.0.1")
 
 
 def test_a_statement_over_max_allowed_packet_names_the_setting(
