@@ -2,7 +2,8 @@
 
 * singlestore.E001 / I001: the table layout (unique keys vs. storage and shard key), see layout.py.
 * singlestore.E002: a table, column, index or constraint name that is not one identifier SingleStore
-  can take (empty, NUL, a malformed pre-quoted name, over 256 characters).
+  can take (empty, NUL, a malformed pre-quoted name, over 256 characters). singlestore.W002: a name
+  with '%', which mysqlclient's and PyMySQL's pyformat parameters would rewrite.
 * singlestore.E003: more than 63 keys on one table; E004: more than 32 columns in one key;
   E005: more than 4096 columns in one table.
 
@@ -81,6 +82,19 @@ def model_shape_issues(model: type[models.Model]) -> list[checks.CheckMessage]:
                     "(the backend quotes every name, doubling backticks).",
                     obj=model,
                     id="singlestore.E002",
+                )
+            )
+        elif "%" in name:
+            issues.append(
+                checks.Warning(
+                    f"{label}: the {what} {name!r} contains '%'. SingleStore takes it, but mysqlclient and "
+                    f"PyMySQL read '%' as a parameter placeholder in every statement with parameters, so "
+                    f"ORM queries on it fail ('%s' takes a parameter) or address another name ('%%' "
+                    f"becomes '%').",
+                    hint="Rename it without '%' (only statements without parameters, such as the schema "
+                    "editor's DDL, are safe).",
+                    obj=model,
+                    id="singlestore.W002",
                 )
             )
     keys = list(_keys(model))

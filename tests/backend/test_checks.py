@@ -56,7 +56,7 @@ def test_names_singlestore_cannot_take_are_e002(unit: Any, db_table: str, column
     Named._meta.db_table = db_table
     (issue,) = run_checks(unit, Named)
     assert issue.id == "singlestore.E002" and said in issue.msg
-    assert issue.hint and "1 to 256 characters" in issue.hint
+    assert issue.hint and "1 to 256 characters without NUL" in issue.hint
 
 
 @isolate_apps("tests.backend")
@@ -92,3 +92,18 @@ def test_more_than_4096_columns_is_e005() -> None:
     )
     (issue,) = model_shape_issues(Huge)
     assert issue.id == "singlestore.E005" and "4097 columns" in issue.msg
+
+
+@pytest.mark.parametrize(("db_table", "column"), [("a%%b", "c"), ("t", "v%s")])
+def test_a_percent_sign_in_a_name_is_w002(unit: Any, db_table: str, column: str) -> None:
+    with isolate_apps("tests.backend"):
+
+        class Percent(models.Model):
+            value = models.IntegerField(db_column=column)
+
+            class Meta:
+                app_label = "backend"
+
+    Percent._meta.db_table = db_table
+    (issue,) = run_checks(unit, Percent)
+    assert issue.id == "singlestore.W002" and "parameter placeholder" in issue.msg
