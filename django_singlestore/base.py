@@ -40,6 +40,12 @@ from django_singlestore.features import DatabaseFeatures
 from django_singlestore.introspection import DatabaseIntrospection
 from django_singlestore.operations import DatabaseOperations
 from django_singlestore.options import ConnectionOptions, parse_options
+from django_singlestore.parameters import (
+    check_parameters,
+    encoding_error,
+    packet_too_large,
+    statement_size,
+)
 from django_singlestore.schema import DatabaseSchemaEditor
 from django_singlestore.transactions import TransactionPolicyMixin, aggregator_role, warn_if_child_aggregator
 from django_singlestore.validation import DatabaseValidation
@@ -177,26 +183,45 @@ def read_server_data(
     return server_data_from_row(row)
 
 
+#: What a mysqlclient connection made with `conv=django_conversions` has as `encoders`.
+_DEFAULT_ENCODERS = {
+    kind: encode for kind, encode in mysql_base.django_conversions.items() if isinstance(kind, type)
+}
+
+
 class CursorWrapper(mysql_base.CursorWrapper):
-    """Maps server errors through the shared table in `errors.py`; reports each successful statement
-    to `on_statement` when given (the transaction policy counts them on skip_autocommit aliases)."""
+    """Refuses parameters mysqlclient cannot send faithfully (`parameters.py`); maps server errors
+    through the shared table in `errors.py`, and an oversized statement to an error naming
+    max_allowed_packet; reports each successful statement to `on_statement` when given (the
+    transaction policy counts them on skip_autocommit aliases)."""
 
     def __init__(self, cursor, on_statement=None):
         super().__init__(cursor)
         self.on_statement = on_statement
 
+    def _encoders(self) -> Any:
+        """The driver connection's encoders (type -> literal), or mysqlclient's with Django's."""
+        encoders = getattr(getattr(self.cursor, "connection", None), "encoders", None)
+        return encoders if encoders is not None else _DEFAULT_ENCODERS
+
     def execute(self, query, args=None):
+        args = check_parameters(args, self._encoders())
         return self._run(self.cursor.execute, query, args)
 
     def executemany(self, query, args):
-        return self._run(self.cursor.executemany, query, args)
+        args = check_parameters(args, self._encoders(), many=True)
+        return self._run(self.cursor.executemany, query, args, many=True)
 
-    def _run(self, method, query, args):
+    def _run(self, method, query, args, many=False):
         """Run one driver call; map server errors through the shared table, then note the statement."""
         try:
             result = method(query, args)
+        except UnicodeEncodeError as exc:
+            raise encoding_error(exc) from exc
         except Database.Error as exc:
-            replacement = django_exception_for(exc)
+            replacement = django_exception_for(exc) or packet_too_large(
+                exc, statement_size(query, args, many=many)
+            )
             if replacement is None:
                 raise
             raise replacement from exc
@@ -255,7 +280,9 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
     @cached_property
     def singlestore_options(self) -> ConnectionOptions:
         """This alias's OPTIONS, validated (ImproperlyConfigured names a bad key)."""
-        return parse_options(self.settings_dict.get("OPTIONS"), allow_pool=self.accepts_pool_option)
+        return parse_options(
+            self.settings_dict.get("OPTIONS"), allow_pool=self.accepts_pool_option, alias=self.alias
+        )
 
     def get_connection_params(self) -> dict[str, Any]:
         options = self.singlestore_options
@@ -282,6 +309,10 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
         # rows, for UPDATE (Django relies on it).
         kwargs["charset"] = "utf8mb4"
         kwargs["client_flag"] = kwargs.get("client_flag", 0) | CLIENT.FOUND_ROWS
+        # One statement per round trip unless OPTIONS["multi_statements"] opts in (mysqlclient's own
+        # default is on): a string that smuggles a second statement past quoting is refused by the
+        # server instead of run.
+        kwargs["multi_statements"] = options.multi_statements
         self.isolation_level = "read committed"
         return kwargs
 

@@ -7,7 +7,7 @@ Every SingleStore-only spelling emitted here is listed, with its documentation p
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import DataError, NotSupportedError
+from django.db import DataError, NotSupportedError, ProgrammingError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLDatabaseOperations
 from django.db.models.constants import OnConflict
@@ -41,8 +41,50 @@ class InvalidTruncationUnit(DataError, ValueError):
     literal). A DataError, as Django expects of a backend given invalid data, and a ValueError."""
 
 
+class InvalidIdentifier(ProgrammingError, ValueError):
+    """A name that cannot be one SingleStore identifier (or a pre-quoted name that is not exactly one
+    correctly quoted identifier): refused before it reaches the SQL text. A ProgrammingError, of
+    Django's DatabaseError family, and a ValueError."""
+
+
+def quote_identifier(name: str) -> str:
+    """`name` as one backtick-quoted identifier that no name can end early.
+
+    Embedded backticks are doubled (SingleStore's, and MySQL's, escape inside a quoted identifier).
+    A name that already starts and ends with a backtick is taken as quoted only if it is exactly one
+    correctly quoted identifier (every inner backtick doubled); Django's MySQL backend trusted it, so
+    `` `t` (id INT); DROP TABLE x; -- ` `` ended its quoting. An empty name or one with NUL (which no
+    SingleStore identifier may hold) is refused."""
+    if not isinstance(name, str):
+        raise InvalidIdentifier(f"An identifier must be a string, not {type(name).__name__} {name!r}.")
+    if len(name) >= 2 and name[0] == "`" and name[-1] == "`":
+        inner = name[1:-1]
+        if "`" in inner.replace("``", ""):
+            raise InvalidIdentifier(
+                f"{name!r} starts and ends with a backtick but is not one correctly quoted identifier "
+                f"(a backtick inside a quoted identifier must be doubled)."
+            )
+        _check_identifier(inner.replace("``", "`"), name)
+        return name
+    _check_identifier(name, name)
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _check_identifier(text: str, name: str) -> None:
+    if not text:
+        raise InvalidIdentifier("An identifier cannot be empty.")
+    if "\x00" in text:
+        raise InvalidIdentifier(
+            f"{name!r} holds a NUL character, which no SingleStore identifier may contain."
+        )
+
+
 class DatabaseOperations(MySQLDatabaseOperations):
     compiler_module = "django_singlestore.compiler"
+
+    def quote_name(self, name: str) -> str:
+        """Every identifier the backend and Django write goes through `quote_identifier`."""
+        return quote_identifier(name)
 
     # Every auto field is a BIGINT column (base.DatabaseWrapper.data_types), and SingleStore hands out
     # ids far above 2**31 (above 2**50 on child aggregators): lookups must accept BIGINT values.

@@ -7,6 +7,7 @@ with `allow_pool=True`; the sync backend drops `pool` before connecting.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,9 @@ _SSL_KEYS = frozenset({"ca", "capath", "cert", "key", "cipher"})
 _SSL_MODES = frozenset({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"})
 _TIMEOUT_KEYS = ("connect_timeout", "read_timeout", "write_timeout")
 
+#: CLIENT_MULTI_STATEMENTS of the MySQL protocol (MySQLdb's and PyMySQL's CLIENT.MULTI_STATEMENTS).
+CLIENT_MULTI_STATEMENTS = 1 << 16
+
 
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str):
@@ -60,10 +64,19 @@ def _bool(key: str, value: Any) -> bool:
 
 def _timeout(key: str, value: Any) -> int:
     # mysqlclient takes whole seconds (an unsigned int in the C API).
+    _finite(key, value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ImproperlyConfigured(
             f"OPTIONS[{key!r}] must be a positive whole number of seconds, not {value!r}."
         )
+    return value
+
+
+def _finite(key: str, value: Any) -> Any:
+    """NaN and the infinities are refused wherever a number is accepted: `timeout=nan` would make every
+    comparison false (an acquire that can never succeed), `inf` a wait that never ends."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ImproperlyConfigured(f"OPTIONS[{key!r}] must be a finite number, not {value!r}.")
     return value
 
 
@@ -152,17 +165,28 @@ class ConnectionOptions:
     app_table_storage_types: dict[str, str] = field(default_factory=dict)
     skip_autocommit: bool = False
     pool: dict[str, Any] | None = None
+    #: Several statements per round trip (CLIENT_MULTI_STATEMENTS): off unless the user opts in.
+    multi_statements: bool = False
 
 
-def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False) -> ConnectionOptions:
-    """Validate an alias's OPTIONS; raise ImproperlyConfigured naming the first bad key."""
+def parse_options(
+    options: Mapping[str, Any] | None, *, allow_pool: bool = False, alias: str | None = None
+) -> ConnectionOptions:
+    """Validate an alias's OPTIONS; raise ImproperlyConfigured naming the first bad key (and the alias,
+    when OPTIONS itself is not a mapping)."""
+    if options is not None and not isinstance(options, Mapping):
+        where = f"DATABASES[{alias!r}]['OPTIONS']" if alias is not None else "OPTIONS"
+        raise ImproperlyConfigured(f"{where} must be a dict, not {type(options).__name__} {options!r}.")
     options = dict(options or {})
     driver: dict[str, Any] = {}
     storage = None
     app_storage: dict[str, str] = {}
     skip_autocommit = False
     pool = None
+    multi_statements = False
     for key, value in options.items():
+        if not isinstance(key, str):
+            raise ImproperlyConfigured(f"OPTIONS keys must be strings, not {key!r}.")
         if key == "table_storage_type":
             storage = normalize_storage_type(key, value)
         elif key == "app_table_storage_types":
@@ -176,6 +200,8 @@ def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False
                 app_storage[app_label] = normalize_storage_type(f"{key}[{app_label!r}]", app_value)
         elif key == "skip_autocommit":
             skip_autocommit = _bool(key, value)
+        elif key == "multi_statements":
+            multi_statements = _bool(key, value)
         elif key == "isolation_level":
             # SingleStore has exactly one isolation level; accept only that, as documentation.
             if value is not None and (not isinstance(value, str) or value.lower() != "read committed"):
@@ -196,19 +222,29 @@ def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False
                 raise ImproperlyConfigured(
                     f"OPTIONS['pool'] has unknown key(s) {unknown}; known keys: {sorted(POOL_KEYS)}."
                 )
+            for sub, item in value.items():
+                _finite(f"pool.{sub}", item)
             pool = dict(value)
         elif key in DRIVER_OPTION_KEYS:
             driver[key] = DRIVER_OPTION_KEYS[key](key, value)
         else:
             raise ImproperlyConfigured(
                 f"Unknown OPTIONS key {key!r} for a SingleStore database. Backend keys: "
-                f"table_storage_type, app_table_storage_types, skip_autocommit, isolation_level, pool; "
+                f"table_storage_type, app_table_storage_types, skip_autocommit, isolation_level, pool, "
+                f"multi_statements; "
                 f"mysqlclient keys passed through: {', '.join(sorted(DRIVER_OPTION_KEYS))}."
             )
+    if driver.get("client_flag", 0) & CLIENT_MULTI_STATEMENTS and not multi_statements:
+        raise ImproperlyConfigured(
+            "OPTIONS['client_flag'] sets CLIENT.MULTI_STATEMENTS; several statements per round trip are "
+            "off by default (an injected ';' could run a second statement). Set OPTIONS['multi_statements'] "
+            "= True to allow them."
+        )
     return ConnectionOptions(
         driver_kwargs=driver,
         table_storage_type=storage,
         app_table_storage_types=app_storage,
         skip_autocommit=skip_autocommit,
         pool=pool,
+        multi_statements=multi_statements,
     )

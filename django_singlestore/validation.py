@@ -1,19 +1,141 @@
-"""System checks for a SingleStore alias."""
+"""System checks for a SingleStore alias: model shapes SingleStore cannot hold, caught before migrate.
+
+* singlestore.E001 / I001: the table layout (unique keys vs. storage and shard key), see layout.py.
+* singlestore.E002: a table, column, index or constraint name that is not one identifier SingleStore
+  can take (empty, NUL, a malformed pre-quoted name, over 256 characters). singlestore.W003: a name
+  with '%', which mysqlclient's and PyMySQL's pyformat parameters would rewrite.
+* singlestore.E003: more than 63 keys on one table; E004: more than 32 columns in one key;
+  E005: more than 4096 columns in one table.
+
+The limits are SingleStore's [doc: reference/sql-reference/.../system-limits, v7.3 to v9.1 and cloud;
+singlestore-semantics.md §1 Limits].
+"""
 
 from __future__ import annotations
 
 import functools
 import site
 import sysconfig
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import django
 from django.apps import AppConfig, apps
 from django.core import checks
-from django.db import router
+from django.db import models, router
 from django.db.backends.mysql.validation import DatabaseValidation as MySQLDatabaseValidation
 
 from django_singlestore.layout import resolve_layout
+from django_singlestore.operations import InvalidIdentifier, quote_identifier
+
+#: SingleStore's documented limits (system-limits page).
+IDENTIFIER_MAX_LENGTH = 256
+KEYS_PER_TABLE = 63
+COLUMNS_PER_KEY = 32
+COLUMNS_PER_TABLE = 4096
+
+
+def _keys(model: type[models.Model]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(name, fields) of every key the schema editor writes for `model`: the primary key, unique and
+    indexed fields, unique_together, Meta.indexes and unique constraints."""
+    opts = model._meta
+    if opts.pk is not None:
+        yield "PRIMARY", (opts.pk.name,)
+    for field in opts.local_concrete_fields:
+        if not field.primary_key and (field.unique or field.db_index):
+            yield field.name, (field.name,)
+    for fields in opts.unique_together:
+        yield ", ".join(fields), tuple(fields)
+    for index in opts.indexes:
+        yield index.name or "", tuple(index.fields) or tuple(str(e) for e in index.expressions)
+    for constraint in opts.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            yield constraint.name, tuple(constraint.fields) or tuple(str(e) for e in constraint.expressions)
+
+
+def _names(model: type[models.Model]) -> Iterator[tuple[str, Any]]:
+    """(what, name) of every identifier the model's table is written with."""
+    opts = model._meta
+    yield "db_table", opts.db_table
+    for field in opts.local_concrete_fields:
+        yield f"column of {field.name!r}", field.column
+    for index in opts.indexes:
+        if index.name:
+            yield "index name", index.name
+    for constraint in opts.constraints:
+        yield "constraint name", constraint.name
+
+
+def model_shape_issues(model: type[models.Model]) -> list[checks.CheckMessage]:
+    """singlestore.E002 to E005 for one model (see the module docstring)."""
+    label = model._meta.label
+    issues: list[checks.CheckMessage] = []
+    for what, name in _names(model):
+        problem = None
+        try:
+            quote_identifier(name)
+        except InvalidIdentifier as exc:
+            problem = str(exc)
+        if problem is None and len(name) > IDENTIFIER_MAX_LENGTH:
+            problem = f"it is {len(name)} characters long; SingleStore allows {IDENTIFIER_MAX_LENGTH}"
+        if problem is not None:
+            issues.append(
+                checks.Error(
+                    f"{label}: the {what} {name!r} cannot be a SingleStore identifier: {problem}",
+                    hint="Choose a name of 1 to 256 characters without NUL; write it unquoted "
+                    "(the backend quotes every name, doubling backticks).",
+                    obj=model,
+                    id="singlestore.E002",
+                )
+            )
+        elif "%" in name:
+            issues.append(
+                checks.Warning(
+                    f"{label}: the {what} {name!r} contains '%'. SingleStore takes it, but mysqlclient and "
+                    f"PyMySQL read '%' as a parameter placeholder in every statement with parameters, so "
+                    f"ORM queries on it fail ('%s' takes a parameter) or address another name ('%%' "
+                    f"becomes '%').",
+                    hint="Rename it without '%' (only statements without parameters, such as the schema "
+                    "editor's DDL, are safe).",
+                    obj=model,
+                    id="singlestore.W003",
+                )
+            )
+    keys = list(_keys(model))
+    if len(keys) > KEYS_PER_TABLE:
+        issues.append(
+            checks.Error(
+                f"{label}: its table would have {len(keys)} keys; SingleStore allows {KEYS_PER_TABLE} "
+                f"per table.",
+                hint="Drop db_index from fields that are not filtered on, or merge indexes.",
+                obj=model,
+                id="singlestore.E003",
+            )
+        )
+    for name, fields in keys:
+        if len(fields) > COLUMNS_PER_KEY:
+            issues.append(
+                checks.Error(
+                    f"{label}: the key {name!r} has {len(fields)} columns; SingleStore allows "
+                    f"{COLUMNS_PER_KEY} per key.",
+                    hint="Key on fewer columns (or on a computed column that combines them).",
+                    obj=model,
+                    id="singlestore.E004",
+                )
+            )
+    columns = len(model._meta.local_concrete_fields)
+    if columns > COLUMNS_PER_TABLE:
+        issues.append(
+            checks.Error(
+                f"{label}: its table would have {columns} columns; SingleStore allows "
+                f"{COLUMNS_PER_TABLE} per table.",
+                hint="Split the model (a one-to-one model, or a JSONField for sparse attributes).",
+                obj=model,
+                id="singlestore.E005",
+            )
+        )
+    return issues
 
 
 class DatabaseValidation(MySQLDatabaseValidation):
@@ -68,6 +190,9 @@ class DatabaseValidation(MySQLDatabaseValidation):
             opts = model._meta
             if not opts.managed or opts.proxy or not router.allow_migrate_model(alias, model):
                 continue
+            issues.extend(model_shape_issues(model))
+            if any(issue.id == "singlestore.E002" for issue in issues if issue.obj is model):
+                continue  # the layout reads names the server could not take
             layout = resolve_layout(model, self.connection)
             if layout.errors:
                 issues.append(

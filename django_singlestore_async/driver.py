@@ -22,7 +22,7 @@ from typing import Any
 import aiomysql
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.utils import typecast_time
-from pymysql.constants import FIELD_TYPE
+from pymysql.constants import CLIENT, FIELD_TYPE
 from pymysql.converters import decoders, escape_bytes
 
 __all__ = ["AsyncDriverParams", "Connection", "aiomysql_params", "conversions", "ssl_context"]
@@ -87,7 +87,16 @@ def conversions() -> dict[int, Any]:
 
 
 class Connection(aiomysql.Connection):
-    """aiomysql's connection with mysqlclient's escaping of binary values."""
+    """aiomysql's connection with mysqlclient's escaping of binary values, and one statement per round
+    trip unless `multi_statements=True` (aiomysql always sets CLIENT.MULTI_STATEMENTS; the flag is
+    cleared here before the handshake response carries it)."""
+
+    def __init__(self, *args: Any, multi_statements: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if multi_statements:
+            self.client_flag |= CLIENT.MULTI_STATEMENTS
+        else:
+            self.client_flag &= ~CLIENT.MULTI_STATEMENTS
 
     def escape(self, obj: Any) -> str:
         if isinstance(obj, bytes | bytearray | memoryview):
@@ -146,6 +155,7 @@ def aiomysql_params(mysqlclient_kwargs: dict[str, Any]) -> AsyncDriverParams:
     if key_path:
         kw["server_public_key"] = Path(key_path).read_bytes()
     kw["conv"] = conversions()
+    kw["multi_statements"] = bool(kw.get("multi_statements", False))
     kw["autocommit"] = True
     if connect_timeout is not None:
         kw["connect_timeout"] = connect_timeout

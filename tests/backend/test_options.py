@@ -107,3 +107,50 @@ def test_unix_socket_host():
     settings_dict["HOST"] = "/run/s2.sock"
     kwargs = DatabaseWrapper(settings_dict, "sock").get_connection_params()
     assert kwargs["unix_socket"] == "/run/s2.sock" and "host" not in kwargs
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("key", ["connect_timeout", "read_timeout", "write_timeout"])
+def test_nan_and_infinite_timeouts_are_refused_naming_the_key(key, bad):
+    with pytest.raises(ImproperlyConfigured, match=rf"OPTIONS\['{key}'\]"):
+        params(**{key: bad})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("key", ["timeout", "max_lifetime", "max_idle"])
+def test_nan_and_infinite_pool_numbers_are_refused_naming_the_key(key, bad):
+    with pytest.raises(ImproperlyConfigured, match=rf"OPTIONS\['pool\.{key}'\] must be a finite number"):
+        parse_options({"pool": {key: bad}}, allow_pool=True)
+
+
+@pytest.mark.parametrize("engine", ["django_singlestore", "django_singlestore_async"])
+@pytest.mark.parametrize("options", [["ssl"], "ssl=1", 3, [("a", 1, 2)]])
+def test_options_that_is_not_a_mapping_names_the_alias(engine, options):
+    from django.db.utils import load_backend
+
+    settings_dict = alias_settings(ENDPOINT, "db", engine=engine)
+    settings_dict["OPTIONS"] = options
+    wrapper = load_backend(engine).DatabaseWrapper(settings_dict, "not_a_dict")
+    with pytest.raises(ImproperlyConfigured, match=r"DATABASES\['not_a_dict'\]\['OPTIONS'\] must be a dict"):
+        wrapper.get_connection_params()
+
+
+def test_multi_statements_is_off_unless_opted_in():
+    assert params()["multi_statements"] is False
+    assert not params()["client_flag"] & CLIENT.MULTI_STATEMENTS
+    assert params(multi_statements=True)["multi_statements"] is True
+    with pytest.raises(ImproperlyConfigured, match=r"OPTIONS\['multi_statements'\] must be True or False"):
+        params(multi_statements=1)
+    with pytest.raises(ImproperlyConfigured, match=r"OPTIONS\['client_flag'\] sets CLIENT.MULTI_STATEMENTS"):
+        params(client_flag=CLIENT.MULTI_STATEMENTS | CLIENT.COMPRESS)
+    assert params(client_flag=CLIENT.MULTI_STATEMENTS, multi_statements=True)["client_flag"] & (
+        CLIENT.MULTI_STATEMENTS
+    )
+
+
+def test_the_async_connect_kwargs_carry_multi_statements():
+    """The flag itself is checked against the server in tests/security/test_multi_statements.py."""
+    from django_singlestore_async.driver import aiomysql_params
+
+    assert aiomysql_params(params()).connect_kwargs["multi_statements"] is False
+    assert aiomysql_params(params(multi_statements=True)).connect_kwargs["multi_statements"] is True

@@ -45,6 +45,19 @@ from tests.testbed.gateway.responses import ROWS, Pending, ResponseTracker, skip
 
 log = logging.getLogger(__name__)
 
+#: What the gateway answers while MariaDB cannot be reached: a server error (a client-side code such as
+#: 2003 in an ERR packet makes libmariadb report "2027 Received malformed packet"). 1053
+#: ER_SERVER_SHUTDOWN is MySQL's code for a server that cannot serve (assumption: SingleStore's own
+#: refusal when it cannot serve is not documented; a stopped aggregator refuses the TCP connection).
+SERVER_UNAVAILABLE = 1053
+
+
+def handshake_refusal(message: str) -> bytes:
+    """An ERR packet in place of the server greeting (sequence id 0). No `#SQLSTATE` marker: the
+    client has not announced CLIENT_PROTOCOL_41 yet, so the MySQL protocol's handshake-phase ERR is
+    code + message only [doc: dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_err_packet.html]."""
+    return p.frame(b"\xff" + SERVER_UNAVAILABLE.to_bytes(2, "little") + message.encode("utf-8"), 0)
+
 
 class QueryEngine(Protocol):
     """What the proxy needs from `engine.Engine` (tests may pass a stand-in)."""
@@ -102,8 +115,12 @@ class ClientConnection:
                     self.gateway.upstream_host, self.gateway.upstream_port, limit=1 << 20
                 )
             except OSError as exc:
-                refusal = p.err_payload(2003, "HY000", f"gateway: MariaDB unreachable: {exc}")
-                await asyncio.get_running_loop().sock_sendall(self.sock, p.frame(refusal, 0))
+                refusal = handshake_refusal(
+                    f"The server is unavailable: the SingleStore test bed's MariaDB at "
+                    f"{self.gateway.upstream_host}:{self.gateway.upstream_port} cannot be reached "
+                    f"({exc.strerror or exc})."
+                )
+                await asyncio.get_running_loop().sock_sendall(self.sock, refusal)
                 return
             if not await asyncio.wait_for(self._authenticate(), _AUTH_TIMEOUT):
                 return
