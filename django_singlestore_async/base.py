@@ -24,13 +24,18 @@ from types import TracebackType
 from typing import Any
 
 import pymysql
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
+from django_singlestore_async.bridge import HOW_TO
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
+from django_singlestore_async.native import greenlet_wrapper_class
 from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, close_pools, pool_for
+from django_singlestore_async.scope import current_scope, native_settings
 
 __all__ = ["DatabaseWrapper"]
 
@@ -38,6 +43,35 @@ __all__ = ["DatabaseWrapper"]
 class DatabaseWrapper(sync_base.DatabaseWrapper):
     #: OPTIONS["pool"] belongs to this engine (the sync backend refuses it).
     accepts_pool_option = True
+    #: True for the wrappers a native ORM call creates (`native.greenlet_wrapper_class`).
+    greenlet_mode = False
+
+    def __new__(cls, settings_dict: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
+        # Inside a native ORM call (scope.run_orm), Django's ConnectionHandler builds this alias's
+        # wrapper in greenlet mode: the same class plus the pooled DB-API adapter.
+        if not cls.greenlet_mode and current_scope() is not None and native_settings(settings_dict):
+            cls = greenlet_wrapper_class(cls)
+        return super().__new__(cls)
+
+    # --- sync access on the event loop: Django's refusal, with the way out -----------------------------
+
+    def ensure_connection(self) -> None:
+        try:
+            super().ensure_connection()
+        except SynchronousOnlyOperation as exc:
+            raise self._sync_only_error() from exc
+
+    def cursor(self) -> Any:
+        try:
+            return super().cursor()
+        except SynchronousOnlyOperation as exc:
+            raise self._sync_only_error() from exc
+
+    def _sync_only_error(self) -> SynchronousOnlyOperation:
+        return SynchronousOnlyOperation(
+            f"Database {self.alias!r}: sync ORM code reached the database from the event loop, outside "
+            f"a native ORM call. {HOW_TO}"
+        )
 
     # --- configuration --------------------------------------------------------------------------------
 
