@@ -20,6 +20,7 @@ ORM calls on this alias keep using mysqlclient. What this class adds:
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any
 
@@ -55,11 +56,38 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
 
     # --- sync access on the event loop: Django's refusal, with the way out -----------------------------
 
+    def _caller_side_of_native(self) -> bool:
+        """Whether this is a native alias's own wrapper, used on the event loop outside the bridge:
+        its statements run on wrappers of the native calls, never on it."""
+        if self.greenlet_mode or not native_settings(self.settings_dict):
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
     def ensure_connection(self) -> None:
+        if self._caller_side_of_native():
+            # Nothing to open: each native call borrows from the pool. So `CaptureQueriesContext` /
+            # `assertNumQueries` (which call this first) work in async code; cursor() still refuses.
+            return
         try:
             super().ensure_connection()
         except SynchronousOnlyOperation as exc:
             raise self._sync_only_error() from exc
+
+    def get_autocommit(self) -> bool:
+        if self._caller_side_of_native():
+            raise self._sync_only_error()
+        return bool(super().get_autocommit())
+
+    def set_autocommit(
+        self, autocommit: bool, force_begin_transaction_with_broken_autocommit: bool = False
+    ) -> None:
+        if self._caller_side_of_native():
+            raise self._sync_only_error()
+        super().set_autocommit(autocommit, force_begin_transaction_with_broken_autocommit)
 
     def cursor(self) -> Any:
         try:
