@@ -30,10 +30,10 @@ from tests.testbed import Testbed
 
 setup_django()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, Permission, User  # noqa: E402 (needs the app registry)
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
@@ -63,7 +63,9 @@ class Router:
 
 
 @pytest.fixture(scope="module")
-def orm_aliases(request: pytest.FixtureRequest, testbed: Testbed, django_db_blocker: Any) -> Iterator[AliasFactory]:
+def orm_aliases(
+    request: pytest.FixtureRequest, testbed: Testbed, django_db_blocker: Any
+) -> Iterator[AliasFactory]:
     """The module's database with every table, and the `native` and `stock` aliases on it."""
     name = "ao_" + request.module.__name__.rsplit(".", 1)[-1]
     with django_db_blocker.unblock(), own_database(testbed.master, name):
@@ -144,7 +146,7 @@ def seed() -> None:
         Author.objects.create(id=2, name="bob", age=40),
         Author.objects.create(id=3, name="cid", age=40),
     )
-    red, blue, green = (Tag.objects.create(id=i, name=n) for i, n in ((1, "red"), (2, "blue"), (3, "green")))
+    red, blue, _green = (Tag.objects.create(id=i, name=n) for i, n in ((1, "red"), (2, "blue"), (3, "green")))
     b1 = Book.objects.create(id=1, title="alpha", pages=100, author=ann)
     b2 = Book.objects.create(id=2, title="beta", pages=200, author=ann)
     Book.objects.create(id=3, title="gamma", pages=300, author=bob)

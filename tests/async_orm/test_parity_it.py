@@ -124,7 +124,10 @@ QUERYSET_APIS: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[], Any]]]
         lambda: collect(B.values("title", "author__name")),
         lambda: list(B.values("title", "author__name")),
     ),
-    "aupdate": (lambda: B.filter(pages__lt=150).aupdate(pages=7), lambda: B.filter(pages__lt=150).update(pages=7)),
+    "aupdate": (
+        lambda: B.filter(pages__lt=150).aupdate(pages=7),
+        lambda: B.filter(pages__lt=150).update(pages=7),
+    ),
     "adelete": (lambda: A.filter(name="ann").adelete(), lambda: A.filter(name="ann").delete()),
     "abulk_create": (
         lambda: Tag.objects.abulk_create([Tag(id=20, name="x"), Tag(id=21, name="y")]),
@@ -148,7 +151,10 @@ QUERYSET_APIS: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[], Any]]]
         lambda: B.aaggregate(total=Sum("pages"), top=Max("pages"), n=Count("id")),
         lambda: B.aggregate(total=Sum("pages"), top=Max("pages"), n=Count("id")),
     ),
-    "acontains": (lambda: A.filter(age=40).acontains(Author(id=2)), lambda: A.filter(age=40).contains(Author(id=2))),
+    "acontains": (
+        lambda: A.filter(age=40).acontains(Author(id=2)),
+        lambda: A.filter(age=40).contains(Author(id=2)),
+    ),
     "aexplain": (lambda: B.filter(pages__gt=1).aexplain(), lambda: B.filter(pages__gt=1).explain()),
     "async for raw()": (
         lambda: collect(A.raw("SELECT id, name, age FROM s2async_author ORDER BY id")),
@@ -238,7 +244,11 @@ def _refresh() -> Any:
     return book
 
 
-MODEL_APIS = {"asave": (_asave, _save), "adelete": (_adelete, _delete), "arefresh_from_db": (_arefresh, _refresh)}
+MODEL_APIS = {
+    "asave": (_asave, _save),
+    "adelete": (_adelete, _delete),
+    "arefresh_from_db": (_arefresh, _refresh),
+}
 
 
 @pytest.mark.parametrize("api", list(MODEL_APIS))

@@ -29,7 +29,9 @@ def test_the_app_installed_the_routing() -> None:
     for name in routing.ROUTED_MODULES:
         assert importlib.import_module(name).sync_to_async is routing.native_sync_to_async
     assert BaseIterable._async_generator is routing._native_async_generator
-    assert importlib.import_module("django.dispatch.dispatcher").async_to_sync is routing.bridged_async_to_sync
+    assert (
+        importlib.import_module("django.dispatch.dispatcher").async_to_sync is routing.bridged_async_to_sync
+    )
     # Never routed: password hashing, authentication backends.
     for name in ("django.contrib.auth.hashers", "django.contrib.auth.backends"):
         module = importlib.import_module(name)
@@ -120,11 +122,14 @@ async def test_observability_sees_native_statements(side: SyncSide, caplog: pyte
         return execute(sql, params, many, context)
 
     conn.queries_log.clear()
-    with caplog.at_level(logging.DEBUG, logger="django.db.backends"):
-        with CaptureQueriesContext(conn) as captured, conn.execute_wrapper(hook):
-            await Author.objects.aget(name="ann")
-            assert [a.name async for a in Author.objects.filter(age=40)] == ["bob", "cid"]
-            await Author.objects.filter(name="ann").aupdate(age=33)
+    with (
+        caplog.at_level(logging.DEBUG, logger="django.db.backends"),
+        CaptureQueriesContext(conn) as captured,
+        conn.execute_wrapper(hook),
+    ):
+        await Author.objects.aget(name="ann")
+        assert [a.name async for a in Author.objects.filter(age=40)] == ["bob", "cid"]
+        await Author.objects.filter(name="ann").aupdate(age=33)
     assert len(captured) == 3
     assert "WHERE `s2async_author`.`name` = 'ann'" in captured[0]["sql"]  # interpolated, as in sync
     assert captured[2]["sql"].startswith("UPDATE")
