@@ -79,7 +79,9 @@ class _Unguarded(BaseDatabaseWrapper):
 
 
 for _name in UNGUARDED_METHODS:
-    setattr(_Unguarded, _name, getattr(BaseDatabaseWrapper, _name).__wrapped__)
+    _method = getattr(BaseDatabaseWrapper, _name)
+    # A Django whose method is not @async_unsafe any more: routing.self_check() reports it.
+    setattr(_Unguarded, _name, getattr(_method, "__wrapped__", _method))
 
 
 async def _guarded(conn: PooledConnection, what: str, make: Any) -> Any:
