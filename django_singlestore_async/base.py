@@ -15,7 +15,11 @@ ORM calls on this alias keep using mysqlclient. What this class adds:
   pooled connection instead of a blocking mysqlclient round trip on the event loop, through the sync
   backend's own rules (`server_data_fallback`, `ServerData.from_row`), then cached and checked by its
   `check_server_data` (version, child-aggregator warning): an alias behaves the same whichever engine
-  connects first.
+  connects first;
+* the native async ORM: inside a native call (`scope.run_orm`, which the routing of Django's `a*`
+  API uses) Django builds this alias's wrapper in greenlet mode (`native.greenlet_wrapper_class`),
+  whose DB-API connection is a pooled one; on the loop outside such a call, sync database access
+  still raises `SynchronousOnlyOperation`, with the ways out in its message.
 """
 
 from __future__ import annotations
