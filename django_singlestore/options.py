@@ -225,6 +225,12 @@ def parse_options(
             for sub, item in value.items():
                 _finite(f"pool.{sub}", item)
             pool = dict(value)
+        elif key == "native_async":  # the async engine's (scope.native_settings reads it)
+            if not allow_pool:
+                raise ImproperlyConfigured(
+                    "OPTIONS['native_async'] is only for ENGINE 'django_singlestore_async'."
+                )
+            _bool(key, value)
         elif key in DRIVER_OPTION_KEYS:
             driver[key] = DRIVER_OPTION_KEYS[key](key, value)
         else:
