@@ -2,7 +2,8 @@
 
 Unknown keys and bad values raise `ImproperlyConfigured` naming the key. The driver's own connect
 arguments pass through on an allow-list (interfaces.md). The async engine reuses `parse_options`
-with `allow_pool=True`; the sync backend drops `pool` before connecting.
+with `allow_pool=True` and validates the `pool` value itself (`PoolConfig`); the sync backend
+refuses the key, and drops it before connecting.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
     "DRIVER_OPTION_KEYS",
-    "POOL_KEYS",
     "STORAGE_TYPES",
     "ConnectionOptions",
     "normalize_storage",
@@ -25,21 +25,6 @@ __all__ = [
 
 #: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE).
 STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
-
-#: The pool dict's keys (interfaces.md); the async engine validates their values.
-POOL_KEYS = frozenset(
-    {
-        "min_size",
-        "max_size",
-        "timeout",
-        "max_waiting",
-        "max_lifetime",
-        "max_idle",
-        "pre_ping",
-        "lifo",
-        "kill_on_cancel",
-    }
-)
 
 _SSL_KEYS = frozenset({"ca", "capath", "cert", "key", "cipher"})
 _SSL_MODES = frozenset({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"})
@@ -151,7 +136,7 @@ class ConnectionOptions:
     table_storage_type: str | None = None
     app_table_storage_types: dict[str, str] = field(default_factory=dict)
     skip_autocommit: bool = False
-    pool: dict[str, Any] | None = None
+    pool: object = None  # OPTIONS["pool"] as given: the async engine's PoolConfig validates it
 
 
 def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False) -> ConnectionOptions:
@@ -189,14 +174,7 @@ def parse_options(options: Mapping[str, Any] | None, *, allow_pool: bool = False
                     "OPTIONS['pool'] is only for ENGINE 'django_singlestore_async'; the sync backend has "
                     "no pool (use CONN_MAX_AGE)."
                 )
-            if not isinstance(value, Mapping):
-                raise ImproperlyConfigured(f"OPTIONS['pool'] must be a dict, not {value!r}.")
-            unknown = sorted(set(value) - POOL_KEYS)
-            if unknown:
-                raise ImproperlyConfigured(
-                    f"OPTIONS['pool'] has unknown key(s) {unknown}; known keys: {sorted(POOL_KEYS)}."
-                )
-            pool = dict(value)
+            pool = value
         elif key in DRIVER_OPTION_KEYS:
             driver[key] = DRIVER_OPTION_KEYS[key](key, value)
         else:

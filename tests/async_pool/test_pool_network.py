@@ -15,7 +15,7 @@ import pytest
 from django.db import OperationalError
 
 from django_singlestore_async.driver import ssl_context
-from django_singlestore_async.pool import PoolConfig, close_pools
+from django_singlestore_async.pool import close_pools
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint
@@ -91,7 +91,9 @@ async def test_tls_required_but_not_offered_fails_instead_of_going_plain(endpoin
 async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
     slow_gateway: GatewayProcess, endpoint: Endpoint
 ) -> None:
-    async with make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 0.5}) as pool:
+    # Without kill_on_cancel the socket closes at once (the KILL path is in test_pool_faults.py).
+    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 0.5}, kill_on_cancel=False)
+    async with pool:
         conn = await pool.acquire()
         await conn.ping()  # COM_PING is not stalled: the connection itself is fine
         started = time.monotonic()
@@ -109,7 +111,8 @@ async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
 async def test_a_slow_statement_within_the_read_timeout_succeeds(
     slow_gateway: GatewayProcess, endpoint: Endpoint
 ) -> None:
-    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 30})
+    # kill_on_cancel off: its per-connection id query would add another 6 s stall.
+    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 30}, kill_on_cancel=False)
     async with pool, pool.connection() as conn:
         assert await scalar(conn, "SELECT 5") == 5
         assert not conn.poisoned
@@ -172,8 +175,7 @@ async def test_kill_on_cancel_stops_the_server_query(
 async def test_without_kill_on_cancel_the_server_query_keeps_running(
     endpoint: Endpoint, admin: Admin
 ) -> None:
-    assert PoolConfig().kill_on_cancel is False
-    async with make_pool(endpoint) as pool:
+    async with make_pool(endpoint, kill_on_cancel=False) as pool:
         conn = await pool.acquire()
         victim = conn.server_id
         task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
@@ -213,7 +215,10 @@ async def test_engine_ssl_option_builds_a_verifying_context(
 async def test_engine_read_timeout_option_bounds_each_round_trip(
     slow_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
 ) -> None:
-    db = make_alias("a_slow", endpoint=_via(slow_gateway, endpoint), read_timeout=1)
+    # kill_on_cancel off: its per-connection id query would itself stall 6 s on this gateway.
+    db = make_alias(
+        "a_slow", endpoint=_via(slow_gateway, endpoint), read_timeout=1, pool={"kill_on_cancel": False}
+    )
     started = time.monotonic()
     with pytest.raises(OperationalError) as info:
         async with db.acursor() as cursor:

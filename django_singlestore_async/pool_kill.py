@@ -1,0 +1,128 @@
+"""Ending the server session of a connection whose round trip was cancelled or timed out.
+
+Closing the socket is not enough: the server notices a client that hung up only when the statement
+ends (a `SLEEP`, a lock wait or a long scan runs on), so the session outlives its slot. The pool
+therefore sends `KILL CONNECTION <id> <node_id>` (SingleStore's form: a load balancer may put the side
+connection on another aggregator) *before* it touches the victim's socket, then waits for the server
+to close that socket, and only then gives the slot back. A KILL naming a session that has already
+ended answers 1094 (unknown thread id): that is success, not an error.
+
+The KILLs go through at most one side connection per pool, opened on first need, kept open while the
+pool lives and serialized by a lock; `get_stats()["kill_connection"]` shows whether it is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiomysql
+import pymysql
+
+from django_singlestore_async.pool_errors import CLIENT_ERROR_BASE, ER_NO_SUCH_THREAD
+
+__all__ = ["SessionKiller", "wait_for_server_close"]
+
+logger = logging.getLogger("django_singlestore_async.pool")
+
+
+class SessionKiller:
+    """The pool's one side connection for `KILL CONNECTION`, outside the pool's slots."""
+
+    def __init__(
+        self,
+        name: str,
+        connection_class: type[aiomysql.Connection],
+        connect_kwargs: Mapping[str, Any],
+        timeout: float,
+        count: Callable[[str], None],
+    ) -> None:
+        self.name = name
+        self.connection_class = connection_class
+        self.connect_kwargs = connect_kwargs
+        self.timeout = timeout
+        self._count = count
+        self._side: aiomysql.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._side is not None and not self._side.closed
+
+    async def kill(self, server_id: int, node_id: int | None) -> bool:
+        """KILL the session; True once it is ended or was already gone (1094). A side connection
+        found broken is replaced once."""
+        statement = f"KILL CONNECTION {int(server_id)}" + ("" if node_id is None else f" {int(node_id)}")
+        async with self._lock:
+            for attempt in (1, 2):
+                try:
+                    async with asyncio.timeout(self.timeout):
+                        side = await self._connection()
+                        async with side.cursor() as cursor:
+                            await cursor.execute(statement)
+                except pymysql.err.MySQLError as exc:
+                    code = exc.args[0] if exc.args else None
+                    if code == ER_NO_SUCH_THREAD:
+                        self._count("kills_gone")
+                        return True
+                    if not (isinstance(code, int) and 0 < code < CLIENT_ERROR_BASE):
+                        self.close()
+                        if attempt == 1:
+                            continue
+                    self._count("kills_failed")
+                    logger.warning("pool %r: %s failed: %r", self.name, statement, exc)
+                    return False
+                except (OSError, TimeoutError) as exc:
+                    self.close()
+                    if attempt == 1:
+                        continue
+                    self._count("kills_failed")
+                    logger.warning("pool %r: %s failed: %r", self.name, statement, exc)
+                    return False
+                except BaseException:
+                    self.close()  # cancelled mid-KILL: the side connection's state is unknown
+                    raise
+                self._count("kills")
+                logger.info("pool %r: %s after an interrupted round trip", self.name, statement)
+                return True
+        return False  # pragma: no cover - the loop always returns
+
+    async def _connection(self) -> aiomysql.Connection:
+        if not self.is_open:
+            self.close()
+            side = self.connection_class(**self.connect_kwargs)
+            try:
+                await side._connect()
+            except BaseException:
+                side.close()
+                raise
+            self._side = side
+            self._count("kill_connections_num")
+        assert self._side is not None
+        return self._side
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+async def wait_for_server_close(raw: aiomysql.Connection, timeout: float) -> bool:
+    """Discard what the server still sends on `raw` until it closes the connection (True), or until
+    `timeout` (False). The socket is closed either way."""
+    reader = raw._reader
+    try:
+        if reader is None or raw._writer is None:
+            return True
+        async with asyncio.timeout(timeout):
+            while await reader.read(1 << 16):
+                pass
+        return True
+    except TimeoutError:
+        return False
+    except OSError:
+        return True  # reset by the peer: gone
+    finally:
+        raw.close()
