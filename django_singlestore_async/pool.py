@@ -28,26 +28,25 @@ import asyncio
 import contextlib
 import functools
 import logging
-import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiomysql
 import pymysql
 
-from django_singlestore_async.connection import PooledConnection, leaves_connection_usable
+from django_singlestore_async.connection import PooledConnection
+from django_singlestore_async.pool_base import BasePool
 from django_singlestore_async.pool_config import PoolConfig
 from django_singlestore_async.pool_errors import (
     CR_CONN_HOST_ERROR,
-    CR_SSL_CONNECTION_ERROR,
     PoolClosed,
     PoolError,
     PoolTimeout,
     TooManyRequests,
 )
-from django_singlestore_async.pool_kill import SessionKiller, wait_for_server_close
+from django_singlestore_async.pool_kill import SESSION_END_TIMEOUT, kill_session, quit_session
 from django_singlestore_async.pool_registry import close_pools, loop_pools, pool_for
 
 logger = logging.getLogger("django_singlestore_async.pool")
@@ -64,100 +63,14 @@ __all__ = [
     "pool_for",
 ]
 
-#: Seconds the server gets to close a session after COM_QUIT or a KILL before the pool stops waiting.
-SESSION_END_TIMEOUT = 10.0
-
-_COUNTERS = (
-    "requests_num",  # acquire() calls
-    "requests_queued",  # of which had to wait
-    "requests_wait_ms",  # total time spent waiting
-    "requests_errors",  # of which failed (timeout, too many waiting, closed, connect error)
-    "timeouts",  # acquire timeouts
-    "too_many_waiting",  # refused at once because of max_waiting
-    "connections_num",  # connections opened
-    "connections_ms",  # total time spent opening them
-    "connections_errors",  # failed connection attempts
-    "connections_lost",  # idle connections found dead by pre-ping
-    "pings",  # pre-pings sent (only to connections idle longer than pre_ping_after_idle)
-    "reconnects",  # connections opened to replace a discarded one
-    "discards",  # connections closed by the pool, for any reason
-    "returns_bad",  # returned poisoned, closed, or with a failed reset
-    "resets",  # returned in a transaction / with autocommit off, and reset
-    "expired",  # closed because of max_lifetime
-    "idle_closed",  # closed because of max_idle
-    "terminated",  # still borrowed when close() gave up waiting
-    "abandoned",  # round trips cancelled or timed out (their sessions are ended)
-    "kills",  # KILL CONNECTION sent and accepted
-    "kills_gone",  # KILL answered 1094: the session had already ended
-    "kills_failed",  # KILL not delivered (the slot is given back when the socket closes)
-    "kill_connections_num",  # side connections opened for KILLs (at most one open at a time)
-)
-
 #: Discard reasons after which a replacement connection counts as a reconnect.
 _REPLACED = frozenset({"returns_bad", "expired", "connections_lost"})
 
 
-class AsyncConnectionPool:
-    """Connections to one database for one event loop.
-
-    `connect_kwargs` go to `aiomysql.Connection` (the engine derives them from the same connection
-    parameters as the sync backend). `session_init` statements run once per new connection.
-    `connect_timeout` bounds the whole connect (TCP, TLS, handshake, session init: aiomysql's own
-    covers only the TCP open); `read_timeout` + `write_timeout` bound every round trip."""
-
-    def __init__(
-        self,
-        connect_kwargs: Mapping[str, Any],
-        config: PoolConfig | None = None,
-        *,
-        name: str = "default",
-        session_init: Sequence[str] = (),
-        connect_timeout: float | None = None,
-        read_timeout: float | None = None,
-        write_timeout: float | None = None,
-        ssl_required: bool | None = None,
-        connection_class: type[aiomysql.Connection] = aiomysql.Connection,
-    ) -> None:
-        self.config = config or PoolConfig()
-        self.connection_class = connection_class
-        self.name = name
-        self.connect_kwargs = dict(connect_kwargs)
-        self.connect_kwargs.setdefault("autocommit", True)
-        self.session_init = tuple(session_init)
-        self.connect_timeout = connect_timeout
-        # With an SSLContext aiomysql silently stays on plain TCP when the server offers no TLS;
-        # only ssl_mode PREFERRED allows that.
-        self.ssl_required = (
-            self.connect_kwargs.get("ssl") is not None if ssl_required is None else ssl_required
-        )
-        self.round_trip_timeout = (read_timeout or 0) + (write_timeout or 0) or None
-        self.settings_key: Hashable = None  # set by pool_for()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: deque[PooledConnection] = deque()
-        self._in_use: set[PooledConnection] = set()
-        self._size = 0  # slots taken: open, opening, resetting and ending connections
-        self._ending = 0  # of which held by connections whose server session is being ended
-        self._waiters: deque[asyncio.Future[PooledConnection | None]] = deque()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._maintainer: asyncio.Task[None] | None = None
-        self._all_returned: asyncio.Event | None = None
-        self._opened = False
-        self._closed = False
-        self._replace_debt = 0
-        self._last_connect_error: BaseException | None = None
-        self._stats: dict[str, int] = dict.fromkeys(_COUNTERS, 0)
-        self._killer = SessionKiller(
-            name, connection_class, self.connect_kwargs, connect_timeout or 10.0, self._count
-        )
-
-    def __repr__(self) -> str:
-        return f"<AsyncConnectionPool {self.name!r} size={self._size} idle={len(self._idle)} in_use={len(self._in_use)}>"
+class AsyncConnectionPool(BasePool):
+    """Connections to one database for one event loop (the constructor is `BasePool`'s)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def open(self, wait: bool = False, timeout: float | None = None) -> None:
         """Start the maintenance task and fill to `min_size` (waiting for it if `wait`)."""
@@ -443,16 +356,7 @@ class AsyncConnectionPool:
     def _kill_session(
         self, raw: aiomysql.Connection, server_id: int, node_id: int | None
     ) -> asyncio.Task[Any]:
-        """KILL the session first, then wait for the server to close the socket (then close it)."""
-
-        async def end() -> None:
-            try:
-                if await self._killer.kill(server_id, node_id):
-                    await wait_for_server_close(raw, SESSION_END_TIMEOUT)
-            finally:
-                raw.close()
-
-        return self._spawn(end(), f"pool-kill-{server_id}")
+        return self._spawn(kill_session(self._killer, raw, server_id, node_id), f"pool-kill-{server_id}")
 
     def _discard(self, conn: PooledConnection, reason: str) -> None:
         """Take `conn` out of the pool for good (counted now); its slot comes back once its session
@@ -464,7 +368,7 @@ class AsyncConnectionPool:
             self._replace_debt += 1
         if conn.ending is None and not conn.closed:
             conn.poisoned = conn.poisoned or reason
-            conn.ending = self._spawn(self._quit(conn), f"pool-close-{conn.server_id}")
+            conn.ending = self._spawn(quit_session(conn.raw), f"pool-close-{conn.server_id}")
         self._release_slot_after(conn.ending, refill=True)
 
     def _release_slot_after(self, ending: asyncio.Task[Any] | None, refill: bool) -> None:
@@ -484,17 +388,6 @@ class AsyncConnectionPool:
             if ending.done():
                 self._ending -= 1
                 self._release_slot(refill)
-
-    async def _quit(self, conn: PooledConnection) -> None:
-        """COM_QUIT, then wait (bounded) for the server to close the connection."""
-        raw = conn.raw
-        try:
-            async with asyncio.timeout(SESSION_END_TIMEOUT):
-                await raw.ensure_closed()  # COM_QUIT; aiomysql then closes the socket
-        except Exception:
-            pass
-        finally:
-            raw.close()
 
     def _release_slot(self, refill: bool) -> None:
         """The one place a slot is given back: a waiter is woken, the minimum refilled (not after a
@@ -520,23 +413,12 @@ class AsyncConnectionPool:
         limit = self.connect_timeout or self.config.timeout
         try:
             async with asyncio.timeout(limit):
-                await raw._connect()
-                if self.ssl_required and raw._writer.get_extra_info("ssl_object") is None:
-                    raise pymysql.err.OperationalError(
-                        CR_SSL_CONNECTION_ERROR,
-                        "SSL connection error: the server does not support TLS but OPTIONS['ssl'] is set",
-                    )
-                conn = PooledConnection(raw, self, self._jittered_lifetime())
-                if self.config.kill_on_cancel:
-                    conn.server_id, conn.node_id = await self._session_ids(raw)
-                for statement in self.session_init:
-                    async with raw.cursor() as cursor:
-                        await cursor.execute(statement)
-                if not raw.get_autocommit():
-                    await raw.autocommit(True)
-                if self.config.kill_on_cancel:
-                    on_cancel = functools.partial(self.abandon, conn, "cancelled during a read")
-                    setattr(raw, "_close_on_cancel", on_cancel)  # noqa: B010
+                server_id, node_id = await self._handshake(raw)
+            conn = PooledConnection(raw, self, self._jittered_lifetime())
+            conn.server_id, conn.node_id = server_id, node_id
+            if self.config.kill_on_cancel:
+                on_cancel = functools.partial(self.abandon, conn, "cancelled during a read")
+                setattr(raw, "_close_on_cancel", on_cancel)  # noqa: B010
         except BaseException as exc:
             self._failed_connect(raw, exc)
             if isinstance(exc, TimeoutError):
@@ -565,23 +447,6 @@ class AsyncConnectionPool:
             self._release_slot(refill=False)
         else:
             self._release_slot_after(self._kill_session(raw, handshake[0], None), refill=False)
-
-    async def _session_ids(self, raw: aiomysql.Connection) -> tuple[int, int | None]:
-        """`CONNECTION_ID()` and the aggregator the session is on (SingleStore's `@@aggregator_id`),
-        for `KILL CONNECTION <id> <node_id>`. On MySQL/MariaDB (no such variable) the node id is None."""
-        async with raw.cursor() as cursor:
-            try:
-                await cursor.execute("SELECT CONNECTION_ID(), @@aggregator_id")
-            except pymysql.err.MySQLError as exc:
-                if not leaves_connection_usable(exc):
-                    raise
-                await cursor.execute("SELECT CONNECTION_ID(), NULL")
-            row = await cursor.fetchone()
-        return int(row[0]), None if row[1] is None else int(row[1])
-
-    def _jittered_lifetime(self) -> float | None:
-        lifetime = self.config.max_lifetime
-        return None if lifetime is None else lifetime * random.uniform(0.95, 1.0)
 
     def _fill_to_min(self) -> list[asyncio.Task[Any]]:
         if self._closed or not self._opened:
@@ -631,50 +496,3 @@ class AsyncConnectionPool:
                     self._idle.remove(conn)
                     self._discard(conn, "idle_closed")
         self._fill_to_min()
-
-    # -- helpers -----------------------------------------------------------------------------------
-
-    def _bind_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-            self._all_returned = asyncio.Event()
-        elif self._loop is not loop:
-            raise RuntimeError(
-                f"pool {self.name!r} belongs to another event loop; use pool_for() to get this loop's pool"
-            )
-
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def _count(self, counter: str, amount: int = 1) -> None:
-        self._stats[counter] += amount
-
-    # -- statistics --------------------------------------------------------------------------------
-
-    def get_stats(self) -> dict[str, int]:
-        """Gauges (`pool_min`, `pool_max`, `pool_size` (slots taken, `sessions_ending` included),
-        `pool_available`, `in_use`, `requests_waiting`, `sessions_ending` (discarded connections whose
-        server session has not ended yet), `kill_connection` (1 while the side connection for KILLs is
-        open)) and the counters since the last `pop_stats()` (psycopg_pool's style)."""
-        gauges = {
-            "pool_min": self.config.min_size,
-            "pool_max": self.config.max_size,
-            "pool_size": self._size,
-            "pool_available": len(self._idle),
-            "in_use": len(self._in_use),
-            "requests_waiting": sum(1 for f in self._waiters if not f.done()),
-            "sessions_ending": self._ending,
-            "kill_connection": int(self._killer.is_open),
-        }
-        return {**gauges, **self._stats}
-
-    def pop_stats(self) -> dict[str, int]:
-        """`get_stats()`, then reset the counters."""
-        stats = self.get_stats()
-        self._stats = dict.fromkeys(_COUNTERS, 0)
-        return stats

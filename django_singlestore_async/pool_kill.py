@@ -23,9 +23,12 @@ import pymysql
 
 from django_singlestore_async.pool_errors import CLIENT_ERROR_BASE, ER_NO_SUCH_THREAD
 
-__all__ = ["SessionKiller", "wait_for_server_close"]
+__all__ = ["SESSION_END_TIMEOUT", "SessionKiller", "kill_session", "quit_session", "wait_for_server_close"]
 
 logger = logging.getLogger("django_singlestore_async.pool")
+
+#: Seconds the server gets to close a session after COM_QUIT or a KILL before the pool stops waiting.
+SESSION_END_TIMEOUT = 10.0
 
 
 class SessionKiller:
@@ -124,5 +127,27 @@ async def wait_for_server_close(raw: aiomysql.Connection, timeout: float) -> boo
         return False
     except OSError:
         return True  # reset by the peer: gone
+    finally:
+        raw.close()
+
+
+async def kill_session(
+    killer: SessionKiller, raw: aiomysql.Connection, server_id: int, node_id: int | None
+) -> None:
+    """KILL the session first, then wait for the server to close the socket (then close it)."""
+    try:
+        if await killer.kill(server_id, node_id):
+            await wait_for_server_close(raw, SESSION_END_TIMEOUT)
+    finally:
+        raw.close()
+
+
+async def quit_session(raw: aiomysql.Connection) -> None:
+    """End an idle session: COM_QUIT, then wait (bounded) for the server to close the connection."""
+    try:
+        async with asyncio.timeout(SESSION_END_TIMEOUT):
+            await raw.ensure_closed()  # COM_QUIT; aiomysql then closes the socket
+    except Exception:
+        pass
     finally:
         raw.close()
