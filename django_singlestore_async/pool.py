@@ -106,7 +106,7 @@ class AsyncConnectionPool(BasePool):
             for conn in self._take_all_idle():
                 conn.poison("pool terminated")
                 self._discard(conn, "discards")
-            self._killer.close()
+            self._killer.close(finished=True)
 
     async def close(self, timeout: float = 5.0) -> int:
         """Close the pool: refuse new requests, close idle connections, wait up to `timeout` seconds
@@ -142,7 +142,7 @@ class AsyncConnectionPool(BasePool):
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        self._killer.close()
+        self._killer.close(finished=True)
         return len(terminated)
 
     def _begin_closing(self, how: str) -> bool:

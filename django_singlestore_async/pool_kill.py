@@ -49,6 +49,7 @@ class SessionKiller:
         self._count = count
         self._side: aiomysql.Connection | None = None
         self._lock = asyncio.Lock()
+        self._finished = False  # the pool is gone: no side connection is opened any more
 
     @property
     def is_open(self) -> bool:
@@ -58,6 +59,9 @@ class SessionKiller:
         """KILL the session; True once it is ended or was already gone (1094). A side connection
         found broken is replaced once."""
         statement = f"KILL CONNECTION {int(server_id)}" + ("" if node_id is None else f" {int(node_id)}")
+        if self._finished:
+            self._count("kills_failed")
+            return False
         async with self._lock:
             for attempt in (1, 2):
                 try:
@@ -89,6 +93,8 @@ class SessionKiller:
                     raise
                 self._count("kills")
                 logger.info("pool %r: %s after an interrupted round trip", self.name, statement)
+                if self._finished:
+                    self.close()  # the pool was terminated while this KILL was under way
                 return True
         return False  # pragma: no cover - the loop always returns
 
@@ -106,7 +112,9 @@ class SessionKiller:
         assert self._side is not None
         return self._side
 
-    def close(self) -> None:
+    def close(self, *, finished: bool = False) -> None:
+        """Close the side connection (`finished`: for good, the pool is closed)."""
+        self._finished = self._finished or finished
         if self._side is not None:
             self._side.close()
             self._side = None

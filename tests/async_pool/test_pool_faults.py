@@ -185,7 +185,8 @@ async def _run_churn(endpoint: Endpoint, sampler: SessionSampler, cancellations:
     assert sampler.samples and sampler.peak <= MAX_SIZE + 1, f"peak {sampler.peak} sessions"
     assert stats["abandoned"] >= cancellations // 2  # most cancels hit a round trip
     assert stats["kills"] + stats["kills_gone"] >= stats["abandoned"] and stats["kills_failed"] == 0
-    assert stats["kill_connections_num"] <= 3  # one side connection (reopened only if it broke)
+    assert stats["kill_connections_num"] == 1  # one side connection for all the KILLs
+    assert stats["kills_gone"] <= stats["kills"] // 100  # the KILL goes out before the socket closes
     print(f"churn {cancellations}: peak {sampler.peak} sessions in {len(sampler.samples)} samples; {stats}")
 
 

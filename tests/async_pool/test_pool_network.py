@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import time
@@ -138,10 +139,10 @@ async def test_connect_timeout_bounds_a_silent_server(endpoint: Endpoint) -> Non
 
 
 def _kill_query_translated(bed: Testbed) -> bool:
-    """Whether the server takes SingleStore's `KILL QUERY <id> <node_id>` (the gateway translates it)."""
+    """Whether the server takes SingleStore's `KILL CONNECTION <id> <node_id>` (the gateway translates it)."""
     conn = MySQLdb.connect(**bed.master.mysqldb_kwargs())
     try:
-        conn.cursor().execute("KILL QUERY 4000000000 0")
+        conn.cursor().execute("KILL CONNECTION 4000000000 0")
     except MySQLdb.Error as exc:
         return exc.args[0] != 1064  # 1094 unknown thread: understood
     finally:
@@ -154,10 +155,10 @@ async def test_kill_on_cancel_stops_the_server_query(
     testbed: Testbed, endpoint: Endpoint, admin: Admin
 ) -> None:
     if not _kill_query_translated(testbed):
-        pytest.skip("gateway limit: it does not translate SingleStore's KILL QUERY <id> <node_id> yet")
+        pytest.skip("gateway limit: it does not translate SingleStore's KILL CONNECTION <id> <node_id> yet")
     async with make_pool(endpoint, kill_on_cancel=True) as pool:
         conn = await pool.acquire()
-        assert conn.node_id is not None  # @@aggregator_id, for KILL QUERY's node_id
+        assert conn.node_id is not None  # @@aggregator_id, for KILL's node_id
         victim = conn.server_id
         task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
         await eventually(
@@ -169,6 +170,23 @@ async def test_kill_on_cancel_stops_the_server_query(
         pool.release(conn)
         await eventually(lambda: not (admin.running(victim) or "").startswith("SELECT SLEEP"), timeout=20)
         await eventually(lambda: pool.get_stats()["kills"] == 1, what="the KILL was counted")
+        # Sent before the socket closed: the session was still there to be killed (no 1094).
+        stats = pool.get_stats()
+        assert stats["kills_gone"] == 0 and stats["kill_connection"] == 1
+        await eventually(lambda: not admin.exists(victim), what="the session ended")
+        await eventually(lambda: pool.get_stats()["pool_size"] == 0, what="the slot came back")
+
+
+@pytest.mark.asyncio
+async def test_a_kill_for_a_session_already_gone_is_not_an_error(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_pool(endpoint) as pool:
+        with caplog.at_level(logging.INFO, logger="django_singlestore_async.pool"):
+            assert await pool._killer.kill(4_000_000_000, None) is True  # 1094 unknown thread id
+        stats = pool.get_stats()
+        assert stats["kills_gone"] == 1 and stats["kills_failed"] == 0 and stats["kills"] == 0
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 @pytest.mark.asyncio
