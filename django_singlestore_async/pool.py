@@ -345,10 +345,10 @@ class AsyncConnectionPool(BasePool):
         goes out before the socket is closed. Synchronous (it runs while a task is being cancelled)."""
         if conn.poisoned is None:
             conn.poisoned = reason
+            self._count("abandoned")
         if conn.ending is not None or conn.closed:
             return
-        self._count("abandoned")
-        if not self.config.kill_on_cancel or self._loop is None:
+        if not self.config.kill_on_cancel:
             conn.poison(reason)
             return
         conn.ending = self._kill_session(conn.raw, conn.server_id, conn.node_id)
