@@ -12,9 +12,9 @@ from typing import Any
 import aiomysql
 import pymysql
 
-from django_singlestore_async.connection import PooledConnection, leaves_connection_usable
+from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.pool_config import PoolConfig
-from django_singlestore_async.pool_errors import CR_SSL_CONNECTION_ERROR
+from django_singlestore_async.pool_errors import CR_SSL_CONNECTION_ERROR, ER_UNKNOWN_SYSTEM_VARIABLE
 from django_singlestore_async.pool_kill import SessionKiller
 
 __all__ = ["COUNTERS", "BasePool"]
@@ -133,7 +133,7 @@ class BasePool:
             try:
                 await cursor.execute("SELECT CONNECTION_ID(), @@aggregator_id")
             except pymysql.err.MySQLError as exc:
-                if not leaves_connection_usable(exc):
+                if not exc.args or exc.args[0] != ER_UNKNOWN_SYSTEM_VARIABLE:
                     raise
                 await cursor.execute("SELECT CONNECTION_ID(), NULL")
             row = await cursor.fetchone()

@@ -274,3 +274,10 @@ async def test_a_lone_surrogate_is_a_data_error_and_keeps_the_connection(
     stats = db.pool().get_stats()
     assert stats["discards"] == 0 and stats["connections_num"] == 1 and stats["returns_bad"] == 0
     await close_pools()
+
+
+@pytest.mark.asyncio
+async def test_on_mariadb_itself_the_kill_has_no_node_id(direct: Endpoint) -> None:
+    """MariaDB has no @@aggregator_id (1193): the pool KILLs by connection id alone."""
+    async with make_pool(direct) as pool, pool.connection() as conn:
+        assert conn.node_id is None and conn.server_id == await scalar(conn, "SELECT CONNECTION_ID()")
