@@ -14,18 +14,24 @@ pool lives and serialized by a lock; `get_stats()["kill_connection"]` shows whet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiomysql
 import pymysql
+from pymysql.constants import COMMAND
 
 from django_singlestore_async.pool_errors import CLIENT_ERROR_BASE, ER_NO_SUCH_THREAD
 
 __all__ = ["SESSION_END_TIMEOUT", "SessionKiller", "kill_session", "quit_session", "wait_for_server_close"]
 
 logger = logging.getLogger("django_singlestore_async.pool")
+
+#: A COM_QUIT packet (length 1, sequence 0).
+_COM_QUIT = struct.pack("<i", 1) + bytes([COMMAND.COM_QUIT])
 
 #: Seconds the server gets to close a session after COM_QUIT or a KILL before the pool stops waiting.
 SESSION_END_TIMEOUT = 10.0
@@ -151,11 +157,11 @@ async def kill_session(
 
 
 async def quit_session(raw: aiomysql.Connection) -> None:
-    """End an idle session: COM_QUIT, then wait (bounded) for the server to close the connection."""
-    try:
-        async with asyncio.timeout(SESSION_END_TIMEOUT):
-            await raw.ensure_closed()  # COM_QUIT; aiomysql then closes the socket
-    except Exception:
-        pass
-    finally:
-        raw.close()
+    """End an idle session: COM_QUIT, then wait (bounded) for the server to close the connection
+    (aiomysql's `ensure_closed()` closes the socket without waiting, so the session could outlive
+    its slot)."""
+    writer = raw._writer
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.write(_COM_QUIT)
+    await wait_for_server_close(raw, SESSION_END_TIMEOUT)

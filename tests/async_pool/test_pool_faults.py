@@ -123,7 +123,7 @@ async def _assert_clean(pool: AsyncConnectionPool, sampler: SessionSampler) -> N
             pool.release(conn)
     await eventually(
         lambda: sampler.count() == size + pool.get_stats()["kill_connection"],
-        what="the server holds exactly the pool's idle sessions (and the KILL connection)",
+        what=f"the server holds exactly the pool's {size} idle sessions (and the KILL connection)",
     )
 
 
@@ -182,12 +182,13 @@ async def _run_churn(endpoint: Endpoint, sampler: SessionSampler, cancellations:
         assert hits >= cancellations
         await _assert_clean(pool, sampler)
         stats = pool.get_stats()
-    assert sampler.samples and sampler.peak <= MAX_SIZE + 1, f"peak {sampler.peak} sessions"
-    assert stats["abandoned"] >= cancellations // 2  # most cancels hit a round trip
-    assert stats["kills"] + stats["kills_gone"] >= stats["abandoned"] and stats["kills_failed"] == 0
-    assert stats["kill_connections_num"] == 1  # one side connection for all the KILLs
-    assert stats["kills_gone"] <= stats["kills"] // 100  # the KILL goes out before the socket closes
-    print(f"churn {cancellations}: peak {sampler.peak} sessions in {len(sampler.samples)} samples; {stats}")
+    seen = f"peak {sampler.peak} sessions in {len(sampler.samples)} samples; {stats}"
+    print(f"churn {cancellations}: {seen}")
+    assert sampler.samples and sampler.peak <= MAX_SIZE + 1, seen
+    assert stats["abandoned"] >= cancellations // 2, seen  # most cancels hit a round trip
+    assert stats["kills"] + stats["kills_gone"] >= stats["abandoned"] and stats["kills_failed"] == 0, seen
+    assert stats["kill_connections_num"] == 1, seen  # one side connection for all the KILLs
+    assert stats["kills_gone"] <= stats["kills"] // 100, seen  # the KILL goes before the socket closes
 
 
 @pytest.mark.asyncio
