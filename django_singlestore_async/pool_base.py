@@ -95,9 +95,7 @@ class BasePool:
         self._replace_debt = 0
         self._last_connect_error: BaseException | None = None
         self._stats: dict[str, int] = dict.fromkeys(COUNTERS, 0)
-        self._killer = SessionKiller(
-            name, connection_class, self.connect_kwargs, connect_timeout or 10.0, self._count
-        )
+        self._killer = SessionKiller(name, self._open_side_connection, connect_timeout or 10.0, self._count)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} size={self._size} idle={len(self._idle)} in_use={len(self._in_use)}>"
@@ -110,12 +108,7 @@ class BasePool:
         """Connect `raw` (TCP, TLS, handshake), then run the session's set-up; returns the session's
         ids for KILL (`CONNECTION_ID()` and SingleStore's `@@aggregator_id`, None on MySQL/MariaDB),
         read only with `kill_on_cancel`: one round trip per new connection."""
-        await raw._connect()
-        if self.ssl_required and raw._writer.get_extra_info("ssl_object") is None:
-            raise pymysql.err.OperationalError(
-                CR_SSL_CONNECTION_ERROR,
-                "SSL connection error: the server does not support TLS but OPTIONS['ssl'] is set",
-            )
+        await self._connect_tls(raw)
         ids: tuple[int, int | None] = (raw.thread_id(), None)
         if self.config.kill_on_cancel:
             ids = await self._session_ids(raw)
@@ -125,6 +118,25 @@ class BasePool:
         if not raw.get_autocommit():
             await raw.autocommit(True)
         return ids
+
+    async def _connect_tls(self, raw: aiomysql.Connection) -> None:
+        """TCP, TLS and the handshake, refusing plain TCP when TLS is required (`ssl_required`)."""
+        await raw._connect()
+        if self.ssl_required and raw._writer.get_extra_info("ssl_object") is None:
+            raise pymysql.err.OperationalError(
+                CR_SSL_CONNECTION_ERROR,
+                "SSL connection error: the server does not support TLS but OPTIONS['ssl'] is set",
+            )
+
+    async def _open_side_connection(self) -> aiomysql.Connection:
+        """A connection outside the pool's slots (the one that sends KILLs), on the same terms."""
+        raw = self.connection_class(**self.connect_kwargs)
+        try:
+            await self._connect_tls(raw)
+        except BaseException:
+            raw.close()
+            raise
+        return raw
 
     async def _session_ids(self, raw: aiomysql.Connection) -> tuple[int, int | None]:
         """`CONNECTION_ID()` and the aggregator the session is on (SingleStore's `@@aggregator_id`),

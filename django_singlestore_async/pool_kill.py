@@ -17,8 +17,7 @@ import asyncio
 import contextlib
 import logging
 import struct
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import aiomysql
 import pymysql
@@ -43,14 +42,12 @@ class SessionKiller:
     def __init__(
         self,
         name: str,
-        connection_class: type[aiomysql.Connection],
-        connect_kwargs: Mapping[str, Any],
+        connect: Callable[[], Awaitable[aiomysql.Connection]],
         timeout: float,
         count: Callable[[str], None],
     ) -> None:
         self.name = name
-        self.connection_class = connection_class
-        self.connect_kwargs = connect_kwargs
+        self._connect = connect  # the pool's own connect (TLS rules included), without session set-up
         self.timeout = timeout
         self._count = count
         self._side: aiomysql.Connection | None = None
@@ -107,13 +104,7 @@ class SessionKiller:
     async def _connection(self) -> aiomysql.Connection:
         if not self.is_open:
             self.close()
-            side = self.connection_class(**self.connect_kwargs)
-            try:
-                await side._connect()
-            except BaseException:
-                side.close()
-                raise
-            self._side = side
+            self._side = await self._connect()
             self._count("kill_connections_num")
         assert self._side is not None
         return self._side
