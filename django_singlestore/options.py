@@ -2,7 +2,8 @@
 
 Unknown keys and bad values raise `ImproperlyConfigured` naming the key. The driver's own connect
 arguments pass through on an allow-list (interfaces.md). The async engine reuses `parse_options`
-with `allow_pool=True`; the sync backend drops `pool` before connecting.
+with `allow_pool=True` and validates the `pool` value itself (`PoolConfig`); the sync backend
+refuses the key, and drops it before connecting.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
     "DRIVER_OPTION_KEYS",
-    "POOL_KEYS",
     "STORAGE_TYPES",
     "ConnectionOptions",
     "normalize_storage",
@@ -26,21 +26,6 @@ __all__ = [
 
 #: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE).
 STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
-
-#: The pool dict's keys (interfaces.md); the async engine validates their values.
-POOL_KEYS = frozenset(
-    {
-        "min_size",
-        "max_size",
-        "timeout",
-        "max_waiting",
-        "max_lifetime",
-        "max_idle",
-        "pre_ping",
-        "lifo",
-        "kill_on_cancel",
-    }
-)
 
 _SSL_KEYS = frozenset({"ca", "capath", "cert", "key", "cipher"})
 _SSL_MODES = frozenset({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"})
@@ -164,7 +149,7 @@ class ConnectionOptions:
     table_storage_type: str | None = None
     app_table_storage_types: dict[str, str] = field(default_factory=dict)
     skip_autocommit: bool = False
-    pool: dict[str, Any] | None = None
+    pool: object = None  # OPTIONS["pool"] as given: the async engine's PoolConfig validates it
     #: Several statements per round trip (CLIENT_MULTI_STATEMENTS): off unless the user opts in.
     multi_statements: bool = False
 
@@ -215,16 +200,7 @@ def parse_options(
                     "OPTIONS['pool'] is only for ENGINE 'django_singlestore_async'; the sync backend has "
                     "no pool (use CONN_MAX_AGE)."
                 )
-            if not isinstance(value, Mapping):
-                raise ImproperlyConfigured(f"OPTIONS['pool'] must be a dict, not {value!r}.")
-            unknown = sorted(set(value) - POOL_KEYS)
-            if unknown:
-                raise ImproperlyConfigured(
-                    f"OPTIONS['pool'] has unknown key(s) {unknown}; known keys: {sorted(POOL_KEYS)}."
-                )
-            for sub, item in value.items():
-                _finite(f"pool.{sub}", item)
-            pool = dict(value)
+            pool = value
         elif key == "native_async":  # the async engine's (scope.native_settings reads it)
             if not allow_pool:
                 raise ImproperlyConfigured(

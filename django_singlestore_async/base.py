@@ -115,6 +115,10 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
             pre_ping=bool(self.settings_dict.get("CONN_HEALTH_CHECKS", False)),
         )
 
+    def get_connection_params(self) -> dict[str, Any]:
+        self.pool_config  # noqa: B018 - OPTIONS["pool"] is validated wherever the other OPTIONS are
+        return super().get_connection_params()
+
     def get_async_connection_params(self) -> AsyncDriverParams:
         """The sync backend's mysqlclient parameters, translated for aiomysql."""
         return aiomysql_params(self.get_connection_params())
