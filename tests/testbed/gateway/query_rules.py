@@ -284,6 +284,27 @@ def _correlated_item(toks: list[Token], scope: _Scope, a: int, b: int) -> bool:
     return any(c.correlated and a <= c.start < b for c in scope.children)
 
 
+def _correlated_on_ungrouped(toks: list[Token], scope: _Scope, items: list[tuple[int, int]]) -> bool:
+    """A GROUP BY query whose select list has a correlated subselect reading an outer column that is not
+    a GROUP BY column. (Grouped by the columns it reads, e.g. Django's GROUP BY of the primary key, the
+    shape ran on SingleStore for the older backend: only a subselect reading ungrouped columns is
+    refused.)"""
+    rng = _clause_range(toks, scope, "GROUP")
+    if rng is None:
+        return False
+    grouped: set[tuple[str, str]] = set()
+    for a, b in split_top_level_commas(toks, rng[0] + 2, rng[1]):
+        if b - a == 3 and toks[a + 1].text == "." and is_ident(toks[a]) and is_ident(toks[a + 2]):
+            grouped.add((ident_value(toks[a]).lower(), ident_value(toks[a + 2]).lower()))
+    for child in scope.children:
+        if not any(a <= child.start < b for a, b in items):
+            continue
+        for i, qual in child.refs:
+            if child.depth_of(qual) == 1 and (qual, ident_value(toks[i + 2]).lower()) not in grouped:
+                return True
+    return False
+
+
 def _check_planner(toks: list[Token], scopes: list[_Scope], lookup: Lookup, assumptions: bool) -> None:
     for scope in scopes:
         if scope.parent is not None and any(d > 1 for d in scope.outer_refs()):
@@ -321,10 +342,8 @@ def _check_planner(toks: list[Token], scopes: list[_Scope], lookup: Lookup, assu
                     item = scope.aliases.get(ident_value(t).lower())
                     if item is not None and item in correlated_items:
                         _refuse(error, assumptions)
-        grouped = find_top_level(toks, scope.start + 1, scope.end, "GROUP") >= 0 or is_kw(
-            toks[scope.start + 1] if scope.start + 1 < len(toks) else None, "DISTINCT"
-        )
-        if grouped and any(
+        distinct = is_kw(toks[scope.start + 1] if scope.start + 1 < len(toks) else None, "DISTINCT")
+        if (distinct or _correlated_on_ungrouped(toks, scope, correlated_items)) and any(
             (info := lookup(db, name)) is not None and info.columnstore for db, name in scope.tables
         ):
             _refuse("correlated_subselect_columnstore_project", assumptions)
