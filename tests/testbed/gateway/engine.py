@@ -170,7 +170,7 @@ _WORD_TRIGGERS = (
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
 
 
-def _has_triggers(sql: bytes) -> bool:
+def _has_triggers(sql: bytes, head: bytes = b"") -> bool:
     """Could a rewrite or rule apply? Cheap substring scans (memchr first for the two-byte needles)."""
     if b"@" in sql and b"@@" in sql:
         return True
@@ -179,7 +179,7 @@ def _has_triggers(sql: bytes) -> bool:
     if b"/*" in sql and (b"/*!" in sql or b"/*M!" in sql or b"/*m!" in sql):
         return True
     low = sql.lower()
-    return any(t in low for t in _WORD_TRIGGERS) or query_rules.needs_query_rules(low)
+    return any(t in low for t in _WORD_TRIGGERS) or query_rules.needs_query_rules(low, head)
 
 
 _HEAD_RE = re.compile(rb"(?:\s+|/\*(?![!M]).*?\*/|--[ \t][^\n]*\n?|#[^\n]*\n?|\()*([A-Za-z]+)", re.S)
@@ -210,10 +210,13 @@ class Engine:
         m = _HEAD_RE.match(sql, 0, 4096)
         head = m.group(1).upper() if m is not None else b""
         if head not in _ALWAYS and not (self.config.no_implicit_order and head in (b"SELECT", b"WITH")):
-            if m is not None and not _has_triggers(sql):
+            if m is not None and not _has_triggers(sql, head):
                 return Forward(sql)
         elif (
-            head in _DML and b";" not in sql and not _has_triggers(sql) and self._dml_untouched(sql, session)
+            head in _DML
+            and b";" not in sql
+            and not _has_triggers(sql, head)
+            and self._dml_untouched(sql, session)
         ):
             return Forward(sql)
         text = sql.decode("utf-8", "surrogateescape")

@@ -69,19 +69,26 @@ _FOR_RE = re.compile(rb"for(?:\s|/\*|--|#)")
 _OLD_DATE_RE = re.compile(rb"['\"]0\d{3}-")
 
 
-def needs_query_rules(low: bytes) -> bool:
-    """Cheap prefilter for the engine's fast path: could one of these rules apply to ``low``?"""
-    first = low.find(b"select")
-    return (
-        (first >= 0 and (low.find(b"select", first + 6) >= 0 or b"value" in low))
-        or (b"union" in low and b"limit" in low)
-        or b"collate" in low
-        or b"recursive" in low
-        or b"duplicate" in low
-        or (b"order" in low and b"update" in low)
-        or _FOR_RE.search(low) is not None
-        or _OLD_DATE_RE.search(low) is not None
-    )
+def needs_query_rules(low: bytes, head: bytes = b"") -> bool:
+    """Cheap prefilter for the engine's fast path: could one of these rules apply to ``low`` (the
+    statement in lower case; ``head`` its first keyword, upper case)?
+
+    Only the substrings the statement kind can need are scanned, and the two regexes run only when their
+    literal part is present: a 20 MiB INSERT costs four fast scans."""
+    select = low.find(b"select")
+    if head in (b"INSERT", b"REPLACE"):
+        return select >= 0 or b"duplicate" in low or _old_date(low)
+    if head in (b"UPDATE", b"DELETE"):
+        return select >= 0 or b"order" in low or b"collate" in low or (head == b"UPDATE" and _old_date(low))
+    if select >= 0 and low.find(b"select", select + 6) >= 0:
+        return True
+    if b"collate" in low or b"recursive" in low or (b"union" in low and b"limit" in low):
+        return True
+    return b"update" in low and _FOR_RE.search(low) is not None
+
+
+def _old_date(low: bytes) -> bool:
+    return (b"'0" in low or b'"0' in low) and _OLD_DATE_RE.search(low) is not None
 
 
 def _refuse(error: str, assumptions: bool, **fields: str) -> None:
