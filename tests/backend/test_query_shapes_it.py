@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connections, models, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Collate
 from django.test.utils import CaptureQueriesContext
 
 from django_singlestore.schema import ModelStorageManager
@@ -209,3 +210,35 @@ def test_subquery_annotation_in_order_by_and_its_documented_rewrite(aliases):
     with pytest.raises(DatabaseError, match="correlated subselect in ORDER BY"):
         list(ShapeTag.objects.using(s2).order_by(zed.desc(), "name"))
     assert rewrite(s2) == refused(mysql) == ["d", "c", "b", "a"]
+
+
+def test_aggregate_over_a_subquery_and_its_rewrite(aliases):
+    """'Subselect in aggregate functions' is refused; the join gives the same total."""
+    s2, mysql = aliases
+
+    def refused(alias: str) -> Any:
+        pos = ShapeOwner.objects.filter(pk=OuterRef("owner_id")).values("pos")[:1]
+        return ShapeTag.objects.using(alias).aggregate(total=Sum(Subquery(pos)))["total"]
+
+    with pytest.raises(DatabaseError, match="Subselect in aggregate functions"):
+        refused(s2)
+    rewrite = ShapeTag.objects.using(s2).aggregate(total=Sum("owner__pos"))["total"]
+    assert rewrite == refused(mysql) == 1 + 2 + 3 + 5
+
+
+def test_collate_in_order_by_and_its_rewrite(aliases):
+    """COLLATE in ORDER BY is refused; the collation kept in the select list orders the same."""
+    s2, mysql = aliases
+    ShapeTag.objects.using(s2).filter(name="b").update(name="B")
+
+    def refused(alias: str) -> list[str]:
+        return list(
+            ShapeTag.objects.using(alias)
+            .order_by(Collate("name", "utf8mb4_bin"))
+            .values_list("name", flat=True)
+        )
+
+    with pytest.raises(DatabaseError, match="COLLATE in ORDER BY"):
+        refused(s2)
+    tags = ShapeTag.objects.using(s2).annotate(n=Collate("name", "utf8mb4_bin")).order_by("n")
+    assert [t.name for t in tags] == refused(mysql) == ["B", "a", "c", "d"]
