@@ -4,6 +4,7 @@ switch for the rules known only from skip texts (``GatewayConfig.assumption_rule
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -88,3 +89,23 @@ def test_assumption_rules_can_be_switched_off(harness: EngineHarness) -> None:
             assert isinstance(decision, Reject) and decision.code == ERRORS[case.error].code, case.error
     union = harness.decide("SELECT 1 UNION SELECT 2 LIMIT 1")
     assert union == Forward(b"SELECT 1 UNION SELECT 2 LIMIT 1")
+
+
+def test_assumption_refusals_are_logged_apart(
+    mariadb: MariaDB, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = EngineHarness(mariadb, db_name("gw_shapes_log_", request.node.name))
+    try:
+        for sql in SETUP:
+            h.run(sql)
+        caplog.set_level(logging.INFO, logger="tests.testbed.gateway.query_rules")
+        for case in SHAPE_CASES:
+            caplog.clear()
+            assert isinstance(h.decide(case.bad), Reject), case.error
+            logged = [r.getMessage() for r in caplog.records]
+            if case.error in ASSUMPTION_RULES:
+                assert logged == [f"assumption rule {case.error} refused a statement"]
+            else:
+                assert logged == []
+    finally:
+        h.close()
