@@ -82,9 +82,11 @@ def needs_query_rules(low: bytes, head: bytes = b"") -> bool:
         return select >= 0 or b"duplicate" in low or _old_date(low)
     if head in (b"UPDATE", b"DELETE"):
         return select >= 0 or b"order" in low or b"collate" in low or (head == b"UPDATE" and _old_date(low))
+    if head == b"WITH" and b"recursive" in low:
+        return True
     if select >= 0 and low.find(b"select", select + 6) >= 0:
         return True
-    if b"collate" in low or b"recursive" in low or (b"union" in low and b"limit" in low):
+    if b"collate" in low or (b"union" in low and b"limit" in low):
         return True
     return b"update" in low and _FOR_RE.search(low) is not None
 
