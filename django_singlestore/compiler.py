@@ -139,7 +139,8 @@ class SQLInsertCompiler(SingleStoreCompileMixin, mysql_compiler.SQLInsertCompile
         supported")."""
         check_date_range(field, value)
         value = super().prepare_value(field, value)
-        if hasattr(value, "as_sql") and any(isinstance(node, Query) for node in value.flatten()):
+        flatten = getattr(value, "flatten", None)
+        if flatten is not None and any(isinstance(node, Query) for node in flatten()):
             sql, params = self.compile(value)
             with self.connection.cursor() as cursor:
                 cursor.execute(f"SELECT {sql}", params)
