@@ -13,8 +13,8 @@ Writes:
     sharded table -> 1706 ([doc] distributed-sql-surface-area).
   * ``INSERT``/``REPLACE ... VALUES`` with a subselect in a row -> 1706 'select within values clause'
     [assumption: django-singlestore skip text].
-  * ``INSERT ... ON DUPLICATE KEY UPDATE`` assigning a shard-key column of a sharded table -> the
-    ``update_shard_key`` error [assumption: the UPDATE rule of distributed-sql-surface-area applied to the
+  * ``INSERT ... ON DUPLICATE KEY UPDATE`` assigning a shard-key column of a sharded table ->
+    ``upsert_shard_key``, the text of ``update_shard_key`` [assumption: the UPDATE rule of distributed-sql-surface-area applied to the
     upsert's update part].
   * a date literal before 1000-01-01 written by INSERT/REPLACE/UPDATE -> [doc] data types, time and
     date (v8.0, v8.1, cloud): DATE and DATETIME start at 1000-01-01; the code and text are an assumption.
