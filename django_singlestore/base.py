@@ -35,7 +35,12 @@ from MySQLdb.constants import CLIENT
 from django_singlestore import MINIMUM_SINGLESTORE_VERSION
 from django_singlestore.client import DatabaseClient
 from django_singlestore.creation import DatabaseCreation
-from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE, django_exception_for
+from django_singlestore.errors import (
+    TABLES_PRESENT_SQL,
+    UNKNOWN_SYSTEM_VARIABLE,
+    django_exception_for,
+    schema_change_error,
+)
 from django_singlestore.features import DatabaseFeatures
 from django_singlestore.introspection import DatabaseIntrospection
 from django_singlestore.operations import DatabaseOperations
@@ -196,13 +201,21 @@ class CursorWrapper(mysql_base.CursorWrapper):
         try:
             result = method(query, args)
         except Database.Error as exc:
-            replacement = django_exception_for(exc)
+            replacement = django_exception_for(exc) or schema_change_error(exc, self._tables_present)
             if replacement is None:
                 raise
             raise replacement from exc
         if self.on_statement is not None:
             self.on_statement()
         return result
+
+    def _tables_present(self, database, table, fence):
+        """Which of `table` and its fence exist (after a 1146: is a schema change in progress?)."""
+        try:
+            self.cursor.execute(TABLES_PRESENT_SQL, (database, table, fence))
+            return {row[0] for row in self.cursor.fetchall()}
+        except Database.Error:
+            return set()
 
 
 class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):

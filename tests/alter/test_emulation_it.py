@@ -40,8 +40,13 @@ def test_int_to_bigint_keeps_values_and_moves_the_column_last(make_alias: Callab
     assert statements == [
         "ALTER TABLE `alt_item` ADD COLUMN `n__s2tmp` bigint NULL",
         "UPDATE `alt_item` SET `n__s2tmp` = `n`",
-        "ALTER TABLE `alt_item` DROP COLUMN `n`",
-        "ALTER TABLE `alt_item` CHANGE `n__s2tmp` `n`",
+        # Catch up with writes made during the copy, then fence writes off and reconcile the rest.
+        "UPDATE `alt_item` SET `n__s2tmp` = `n` WHERE NOT (`n__s2tmp` <=> `n`)",
+        "ALTER TABLE `alt_item` RENAME TO `alt_item__s2_fence`",
+        "UPDATE `alt_item__s2_fence` SET `n__s2tmp` = `n` WHERE NOT (`n__s2tmp` <=> `n`)",
+        "ALTER TABLE `alt_item__s2_fence` DROP COLUMN `n`",
+        "ALTER TABLE `alt_item__s2_fence` CHANGE `n__s2tmp` `n`",
+        "ALTER TABLE `alt_item__s2_fence` RENAME TO `alt_item`",
     ]
     assert s.rows("id", "name", "n", "tail") == values
     columns = s.columns()

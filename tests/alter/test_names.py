@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django_singlestore.alter import _has_type, scratch_table_name, temp_column_name
+from django_singlestore.alter import _has_type
+from django_singlestore.rebuild import fence_table_name, scratch_table_name, temp_column_name
 from django_singlestore.introspection import ColumnDefinition
 
 
@@ -15,6 +16,8 @@ def test_temporary_names_are_deterministic_and_fit_64_characters() -> None:
     assert temp_column_name(long_a).endswith("__s2tmp")
     assert scratch_table_name("shop_order") == "shop_order__s2_rebuild"
     assert len(scratch_table_name("t" * 64)) == 44 + len("__s2_rebuild")
+    assert fence_table_name("shop_order") == "shop_order__s2_fence"
+    assert len(fence_table_name("t" * 64)) <= 64
 
 
 def _column(definition: str) -> ColumnDefinition:
