@@ -73,7 +73,11 @@ def model_variant(
     if add_constraint is not None and all(c.name != add_constraint.name for c in constraints):
         constraints.append(add_constraint)
     body: dict[str, Any] = {name: copy.deepcopy(f) for name, f in fields.items()}
-    for name, f in body.items():
+    first = min((f.creation_counter for f in body.values()), default=0)
+    for position, (name, f) in enumerate(body.items()):
+        # Django orders a model's fields by creation_counter: number the copies in table order, or a
+        # field made for the migration (created last) would become the table's last column.
+        f.creation_counter = first + position
         if new_pk is not None and name != new_pk and f.primary_key:
             f.primary_key = False
     for i, manager in enumerate(opts.managers):

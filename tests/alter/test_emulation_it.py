@@ -177,17 +177,19 @@ def test_a_sort_key_column_type_change_rebuilds_with_values_kept(make_alias: Cal
 
 
 def test_making_a_column_unique_rebuilds_with_values_kept(make_alias: Callable[..., Any]) -> None:
-    s = _item(make_alias("s2"))
+    s = _item(make_alias("s2"), tail=models.IntegerField(default=0))
     s.create()
-    values = [(1, "a"), (2, "b")]
-    s.insert(["id", "name"], values)
+    values = [(1, "a", 5), (2, "b", 6)]
+    s.insert(["id", "name", "tail"], values)
     s.run(migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True)))
-    assert s.rows("id", "name") == values
+    assert s.rows("id", "name", "tail") == values
+    assert list(s.columns()) == ["id", "name", "tail"]  # the rebuild keeps the column order
+    assert not any(t.endswith(("__s2_rebuild", "__s2_fence")) for t in s.tables())
     with s.connection.cursor() as cursor:
         layout = s.connection.introspection.get_table_layout(cursor, s.table)
     assert [k.columns for k in layout.unique_keys] == [("name",)]
     with pytest.raises(IntegrityError):
-        s.insert(["id", "name"], [(3, "a")])
+        s.insert(["id", "name", "tail"], [(3, "a", 0)])
 
 
 def test_a_rowstore_table_is_altered_in_place(make_alias: Callable[..., Any]) -> None:
@@ -313,3 +315,46 @@ def test_a_collation_change_with_a_type_change(make_alias: Callable[..., Any]) -
     )
     assert s.rows("id", "info") == [(1, "Straße"), (2, "ABC")]
     assert "utf8mb4_unicode_ci" in s.columns()["info"]
+
+
+def test_a_migration_stopped_part_way_names_what_was_applied_and_resumes(
+    make_alias: Callable[..., Any],
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.alter.conftest import APP
+
+    s = _item(make_alias("s2"), a=models.IntegerField(null=True), b=models.TextField())
+    s.create()
+    s.insert(["id", "name", "a", "b"], [(1, "x", 1, "short"), (2, "y", 2, "much longer than ten")])
+    operations = [
+        migrations.AlterField("Item", "a", models.BigIntegerField(null=True)),
+        migrations.AlterField("Item", "b", models.CharField(max_length=10)),
+    ]
+
+    def migrate() -> list[str]:
+        """Both operations in one schema editor, as `migrate` applies one migration."""
+        state = s.state()
+        with CaptureQueriesContext(s.connection) as queries, s.connection.schema_editor() as editor:
+            for operation in operations:
+                new_state = state.clone()
+                operation.state_forwards(APP, new_state)
+                operation.database_forwards(APP, editor, state, new_state)
+                state = new_state
+        return [q["sql"] for q in queries.captured_queries]
+
+    with pytest.raises(DataError) as info:
+        migrate()
+    # The error says what this operation did (nothing) and which one before it was applied.
+    assert "alt.Item.b" in str(info.value) and "Nothing was changed" in str(info.value)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "altering alt.Item.a" in notes and "resumes" in notes, notes
+    columns = s.columns()
+    assert columns["a"].startswith("bigint") and columns["b"].startswith(("longtext", "text")), columns
+    # The data fixed, `migrate` again: the applied operation is recognised, the other one runs.
+    with s.connection.cursor() as cursor:
+        cursor.execute(f"UPDATE `{s.table}` SET `b` = 'long' WHERE `id` = 2")
+    queries = migrate()
+    assert not any("a__s2tmp" in q for q in queries), queries
+    assert s.columns()["b"].startswith("varchar(10)")
+    assert s.rows("id", "a", "b") == [(1, 1, "short"), (2, 2, "long")]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django_singlestore.alter import _has_type
-from django_singlestore.rebuild import fence_table_name, scratch_table_name, temp_column_name
 from django_singlestore.introspection import ColumnDefinition
+from django_singlestore.rebuild import fence_table_name, scratch_table_name, temp_column_name
 
 
 def test_temporary_names_are_deterministic_and_fit_64_characters() -> None:

@@ -115,6 +115,7 @@ class RunReport:
     other_mismatches: int = 0
     in_doubt: int = 0
     schema_unchanged: bool | None = None
+    columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -214,6 +215,7 @@ def run_once(connection: Any, kind: str, mode: str, rows: int) -> RunReport:
     results = [out.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(timeout=60)
+    report.columns = [name for name, _ in _schema(connection)]
     if report.outcome != "migrated":
         report.schema_unchanged = _schema(connection) == original_schema
     _check(connection, report, results, rows)
