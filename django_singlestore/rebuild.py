@@ -1,33 +1,27 @@
-"""The table rebuild and the write fence: how a table gets a layout SingleStore cannot ALTER into.
+"""The table rebuild and the write fence: a table gets a layout SingleStore cannot ALTER into (storage,
+shard, primary and columnstore unique keys are fixed at CREATE TABLE; key columns' types and
+AUTO_INCREMENT cannot change), under live traffic and without losing a write (`TableRebuild`):
 
-A table's storage, shard key, primary key and (columnstore) unique keys are fixed at CREATE TABLE, and
-SingleStore's ALTER refuses type changes of key columns and AUTO_INCREMENT changes. The schema editor
-then creates the table again (`TableRebuild`), under live traffic and without losing a write:
+    1. CREATE TABLE t__s2_rebuild (new layout); INSERT INTO it SELECT ... FROM t   copy while t is written
+    2. reconcile the copy with t                          catch up with the writes made during the copy
+    3. ALTER TABLE t RENAME TO t__s2_fence                the fence: writes to t fail from here
+    4. reconcile with the fenced original, and verify     the rows written before the fence
+    5. AGGREGATOR SYNC AUTO_INCREMENT on the copy         (sharded tables with an auto id)
+    6. ALTER TABLE t__s2_rebuild RENAME TO t; DROP the fence     the swap: writes work again
 
-    1. CREATE TABLE t__s2_rebuild (the new layout)             scratch table, deterministic name
-    2. INSERT INTO scratch SELECT ... FROM t                    the copy, while t takes writes
-    3. reconcile scratch with t                                 catch up with the writes made during 2
-    4. ALTER TABLE t RENAME TO t__s2_fence                      the fence: writes to t fail from here
-    5. reconcile scratch with the fenced original               the rows written before the fence
-    6. verify: every row of the original equals its copy on every column, same row count
-    7. AGGREGATOR SYNC AUTO_INCREMENT on the scratch table      (sharded tables with an auto id)
-    8. ALTER TABLE t__s2_rebuild RENAME TO t                    the swap: writes work again
-    9. DROP TABLE t__s2_fence
+Reconciling compares every row on its key and all columns: copies that differ or whose original is
+gone are deleted, originals without a copy inserted (never UPDATE: the shard key may have changed, and
+SingleStore does not update a shard key). Under the fence, on a one-column key, two scans find the
+changed rows and only those are touched and compared again. SingleStore's ALTER waits for the DML
+already running on the table before the rename ([doc] alter-table: online ALTER "will wait until all
+DML queries that were already running on the table finish"), so the fenced original is final. If 4-5
+fail, the original is renamed back and the error says nothing was changed. Between 3 and 6 (the write
+gap, logged and kept in `editor.write_gaps`) a write fails with 1146, which the backend reports as a
+retryable `errors.SchemaChangeInProgress`. With no key the copy keeps, the fence comes before the copy;
+an empty table is fenced, checked still empty, created again and the fence dropped.
 
-Reconciling is a full comparison on the rows' key: copies that differ from their original on any
-column or whose original is gone are deleted, originals without a copy are inserted (delete + insert,
-never UPDATE: the shard key may be among the changed columns, and SingleStore does not update a shard
-key). Step 5 makes the copy exact: the fenced original takes no more writes, and SingleStore's ALTER
-waits for the DML already running on the table before renaming it ([doc] alter-table, "online ALTER
-TABLE ... will wait until all DML queries that were already running on the table finish"). If 5-7
-fail, the original is renamed back and the error says nothing was changed. Between 4 and 8 (the write
-gap, logged in milliseconds) a write to t fails with 1146, which the backend reports as a retryable
-`OperationalError` (`errors.schema_change_error`). A table with no key the copy keeps is fenced
-before the copy instead (the gap is the whole copy). An empty table is fenced, checked still empty,
-created again and the fence dropped.
-
-DDL commits implicitly, so a crash can stop the sequence between any two steps; `TableRebuild.resume`
-reads which of t, its scratch and its fence exist and finishes or undoes the earlier attempt.
+DDL commits implicitly, so a crash can stop the sequence between two steps; `TableRebuild.resume` reads
+which of t, its scratch table and its fence exist and finishes or undoes the earlier attempt.
 """
 
 from __future__ import annotations
@@ -42,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, DataError, IntegrityError
-from django.db.backends.ddl_references import Statement
 
 from django_singlestore.layout import AUTO_FIELD_TYPES, TableLayout
 
@@ -167,6 +160,27 @@ class TableRebuild:
         "SELECT COUNT(*) FROM %(source)s o LEFT JOIN %(target)s s ON %(join)s "
         "WHERE s.%(target_probe)s IS NULL OR NOT (%(same)s)"
     )
+    # While writes are fenced off, on a one-column key: find the rows that changed since the live pass
+    # (two scans), then touch and check only those.
+    sql_changed_keys = (
+        "SELECT o.%(source_probe)s FROM %(source)s o LEFT JOIN %(target)s s ON %(join)s "
+        "WHERE s.%(target_probe)s IS NULL OR NOT (%(same)s)"
+    )
+    sql_orphan_keys = (
+        "SELECT s.%(target_probe)s FROM %(target)s s LEFT JOIN %(source)s o ON %(join)s "
+        "WHERE o.%(source_probe)s IS NULL"
+    )
+    sql_delete_keys = "DELETE FROM %(target)s WHERE %(target_probe)s IN (%(keys)s)"
+    sql_insert_keys = (
+        "INSERT INTO %(target)s (%(columns)s) SELECT %(sources)s FROM %(source)s o "
+        "WHERE o.%(source_probe)s IN (%(keys)s)"
+    )
+    sql_count_key_differences = (
+        "SELECT COUNT(*) FROM %(source)s o LEFT JOIN %(target)s s ON %(join)s "
+        "WHERE o.%(source_probe)s IN (%(keys)s) AND (s.%(target_probe)s IS NULL OR NOT (%(same)s))"
+    )
+    key_batch = 1000  # keys per statement
+    max_changed_keys = 20_000  # more changed rows: the whole-table statements
     sql_sync_auto_increment = "AGGREGATOR SYNC AUTO_INCREMENT ON %(database)s.%(table)s ALL"
 
     def __post_init__(self) -> None:
@@ -296,9 +310,11 @@ class TableRebuild:
         if not fence_first:
             self.fence.close()
         try:
-            if not fence_first:
+            if fence_first:
+                self._verify(self.fence.name)
+            elif not self._reconcile_changed(self.fence.name):
                 self._reconcile(self.fence.name)
-            self._verify(self.fence.name)
+                self._verify(self.fence.name)
             if self.sync:
                 self.sync_auto_increment(self.scratch)
         except DatabaseError as exc:
@@ -326,6 +342,43 @@ class TableRebuild:
         insert the originals that have no copy."""
         self.editor.execute(self._sql(self.sql_delete_stale, source), self.same_params)
         self.editor.execute(self._sql(self.sql_insert_missing, source), self.source_params)
+
+    def _by_keys(self, template: str, source: str, keys: list[Any], before=(), after=()) -> Iterator[Any]:
+        """(sql, params) of `template` for `keys`, key_batch keys at a time."""
+        for i in range(0, len(keys), self.key_batch):
+            batch = keys[i : i + self.key_batch]
+            placeholders = ", ".join(["%s"] * len(batch))
+            sql = template % {**self.parts, "source": self.editor.quote_name(source), "keys": placeholders}
+            yield sql, [*before, *batch, *after]
+
+    def _reconcile_changed(self, source: str) -> bool:
+        """Reconcile and verify by key: the rows of `source` that differ from (or lack) their copy and the
+        copies whose original is gone are found in two scans; only those are deleted, copied again and
+        compared. False when this does not apply (a key of several columns, sqlmigrate, too many rows
+        changed): the whole-table statements do it instead."""
+        if self.editor.collect_sql or self.key is None or len(self.key) != 1:
+            return False
+        with self.editor.connection.cursor() as cursor:
+            cursor.execute(self._sql(self.sql_changed_keys, source), self.same_params or None)
+            changed = [row[0] for row in cursor.fetchall()]
+            if len(changed) > self.max_changed_keys:
+                return False
+            cursor.execute(self._sql(self.sql_orphan_keys, source))
+            gone = [row[0] for row in cursor.fetchall()]
+        for sql, params in self._by_keys(self.sql_delete_keys, source, gone + changed):
+            self.editor.execute(sql, params)
+        for sql, params in self._by_keys(self.sql_insert_keys, source, changed, self.source_params):
+            self.editor.execute(sql, params)
+        differences = 0
+        with self.editor.connection.cursor() as cursor:
+            for sql, params in self._by_keys(
+                self.sql_count_key_differences, source, changed, (), self.same_params
+            ):
+                cursor.execute(sql, params)
+                differences += int(cursor.fetchone()[0])
+        if differences:
+            raise DataError(f"{differences} row(s) differ from their copy (a value the new type cannot hold)")
+        return True
 
     def _verify(self, source: str) -> None:
         """Every row of the (fenced) original equals its copy, and no copy is extra."""
@@ -428,11 +481,6 @@ class TableRebuild:
         return table_matches(self.editor, self.new_model, table, storage_type) and not table_matches(
             self.editor, self.old_model, table, storage_type
         )
-
-
-def forget_deferred(deferred_sql: list[Any], table: str) -> list[Any]:
-    """`deferred_sql` without the statements that reference `table`."""
-    return [sql for sql in deferred_sql if not (isinstance(sql, Statement) and sql.references_table(table))]
 
 
 @contextmanager

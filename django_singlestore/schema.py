@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import NotSupportedError, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.ddl_references import Statement
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabaseSchemaEditor
 from django.db.models import Value
 from django.db.models.functions import Now
@@ -30,7 +31,6 @@ from django_singlestore.layout import (
 from django_singlestore.rebuild import (
     AutoIncrementSyncWarning,
     TableRebuild,
-    forget_deferred,
     keyed_columns,
     recorded,
 )
@@ -355,7 +355,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def forget_deferred(self, table: str) -> None:
         """Drop the deferred statements that reference `table` (it is created again)."""
-        self.deferred_sql = forget_deferred(self.deferred_sql, table)
+        self.deferred_sql = [s for s in self.deferred_sql if not _references(s, table)]
 
     def create_table_now(self, model, run_deferred: bool) -> None:
         """CREATE TABLE for `model` (keys inline); with `run_deferred`, its indexes right away too."""
@@ -366,7 +366,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             self.creating_table = False
         if run_deferred:
             table = model._meta.db_table
-            for sql in [s for s in self.deferred_sql if forget_deferred([s], table) == []]:
+            for sql in [s for s in self.deferred_sql if _references(s, table)]:
                 self.deferred_sql.remove(sql)
                 self.execute(sql)
 
@@ -468,6 +468,10 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def prepare_default(self, value):
         return self.quote_value(value)
+
+
+def _references(sql: Any, table: str) -> bool:
+    return isinstance(sql, Statement) and sql.references_table(table)
 
 
 def _enforced(layout: TableLayout, column: str) -> bool:
