@@ -358,3 +358,51 @@ def test_a_migration_stopped_part_way_names_what_was_applied_and_resumes(
     assert not any("a__s2tmp" in q for q in queries), queries
     assert s.columns()["b"].startswith("varchar(10)")
     assert s.rows("id", "a", "b") == [(1, 1, "short"), (2, 2, "long")]
+
+
+def test_a_rebuild_that_cannot_reconcile_restores_the_table(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"))
+    s.create()
+    s.insert(["id", "name"], [(1, "a"), (2, "b")])
+    before = s.columns()
+    # A row written during the copy breaks the new unique key: found while writes are fenced off.
+    inserted: list[str] = []
+
+    def hook(n: int, sql: str) -> None:
+        if sql.startswith("INSERT INTO `alt_item__s2_rebuild`") and len(inserted) < 2:
+            inserted.append(sql)
+            if len(inserted) == 2:  # after the live reconciliation, before the fence
+                with s.connection.copy().cursor() as cursor:
+                    cursor.execute("INSERT INTO `alt_item` (`id`, `name`) VALUES (3, 'a')")
+
+    with pytest.raises(IntegrityError) as info:
+        s.run(migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True)), hook)
+    assert "Nothing was changed" in str(info.value)
+    assert s.columns() == before
+    assert s.rows("id", "name") == [(1, "a"), (2, "b"), (3, "a")]
+    assert not any(t.endswith(("__s2_rebuild", "__s2_fence")) for t in s.tables())
+
+
+def test_a_column_replacement_that_cannot_reconcile_restores_the_column(
+    make_alias: Callable[..., Any],
+) -> None:
+    s = _item(make_alias("s2"), note=models.TextField())
+    s.create()
+    s.insert(["id", "name", "note"], [(1, "a", "short")])
+    before = s.columns()
+    updates: list[str] = []
+
+    def hook(n: int, sql: str) -> None:
+        if sql.startswith("UPDATE `alt_item` SET") and "WHERE NOT" in sql and not updates:
+            updates.append(sql)  # after the live reconciliation, before the fence: a value too long
+            with s.connection.copy().cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO `alt_item` (`id`, `name`, `note`) VALUES (2, 'b', %s)", ["x" * 40]
+                )
+
+    with pytest.raises(DataError) as info:
+        s.run(migrations.AlterField("Item", "note", models.CharField(max_length=10)), hook)
+    assert "Nothing was changed" in str(info.value)
+    assert s.columns() == before
+    assert s.rows("id", "name", "note") == [(1, "a", "short"), (2, "b", "x" * 40)]
+    assert not any(t.endswith("__s2_fence") for t in s.tables())

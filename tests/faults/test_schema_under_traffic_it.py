@@ -40,6 +40,16 @@ def test_short_mixed_load(make_alias: Callable[..., Any], kind: str) -> None:
     assert report.columns == order
 
 
+@pytest.mark.timeout(300)
+def test_a_rebuild_that_cannot_finish_leaves_the_table_as_it_was(make_alias: Callable[..., Any]) -> None:
+    # The writers insert rows whose `code` repeats an existing one: `code` cannot become unique, and the
+    # copy (or its reconciliation under the fence) fails. The table keeps its schema and every write.
+    report = run_once(make_alias("s2"), "rebuild", "collide", 20_000)
+    _assert_kept(report)
+    assert report.outcome == "failed: IntegrityError", report.line()
+    assert report.schema_unchanged, report.line()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("mode", ["updates", "mixed"])

@@ -50,6 +50,7 @@ def writer(index: int, settings_dict: dict[str, Any], mode: str, stop: Any, read
         if not signalled and sum(counts.values()) >= 50:
             ready.release()
             signalled = True
+        # "collide": mixed, with inserts whose code repeats a preloaded row's (the unique key fails).
         choice = "update" if mode == "updates" else rng.choice(("update", "update", "insert", "delete"))
         if choice != "insert" and not live:
             choice = "insert"
@@ -61,7 +62,8 @@ def writer(index: int, settings_dict: dict[str, Any], mode: str, stop: Any, read
         elif choice == "insert":
             row, next_insert = next_insert, next_insert + 1
             sql = "INSERT INTO flt_item (id, code, qty, note) VALUES (%s, %s, %s, %s)"
-            params, after = [row, row, serial, f"w{index}"], serial
+            code = 1 + row % 1000 if mode == "collide" else row
+            params, after = [row, code, serial, f"w{index}"], serial
         else:
             position = rng.randrange(len(live))
             row = live[position]
