@@ -217,7 +217,7 @@ class TableRebuild:
                 continue
             new_of_old[source_column] = f.column
             expression, params = f"o.{q(source_column)}", []
-            if not f.null:
+            if old.null and not f.null:
                 # NULL -> NOT NULL: the field's default fills the NULLs.
                 expression, params = f"COALESCE({expression}, {default_sql})", list(default_params)
             sources.append(expression)

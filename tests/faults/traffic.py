@@ -6,7 +6,8 @@ preloaded rows with id % WRITERS == w and the ids it inserts (WRITER_BASE * (w +
 ledger alone says what each of its rows must hold: the state after its last acknowledged write.
 A write is *acknowledged* (the driver returned), *definitely failed* (the server refused it: the
 statement did not run) or *in doubt* (the connection broke: it may have run); rows with an in-doubt
-write are checked against both outcomes.
+write are checked against both outcomes. A writer refused with SchemaChangeInProgress backs off 5 ms
+before its next write, as a client retrying a retryable error would.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def writer(index: int, settings_dict: dict[str, Any], mode: str, stop: Any, read
                 affected = cursor.rowcount
         except (SchemaChangeInProgress, IntegrityError) as exc:
             errors[f"{type(exc).__name__} ({exc.args[0]})"] += 1  # refused: the statement did not run
+            if isinstance(exc, SchemaChangeInProgress):
+                time.sleep(0.005)  # as a client retrying a retryable error would: a short backoff
             continue
         except OperationalError as exc:
             errors[f"{type(exc).__name__} ({exc.args[0] if exc.args else '?'}), in doubt"] += 1
