@@ -120,8 +120,9 @@ class WriteFence:
         self.editor.execute(self.sql_rename % {"old_table": q(old), "new_table": q(new)})
 
     def close(self) -> None:
-        self._rename(self.table, self.name)
+        # Counted from the start: new writes queue behind the rename while it waits for running DML.
         self.closed_at = time.monotonic()
+        self._rename(self.table, self.name)
 
     def reopen(self, replacement: str | None = None) -> None:
         """Writes work again: the original is renamed back, or `replacement` takes the table's name."""
