@@ -71,22 +71,12 @@ __all__ = [
 
 #: The DEFAULT a NOT NULL temporary column takes when the field has none (inserts made during the copy
 #: omit the column): by Django internal type. Reconciliation replaces it by the real value.
+_ZERO = "IntegerField BigIntegerField SmallIntegerField PositiveIntegerField PositiveBigIntegerField"
+_ZERO += " PositiveSmallIntegerField FloatField DecimalField BooleanField"
+_EMPTY = "CharField TextField SlugField EmailField URLField"
 PLACEHOLDER_DEFAULTS: dict[str, Any] = {
-    **dict.fromkeys(
-        (
-            "IntegerField",
-            "BigIntegerField",
-            "SmallIntegerField",
-            "PositiveIntegerField",
-            "PositiveBigIntegerField",
-            "PositiveSmallIntegerField",
-            "FloatField",
-            "DecimalField",
-            "BooleanField",
-        ),
-        0,
-    ),
-    **dict.fromkeys(("CharField", "TextField", "SlugField", "EmailField", "URLField"), ""),
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(_EMPTY.split(), ""),
 }
 
 
@@ -236,6 +226,10 @@ class ColumnReplacement:
     sql_reconcile = "UPDATE %(table)s SET %(temp)s = %(source)s WHERE NOT (%(same)s)"
     sql_count_differences = "SELECT COUNT(*) FROM %(table)s WHERE NOT (%(same)s)"
     sql_count_nulls = "SELECT COUNT(*) FROM %(table)s WHERE %(column)s IS NULL"
+    sql_temp_default = "%(definition)s DEFAULT %%s"
+    sql_fill_nulls = "COALESCE(%(column)s, %(default)s)"
+    sql_same = "%(temp)s <=> %(source)s"
+    sql_same_bytes = "CAST(%(temp)s AS BINARY) <=> CAST(%(source)s AS BINARY)"
 
     def __init__(self, editor: Any, model: Any, old_field: Any, new_field: Any) -> None:
         self.editor, self.model, self.old_field = editor, model, old_field
@@ -257,11 +251,12 @@ class ColumnReplacement:
                 self.temp_default = [PLACEHOLDER_DEFAULTS[self.new_field.get_internal_type()]]
         source, self.source_params = q(self.column), []
         if self.fill is not None and old_field.null:
-            source, self.source_params = f"COALESCE({q(self.column)}, {self.fill[0]})", self.fill[1]
-        same = f"{q(self.temp)} <=> {source}"
+            source = self.sql_fill_nulls % {"column": q(self.column), "default": self.fill[0]}
+            self.source_params = self.fill[1]
+        same = self.sql_same
         if getattr(old_field, "db_collation", None) or getattr(new_field, "db_collation", None):
-            # A collation change: compare the bytes (two collations cannot be compared with each other).
-            same = f"CAST({q(self.temp)} AS BINARY) <=> CAST({source} AS BINARY)"
+            same = self.sql_same_bytes  # two collations cannot be compared with each other
+        same %= {"temp": q(self.temp), "source": source}
         self.parts = {"temp": q(self.temp), "source": source, "same": same, "column": q(self.column)}
 
     def _sql(self, template: str, table: str) -> str:
@@ -380,7 +375,10 @@ class ColumnReplacement:
             self.model, _with_column(self.new_field, self.temp, self.model)
         )
         if self.temp_default is not None:
-            definition, params = f"{definition} DEFAULT %s", [*params, *self.temp_default]
+            definition, params = (
+                self.sql_temp_default % {"definition": definition},
+                [*params, *self.temp_default],
+            )
         editor.execute(
             self.sql_add_column % {"table": q(self.table), "column": q(self.temp), "definition": definition},
             params,

@@ -20,9 +20,8 @@ gap, logged and kept in `editor.write_gaps`) a write fails with 1146, which the 
 retryable `errors.SchemaChangeInProgress`. With no key the copy keeps, the fence comes before the copy;
 an empty table is fenced, checked still empty, created again and the fence dropped.
 
-DDL commits implicitly, so a crash can stop the sequence between two steps; `TableRebuild.resume` reads
-which of t, its scratch table and its fence exist and finishes or undoes the earlier attempt.
-"""
+A crash can stop the sequence between two steps (DDL commits implicitly): `TableRebuild.resume` finds
+which of t, its scratch table and its fence exist and finishes or undoes the earlier attempt."""
 
 from __future__ import annotations
 
@@ -81,8 +80,7 @@ def fence_table_name(table: str) -> str:
 
 
 def keyed_columns(layout: TableLayout) -> set[str]:
-    """The columns CREATE TABLE builds the table around: primary, shard, sort and unique keys, and
-    the demoted AUTO_INCREMENT id."""
+    """The columns of the primary, shard, sort and unique keys, and the demoted AUTO_INCREMENT id."""
     keyed = {c for key in layout.unique_keys for c in key.columns}
     keyed.update(layout.shard_key or (), layout.primary_key or (), layout.sort_key or ())
     if layout.demoted_key:
@@ -105,19 +103,16 @@ class WriteFence:
     """`ALTER TABLE t RENAME TO t__s2_fence` and back: while closed, writes to `t` fail (1146, reported
     as retryable by the backend). Logs how long writes were fenced off."""
 
-    sql_rename = "ALTER TABLE %(old_table)s RENAME TO %(new_table)s"
-
     def __init__(self, editor: Any, table: str) -> None:
         self.editor = editor
         self.table = table
         self.name = fence_table_name(table)
         self.closed_at: float | None = None
-        #: Milliseconds writes were fenced off, once the fence has opened again.
-        self.gap_ms: float | None = None
+        self.gap_ms: float | None = None  # how long writes were fenced off, once reopened
 
     def _rename(self, old: str, new: str) -> None:
         q = self.editor.quote_name
-        self.editor.execute(self.sql_rename % {"old_table": q(old), "new_table": q(new)})
+        self.editor.execute(self.editor.sql_rename_table % {"old_table": q(old), "new_table": q(new)})
 
     def close(self) -> None:
         # Counted from the start: new writes queue behind the rename while it waits for running DML.
@@ -183,6 +178,11 @@ class TableRebuild:
     key_batch = 1000  # keys per statement
     max_changed_keys = 20_000  # more changed rows: the whole-table statements
     sql_sync_auto_increment = "AGGREGATOR SYNC AUTO_INCREMENT ON %(database)s.%(table)s ALL"
+    # `o` is the original, `s` the copy.
+    sql_source_column = "o.%(column)s"
+    sql_fill_nulls = "COALESCE(%(expression)s, %(default)s)"
+    sql_same = "s.%(column)s <=> %(expression)s"
+    sql_same_bytes = "CAST(s.%(column)s AS BINARY) <=> CAST(%(expression)s AS BINARY)"
 
     def __post_init__(self) -> None:
         self.table: str = self.old_model._meta.db_table
@@ -217,17 +217,17 @@ class TableRebuild:
                 source_params.extend(default_params)
                 continue
             new_of_old[source_column] = f.column
-            expression, params = f"o.{q(source_column)}", []
+            expression, params = self.sql_source_column % {"column": q(source_column)}, []
             if old.null and not f.null:
                 # NULL -> NOT NULL: the field's default fills the NULLs.
-                expression, params = f"COALESCE({expression}, {default_sql})", list(default_params)
+                expression = self.sql_fill_nulls % {"expression": expression, "default": default_sql}
+                params = list(default_params)
             sources.append(expression)
             source_params.extend(params)
-            if getattr(old, "db_collation", None) != getattr(f, "db_collation", None):
-                # Two collations cannot be compared with each other: compare the bytes.
-                same.append(f"CAST(s.{q(f.column)} AS BINARY) <=> CAST({expression} AS BINARY)")
-            else:
-                same.append(f"s.{q(f.column)} <=> {expression}")
+            # Two collations cannot be compared with each other: compare the bytes.
+            bytewise = getattr(old, "db_collation", None) != getattr(f, "db_collation", None)
+            template = self.sql_same_bytes if bytewise else self.sql_same
+            same.append(template % {"column": q(f.column), "expression": expression})
             same_params.extend(params)
         old_pk = self.old_model._meta.pk
         key = [c.column for c in getattr(old_pk, "fields", [old_pk])] if old_pk is not None else []
@@ -385,12 +385,11 @@ class TableRebuild:
         """Every row of the (fenced) original equals its copy, and no copy is extra."""
         if self.editor.collect_sql:
             return
+        differences = 0
         with self.editor.connection.cursor() as cursor:
             if self.key is not None:
                 cursor.execute(self._sql(self.sql_count_differences, source), self.same_params or None)
                 differences = int(cursor.fetchone()[0])
-            else:
-                differences = 0
             q = self.editor.quote_name
             cursor.execute(self.sql_count % {"table": q(source)})
             before = int(cursor.fetchone()[0])
@@ -457,7 +456,7 @@ class TableRebuild:
         elif scratch:
             # An earlier version of this backend dropped the original before the rename.
             editor.execute(
-                WriteFence.sql_rename
+                editor.sql_rename_table
                 % {"old_table": editor.quote_name(self.scratch), "new_table": editor.quote_name(self.table)}
             )
         elif not table:

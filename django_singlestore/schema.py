@@ -83,6 +83,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     sql_shard_key = "SHARD KEY (%(columns)s)"
     sql_sort_key = "SORT KEY (%(columns)s)"
     sql_table_comment = " COMMENT %(comment)s"
+    sql_create_table_with_layout = "CREATE %(storage)sTABLE %(table_and_body)s%(comment)s"
+    sql_generated_column = "AS (%(expression)s) PERSISTED %(type)s"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,7 +175,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         comment = ""
         if model._meta.db_table_comment:
             comment = self.sql_table_comment % {"comment": self.quote_value(model._meta.db_table_comment)}
-        return f"CREATE {storage}TABLE {table_and_body}{comment}", params
+        parts = {"storage": storage, "table_and_body": table_and_body, "comment": comment}
+        return self.sql_create_table_with_layout % parts, params
 
     def _iter_column_sql(self, column_db_type, params, model, field, field_db_params, include_default):
         column_db_type = relation_column_type(field, column_db_type)
@@ -389,7 +392,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             )
         expression_sql, params = field.generated_sql(self.connection)
         db_type = field.db_parameters(connection=self.connection)["type"]
-        sql = f"AS ({expression_sql}) PERSISTED {db_type}"
+        sql = self.sql_generated_column % {"expression": expression_sql, "type": db_type}
         if field.db_comment:
             sql += self._comment_sql(field.db_comment)
         return sql, list(params)
