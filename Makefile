@@ -113,7 +113,8 @@ bench:
 FAULTS_ARGS ?=
 faults: $(TOOL_VENV)/.installed
 	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m pytest tests/faults -m slow -s -q $(FAULTS_ARGS) \
-	  | grep -E '^(rebuild|column) |^REPORT|passed|failed|error' ; exit $${PIPESTATUS[0]}
+	  | grep -E '(rebuild|column) +(updates|mixed|collide) |^REPORT|passed|failed|[Ee]rror' | sed 's/^\.//'; \
+	  exit $${PIPESTATUS[0]}
 
 clean: testbed-stop
 	rm -rf .testbed .pytest_cache .mypy_cache .ruff_cache
