@@ -30,7 +30,6 @@ import pymysql
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_singlestore import base as sync_base
-from django_singlestore.errors import django_exception_for
 from django_singlestore_async.bridge import await_only
 from django_singlestore_async.connection import PoolCursor, PooledConnection
 from django_singlestore_async.pool import AsyncConnectionPool
@@ -195,19 +194,10 @@ class PooledConnectionAdapter:
 
 
 class GreenletCursorWrapper(sync_base.CursorWrapper):
-    """The sync backend's cursor wrapper, mapping PyMySQL's server errors through the same table."""
+    """The sync backend's cursor wrapper (parameter checks, the shared error table, the schema-change
+    and oversized-statement errors) over PyMySQL's errors."""
 
-    def _run(self, method: Any, query: str, args: Any) -> Any:
-        try:
-            result = method(query, args)
-        except pymysql.err.Error as exc:
-            replacement = django_exception_for(exc)
-            if replacement is None:
-                raise
-            raise replacement from exc
-        if self.on_statement is not None:
-            self.on_statement()
-        return result
+    driver_error = pymysql.err.Error
 
 
 class GreenletModeMixin:
