@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.testbed.gateway.__main__ import GatewayError, GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess, GatewayStartError
 from tests.testbed.mariadb import MariaDB, MariaDBError
 
 
@@ -50,7 +50,7 @@ def start_gateway(server: MariaDB, state_dir: Path, extra_args: list[str]) -> di
     )
     try:
         gateway.start()
-    except GatewayError as exc:
+    except GatewayStartError as exc:
         raise SystemExit(f"testbed: {exc}") from None
     assert gateway.pid is not None
     state = {"pid": gateway.pid, "master_port": gateway.master_port, "child_port": gateway.child_port}

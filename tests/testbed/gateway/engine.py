@@ -44,6 +44,7 @@ from tests.testbed.gateway.sqllex import (
     find_top_level,
     ident_value,
     is_kw,
+    matching_paren,
     parse_qualified_name,
     quote_ident,
     significant,
@@ -176,7 +177,9 @@ def _has_triggers(sql: bytes) -> bool:
     if b"/*" in sql and (b"/*!" in sql or b"/*M!" in sql or b"/*m!" in sql):
         return True
     low = sql.lower()
-    return any(t in low for t in _WORD_TRIGGERS)
+    if any(t in low for t in _WORD_TRIGGERS):
+        return True
+    return b"limit" in low and translate.LIMITED_SUBQUERY_TRIGGER.search(sql) is not None
 
 
 _HEAD_RE = re.compile(rb"(?:\s+|/\*(?![!M]).*?\*/|--[ \t][^\n]*\n?|#[^\n]*\n?|\()*([A-Za-z]+)", re.S)
@@ -397,6 +400,12 @@ class Engine:
             new = translate.translate(stmt)
             if new is not stmt:
                 stmt, changed = new, True
+        if "limit" in low and translate.LIMITED_SUBQUERY_TRIGGER.search(
+            stmt.encode("utf-8", "surrogateescape")
+        ):
+            new = translate.wrap_limited_in_subqueries(stmt)
+            if new is not stmt:
+                stmt, changed = new, True
         if head in ("INSERT", "REPLACE"):
             new_ins = await self._auto_increment(stmt, session, toks if not changed else None)
             if new_ins is not None:
@@ -595,6 +604,13 @@ class Engine:
 
     # -- AUTO_INCREMENT ------------------------------------------------------------------------------
     async def _auto_increment(self, stmt: str, session: SessionState, toks: list[Token] | None) -> str | None:
+        """Give the rows of an INSERT/REPLACE into a sharded AUTO_INCREMENT table the gateway's ids.
+
+        The first generated value is written ``LAST_INSERT_ID(n)``, so MariaDB reports it both in the OK
+        packet and to ``SELECT LAST_INSERT_ID()``: for a multi-row INSERT that is the FIRST id, as MySQL
+        and SingleStore report it ([doc] SingleStore "LAST_INSERT_ID": "the first automatically generated
+        value ... for the most recently executed INSERT"). ``INSERT ... SELECT`` gets its ids from a
+        reserved block of the counter (``_inject_select``)."""
         if toks is None:
             toks = significant(stmt)
         targets = rules.write_targets(toks)
@@ -607,23 +623,73 @@ class Engine:
         if key not in self._counters:
             await self._init_counter(info, session.role)
         column = info.auto_increment
+        first = True
 
-        def gen() -> int:
-            value = self._counters[key] + self._rng.randint(2, 9)
-            self._counters[key] = value
-            return value
+        def gen() -> str:
+            nonlocal first
+            value = self._next_value(key)
+            if first:
+                first = False
+                return f"LAST_INSERT_ID({value})"
+            return str(value)
 
-        return rules.inject_auto_increment(stmt, toks, column, info.columns, gen)
+        injected = rules.inject_auto_increment(stmt, toks, column, info.columns, gen)
+        if injected is None:
+            injected = self._inject_select(stmt, toks, column, key)
+        return injected
+
+    def _next_value(self, key: tuple[str, str, str]) -> int:
+        """The next id of one aggregator's counter: unique and increasing, with gaps of 2..9 (only
+        uniqueness is documented), except the very first, which is the range's first value."""
+        current = self._counters[key]
+        value = current + (1 if current in _RANGE_STARTS else self._rng.randint(2, 9))
+        self._counters[key] = value
+        return value
+
+    def _inject_select(
+        self, stmt: str, toks: list[Token], column: str, key: tuple[str, str, str]
+    ) -> str | None:
+        """``INSERT [IGNORE] INTO t (cols) SELECT ...`` without the AUTO_INCREMENT column ->
+        ``INSERT INTO t (cols, id) SELECT q.*, LAST_INSERT_ID(start + 1) + ROW_NUMBER() OVER () - 1
+        FROM (SELECT ...) AS q``: the rows get ``start + 1 ... start + n`` and LAST_INSERT_ID the first.
+        The counter moves past a block of ``INSERT_SELECT_BLOCK`` ids at once, since the row count is
+        unknown before MariaDB runs it (gateway limit: a larger INSERT ... SELECT can collide with later
+        ids). Shapes other than an explicit column list followed by SELECT/WITH/( are left to MariaDB."""
+        i = find_top_level(toks, 1, len(toks), "INTO")
+        if i < 0:
+            return None
+        qn = parse_qualified_name(toks, i + 1)
+        if qn is None or qn[2] >= len(toks) or toks[qn[2]].text != "(":
+            return None
+        close = matching_paren(toks, qn[2])
+        if close + 1 >= len(toks) or not (
+            is_kw(toks[close + 1], "SELECT", "WITH") or toks[close + 1].text == "("
+        ):
+            return None
+        cols = [ident_value(toks[a]).lower() for a, _ in split_top_level_commas(toks, qn[2] + 1, close)]
+        if not cols or column.lower() in cols:
+            return None
+        end = find_top_level(toks, close + 1, len(toks), "ON", "RETURNING")
+        end = end if end >= 0 else len(toks)
+        start = self._counters[key]
+        self._counters[key] = start + INSERT_SELECT_BLOCK
+        body = stmt[toks[close + 1].start : toks[end - 1].end]
+        tail = stmt[toks[end - 1].end :]
+        return (
+            f"{stmt[: toks[close].start]}, {quote_ident(column)}) SELECT _s2gw_q.*, "
+            f"LAST_INSERT_ID({start + 1}) + ROW_NUMBER() OVER () - 1 FROM ({body}) AS _s2gw_q{tail}"
+        )
 
     async def _init_counter(self, info: TableInfo, role: str) -> None:
-        """Per-aggregator ranges ([doc] semantics s1.6): master above 2^32, child from 2^50; after a
+        """Per-aggregator ranges ([doc] semantics s1.6; AGGREGATOR SYNC AUTO_INCREMENT's example shows a
+        sharded table's first value on the master as 1): master from 1, child above 2^50; after a
         (gateway) restart the counter jumps to the next multiple of 1,000,000 above the largest value
         of its range already in the table."""
         base, _ = _counter_range(role)
         current = await self._largest_in_range(info, role)
         key = (info.db, info.name, role)
         if current is None:
-            self._counters[key] = base
+            self._counters[key] = base - 1 if role == "master" else base
         else:
             self._counters[key] = (current // 1_000_000 + 1) * 1_000_000
 
@@ -684,8 +750,12 @@ class Engine:
         return _Out("forward", "COMMIT", changed=True, hooks=[sync])
 
 
-AUTO_INCREMENT_MASTER_BASE = 2**32
+AUTO_INCREMENT_MASTER_BASE = 1
 AUTO_INCREMENT_CHILD_BASE = 2**50
+#: Counter values from which the next id is the first of its range (1 on the master).
+_RANGE_STARTS = frozenset({AUTO_INCREMENT_MASTER_BASE - 1})
+#: Ids an ``INSERT ... SELECT`` reserves at once (its row count is unknown beforehand).
+INSERT_SELECT_BLOCK = 1_000_000
 
 
 def _counter_range(role: str) -> tuple[int, int]:
