@@ -105,7 +105,6 @@ COLUMNSTORE_ALTER_INDEX = (
     "index of a columnstore table (1105 'ALTER TABLE which ... is not supported on a columnstore table')"
 )
 MULTIPLE_HASH_INDEXES = "SingleStore: two HASH indexes on the same columns are refused (1706)"
-NO_PRIMARY_KEY_ALTER = "SingleStore: a table's primary key cannot be altered after CREATE TABLE"
 UNIQUE_NEEDS_SHARD_KEY = (
     "SingleStore: a unique key of a sharded table must contain all columns of the shard key; the test "
     "expects a unique key Django's layout cannot have"
@@ -398,7 +397,6 @@ SKIPS: list[_Entry] = [
         ("schema.tests.SchemaTests.test_remove_db_index_doesnt_remove_custom_indexes",),
         _any,
     ),
-    (NO_PRIMARY_KEY_ALTER, ("schema.tests.SchemaTests.test_primary_key",), _any),
     (UNIQUE_NEEDS_SHARD_KEY, ("schema.tests.SchemaTests.test_unique_and_reverse_m2m",), _any),
     (MYSQL_STORAGE_ENGINE, ("backends.mysql.test_features.TestFeatures.test_supports_transactions",), _any),
     (

@@ -50,6 +50,7 @@ from tests.testbed.gateway.sqllex import (
     significant,
     split_statements,
     split_top_level_commas,
+    string_value,
     tokenize,
 )
 
@@ -162,7 +163,7 @@ _ALWAYS = frozenset(
 )  # fmt: skip
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
 _WORD_TRIGGERS = (
-    b"version", b"date_trunc", b"json_", b"regexp_instr", b"information_schema", b"cume_dist", b"returning",
+    b"version", b"date_trunc", b"json_", b"regexp", b"rlike", b"information_schema", b"cume_dist", b"returning",
     b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
@@ -194,6 +195,8 @@ class Engine:
         self.catalog = Catalog(admin)
         self._counters: dict[tuple[str, str, str], int] = {}
         self._rng = random.Random()
+        #: SingleStore's global ``regexp_format`` ([doc] regular-expression-functions; default 'extended').
+        self.regexp_format = "extended"
 
     async def start(self) -> None:
         """Create the ``_s2gw`` schema, table and view if missing and load the catalog."""
@@ -323,6 +326,10 @@ class Engine:
         hooks: list[Callable[[], Awaitable[None]]] = []
         head = toks[0].upper
         if head == "SET":
+            fmt = _REGEXP_FORMAT_SET.match(stmt)
+            if fmt is not None:
+                self.regexp_format = fmt.group(1).lower()
+                return _Out("ok")
             dec = identity.handle_set(stmt, toks)
             if dec.kind == "ok":
                 return _Out("ok")
@@ -392,6 +399,8 @@ class Engine:
                 autocommit=session.autocommit,
             )
         low = stmt.lower()
+        if self.regexp_format != "advanced" and ("regexp" in low or "rlike" in low):
+            _check_regexp_backreferences(toks)
         if "@@" in low or "version" in low:
             new = identity.rewrite_identity(stmt, self._identity_ctx(session))
             if new is not stmt:
@@ -428,6 +437,7 @@ class Engine:
             handshake_version=self.config.handshake_version,
             memsql_version=self.config.memsql_version,
             master_port=self.config.master_port,
+            regexp_format=self.regexp_format,
         )
 
     # -- DDL ----------------------------------------------------------------------------------------
@@ -802,6 +812,32 @@ def _drop_column(info: TableInfo, old: str) -> None:
         info.sort_key = rm(info.sort_key)
     info.hash_keys = {k: rm(v) for k, v in info.hash_keys.items() if rm(v)}
     info.unenforced_keys = {k: rm(v) for k, v in info.unenforced_keys.items() if rm(v)}
+
+
+#: ``SET [GLOBAL] [@@global.]regexp_format = 'extended' | 'advanced'`` as a whole statement (the two
+#: documented values; anything else reaches MariaDB, which answers 1193 unknown variable).
+_REGEXP_FORMAT_SET = re.compile(
+    r"(?is)\s*SET\s+(?:GLOBAL\s+|@@global\.)?regexp_format\s*=\s*'(extended|advanced)'\s*;?\s*$"
+)
+_BACKREFERENCE = re.compile(r"\\[1-9]")
+_REGEXP_FUNCTIONS = frozenset({"REGEXP_INSTR", "REGEXP_SUBSTR", "REGEXP_REPLACE", "REGEXP_MATCH"})
+
+
+def _check_regexp_backreferences(toks: list[Token]) -> None:
+    """A literal pattern with a backreference (``\\1`` .. ``\\9``) under ``regexp_format = 'extended'``:
+    refused ([doc] regular-expression-functions: the 'extended' format is POSIX ERE; backreferences
+    belong to 'advanced'; the error itself is an assumption, errors.ERRORS["regexp_backreference"])."""
+    for i, tok in enumerate(toks[:-1]):
+        pattern: Token | None = None
+        if is_kw(tok, "REGEXP", "RLIKE"):
+            pattern = toks[i + 1]
+        elif tok.kind == "word" and tok.upper in _REGEXP_FUNCTIONS and toks[i + 1].text == "(":
+            close = matching_paren(toks, i + 1)
+            args = split_top_level_commas(toks, i + 2, close)
+            if len(args) >= 2 and args[1][1] - args[1][0] == 1:
+                pattern = toks[args[1][0]]
+        if pattern is not None and pattern.kind == "str" and _BACKREFERENCE.search(string_value(pattern)):
+            raise GatewayError("regexp_backreference")
 
 
 def _check_savepoint(toks: list[Token]) -> None:

@@ -324,4 +324,13 @@ ERRORS: dict[str, ErrorSpec] = {
         "the shard key.' No server text found: text and code are an assumption",
         False,
     ),
+    "regexp_backreference": ErrorSpec(
+        1139,
+        "42000",
+        "Got error 'backreferences need regexp_format = advanced' from regexp",
+        "[doc] regular-expression-functions: backreferences belong to the 'advanced' format (regexp_format "
+        "defaults to 'extended', POSIX ERE). No server text found: code (MySQL's ER_REGEXP_ERROR) and text "
+        "are an assumption",
+        False,
+    ),
 }

@@ -22,6 +22,8 @@ VERSION(), @@version           GatewayConfig.handshake_version ('5.7.32')       
                                the child                                              child [unverified]
 @@default_table_type           'columnstore'                                          [code] 8.1.0 dump
 @@table_name_case_sensitivity  1 (django-singlestore reads it)                        [code] 8.1.0 dump
+@@regexp_format                'extended' until SET GLOBAL regexp_format = 'advanced' [doc] regular-
+                               (global: one value for every connection)               expression-functions
 @@transaction_isolation        rewritten to MariaDB's @@tx_isolation (READ-COMMITTED) [local] MariaDB
                                                                                       10.11 lacks it
 =============================  =====================================================  ==============
@@ -64,6 +66,7 @@ class IdentityContext:
     handshake_version: str
     memsql_version: str
     master_port: int
+    regexp_format: str = "extended"
 
 
 def _sql_str(value: str) -> str:
@@ -79,6 +82,7 @@ _VARIABLES: dict[str, Callable[[IdentityContext], str]] = {
     "master_aggregator": lambda c: _sql_str("self" if c.role == "master" else f"127.0.0.1:{c.master_port}"),
     "default_table_type": lambda c: _sql_str("columnstore"),
     "table_name_case_sensitivity": lambda c: "1",
+    "regexp_format": lambda c: _sql_str(c.regexp_format),
 }
 _RENAMED = {"transaction_isolation": "tx_isolation"}
 _PREFIXES = ("session.", "global.", "local.")

@@ -400,7 +400,7 @@ class _Emitter:
             ):
                 operand = self.pop_operand(units)
                 key = string_value(nxt) if nxt.kind == "str" else ident_value(nxt)
-                paths = _json_paths([key])
+                paths = _json_paths([key], operand.text)
                 if t.text == "::":
                     units.append(_Unit(operand.pre, _extract(operand.text, paths), typed=True))
                     self.json_seen = True
@@ -566,14 +566,14 @@ class _Emitter:
             return -int(self.toks[a + 1].text) if self.toks[a + 1].text.isdigit() else None
         return None
 
-    def json_paths(self, parts: list[tuple[int, int]]) -> list[str] | None:
+    def json_paths(self, parts: list[tuple[int, int]], doc: str | None = None) -> list[str] | None:
         keys: list[str | int] = []
         for a, b in parts:
             v = self.literal(a, b)
             if v is None:
                 return None
             keys.append(v)
-        return _json_paths(keys)
+        return _json_paths(keys, doc)
 
 
 _Builder = Callable[["_Emitter", int, int], "str | None"]
@@ -604,12 +604,38 @@ def _u_escape(c: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def _json_paths(keys: list[str | int] | list[str]) -> list[str]:
-    """The path literal, and a second one when a key has non-ASCII characters (see TRANSLATIONS)."""
+def _json_paths(keys: list[str | int] | list[str], doc: str | None = None) -> list[str]:
+    """The path literal, and a second one when a key has non-ASCII characters (see TRANSLATIONS).
+
+    A quoted key of digits (``'1'``, ``::`1```) is an array index when the value it applies to is an
+    array, else an object key ([doc] "JSON Keypaths": how a key is treated depends on the structure of
+    the JSON value; its example ``ltr_name::posIds::`2`::text`` indexes an array): with ``doc`` given, the path is then built at run time, each such key becoming
+    ``[n]`` or ``."n"`` after a ``JSON_TYPE`` test of the prefix (``doc`` is evaluated once per such key).
+    """
+    strings = [k for k in keys if isinstance(k, str)]
+    if doc is not None and all(k.isascii() for k in strings) and any(k.isdigit() for k in strings):
+        return [_adaptive_path(doc, keys)]
     raw = _lit(_json_path(keys))
     if all(isinstance(k, int) or k.isascii() for k in keys):
         return [raw]
     return [raw, _lit(_json_path(keys, ascii_only=True))]
+
+
+def _adaptive_path(doc: str, keys: list[str | int] | list[str]) -> str:
+    path = "'$'"
+    pending: list[str | int] = []
+    for k in keys:
+        if isinstance(k, str) and k.isdigit():
+            prefix = _lit(_json_path(pending)[1:])
+            path = f"CONCAT({path}, {prefix})" if pending else path
+            pending = []
+            index, key = _lit(f"[{int(k)}]"), _lit(_json_path([k])[1:])
+            path = f"CONCAT({path}, IF(JSON_TYPE(JSON_EXTRACT({doc}, {path})) = 'ARRAY', {index}, {key}))"
+        else:
+            pending.append(k)
+    if pending:
+        path = f"CONCAT({path}, {_lit(_json_path(pending)[1:])})"
+    return path
 
 
 def _extract(expr: str, paths: list[str]) -> str:
@@ -639,7 +665,7 @@ def _json_fn(kind: str) -> _Builder:
         if len(parts) == 1:
             paths = ["'$'"]
         else:
-            p = em.json_paths(parts[1:])
+            p = em.json_paths(parts[1:], doc)
             if p is None:
                 return None
             paths = p
