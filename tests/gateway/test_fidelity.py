@@ -126,3 +126,27 @@ def test_lag_with_a_default_is_not_singlestore_syntax(gw: Client) -> None:
     gw.execute("INSERT INTO t VALUES (1, 10), (2, 20)")
     assert gw.execute("SELECT id, LAG(v, 1) OVER (ORDER BY id) FROM t ORDER BY id") == [(1, None), (2, 10)]
     assert gw.error("SELECT LAG(v, 1, 0) OVER (ORDER BY id) FROM t")[0] == 1064
+
+
+def test_collation_names_as_singlestore_spells_them(gw: Client) -> None:
+    """[doc] "Character Sets Supported" (``utf8`` / ``utf8_general_ci``) and "Implicit Collation in Special
+    Cases" (SHOW VARIABLES LIKE 'collation%' shows utf8_general_ci): never MariaDB's ``utf8mb3``."""
+    values = gw.execute("SELECT @@collation_server, @@character_set_server, @@session.collation_connection")
+    assert not any("utf8mb3" in v for v in values[0])
+    assert values[0][0].startswith("utf8") and values[0][1].startswith("utf8")
+    shown = gw.execute("SHOW VARIABLES LIKE 'c%'")
+    assert shown and not any("utf8mb3" in str(v) for _, v in shown)
+    gw.execute(
+        "CREATE TABLE t (id BIGINT PRIMARY KEY, s VARCHAR(10) CHARACTER SET utf8 COLLATE utf8_general_ci)"
+    )
+    text = gw.execute("SHOW CREATE TABLE t")[0][1]
+    assert "utf8_general_ci" in text and "utf8mb3" not in text
+
+
+def test_names_longer_than_64_characters_are_a_gateway_limit(gw: Client) -> None:
+    """SingleStore accepts longer names than MariaDB's 64 characters [assumption: 256]; the test bed
+    cannot, and says so (errors.ERRORS["identifier_gateway_limit"]) instead of MariaDB's bare 1059."""
+    name = "t" * 65
+    code, message = gw.error(f"CREATE TABLE {name} (id BIGINT PRIMARY KEY)")
+    assert code == 1059 and "gateway limit" in message and name in message
+    gw.execute(f"CREATE TABLE {'t' * 64} (id BIGINT PRIMARY KEY)")

@@ -766,7 +766,8 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     MariaDB's answer plus the catalog: ``CREATE [ROWSTORE] [REFERENCE] TABLE``, UNENFORCED unique keys,
     ``SHARD KEY``, ``SORT KEY`` and SingleStore's table options. The ``__SHARDKEY`` / ``__UNORDERED``
     key names are [unverified]."""
-    lines = mariadb_text.split("\n")
+    # MariaDB's 3-byte set is ``utf8mb3``; SingleStore spells it ``utf8`` (utf8_general_ci, utf8_bin)
+    lines = mariadb_text.replace("utf8mb3", "utf8").split("\n")
     prefix = ("ROWSTORE " if info.storage == "ROWSTORE" else "") + ("REFERENCE " if info.reference else "")
     lines[0] = re.sub(
         r"^CREATE (TEMPORARY )?TABLE", lambda m: f"CREATE {m.group(1) or ''}{prefix}TABLE", lines[0]
@@ -810,7 +811,9 @@ _JSON_COLUMN = re.compile(
     r"^(  `(?:[^`]|``)*`) longtext(?: CHARACTER SET \w+)?(?: COLLATE \w+)?(.*?) "
     r"CHECK \(json_valid\(`(?:[^`]|``)*`\)\)(.*)$"
 )
-_COMPUTED_COLUMN = re.compile(r"^(  `(?:[^`]|``)*`) (.+?) GENERATED ALWAYS AS \((.*)\) (?:STORED|VIRTUAL)(.*)$")
+_COMPUTED_COLUMN = re.compile(
+    r"^(  `(?:[^`]|``)*`) (.+?) GENERATED ALWAYS AS \((.*)\) (?:STORED|VIRTUAL)(.*)$"
+)
 
 
 def _singlestore_column_line(line: str) -> str:
