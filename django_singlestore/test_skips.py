@@ -63,7 +63,11 @@ LEAF_SUBQUERY_MORE_THAN_ONE_ROW = (
     "SingleStore: the leaves evaluate this correlated subselect per partition and fail with 'Subquery "
     "returns more than 1 row'"
 )
-INTERVAL_ARITHMETIC = "SingleStore: no arithmetic (multiply/divide) on INTERVAL expressions"
+INTERVAL_ARITHMETIC = (
+    "SingleStore: no multiply/divide on INTERVAL expressions, which Django's MySQL path emits (MySQL refuses "
+    "them too: Django ticket #25287); implementable as BIGINT-microsecond arithmetic in "
+    "combine_duration_expression, not done yet"
+)
 
 FOR_UPDATE_JOIN = (
     "SingleStore: SELECT ... FOR UPDATE with a join or subselect involving a columnstore table is refused "
