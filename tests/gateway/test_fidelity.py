@@ -150,3 +150,20 @@ def test_names_longer_than_64_characters_are_a_gateway_limit(gw: Client) -> None
     code, message = gw.error(f"CREATE TABLE {name} (id BIGINT PRIMARY KEY)")
     assert code == 1059 and "gateway limit" in message and name in message
     gw.execute(f"CREATE TABLE {'t' * 64} (id BIGINT PRIMARY KEY)")
+
+
+def test_show_index_in_singlestore_shape(gw: Client) -> None:
+    """[doc] "SHOW INDEX, SHOW INDEXES, SHOW KEYS": 13 columns ending in Index_comment, Cardinality /
+    Sub_part / Packed NULL, a columnstore table's shard key as ``__SHARDKEY`` with ``METADATA_ONLY``."""
+    gw.execute("CREATE TABLE t (id BIGINT, k INT, PRIMARY KEY (id), KEY k_idx (k), SHARD KEY (id))")
+    rows = gw.execute("SHOW INDEX FROM t")
+    assert [len(r) for r in rows] == [13] * len(rows)
+    by_key = {(r[2], r[3]): r for r in rows}
+    assert by_key[("PRIMARY", 1)][4] == "id" and by_key[("PRIMARY", 1)][1] == 0
+    assert by_key[("k_idx", 1)][4] == "k" and by_key[("k_idx", 1)][9] == "YES"
+    shard = by_key[("__SHARDKEY", 1)]
+    assert shard[4] == "id" and shard[10] == "METADATA_ONLY"
+    assert all(r[6] is None and r[7] is None and r[8] is None and r[11] == "" == r[12] for r in rows)
+    assert rows[0][2] == "PRIMARY"
+    assert gw.execute("SHOW KEYS IN t WHERE Key_name = 'k_idx'") == [by_key[("k_idx", 1)]]
+    assert gw.error("SHOW INDEX FROM no_such_table")[0] == 1146

@@ -43,6 +43,7 @@ from tests.testbed.gateway.sqllex import (
     Token,
     find_top_level,
     ident_value,
+    is_ident,
     is_kw,
     matching_paren,
     parse_qualified_name,
@@ -382,6 +383,9 @@ class Engine:
             result = await self._show_create(toks, db)
             if result is not None:
                 return _Out("result", result=result)
+            shown_index = self._show_index(stmt, toks, db)
+            if shown_index is not None:
+                return _Out("forward", shown_index, changed=True)
             shown = identity.show_variables(stmt, toks, self._identity_ctx(session))
             if shown is not None:
                 return _Out("forward", shown, changed=True)
@@ -613,6 +617,56 @@ class Engine:
             return None
         name, text = rows[0][0], rows[0][1]
         return LocalResult(["Table", "Create Table"], [(name, ddl.singlestore_show_create(text, info))])
+
+    def _show_index(self, stmt: str, toks: list[Token], db: str | None) -> str | None:
+        """``SHOW {INDEX|INDEXES|KEYS} {FROM|IN} t [{FROM|IN} db] [WHERE expr]`` for a catalogued table ->
+        a SELECT over information_schema.STATISTICS in SingleStore's shape ([doc] "SHOW INDEX, SHOW
+        INDEXES, SHOW KEYS" / "SHOW INDEXES"): 13 columns (no MariaDB ``Ignored``), Cardinality, Sub_part
+        and Packed always NULL, Comment and Index_comment blank, and a columnstore table's shard key listed
+        as ``__SHARDKEY`` with Index_type ``METADATA_ONLY``. Row order (PRIMARY first, then by name) and the
+        absence of a SORT KEY row are [assumption]."""
+        if (
+            len(toks) < 4
+            or not is_kw(toks[1], "INDEX", "INDEXES", "KEYS")
+            or not is_kw(toks[2], "FROM", "IN")
+        ):
+            return None
+        qn = parse_qualified_name(toks, 3)
+        if qn is None:
+            return None
+        table_db, name, i = qn[0], qn[1], qn[2]
+        if i + 1 < len(toks) and is_kw(toks[i], "FROM", "IN") and is_ident(toks[i + 1]):
+            table_db, i = ident_value(toks[i + 1]), i + 2
+        where = ""
+        if i < len(toks) and is_kw(toks[i], "WHERE"):
+            where = " WHERE " + stmt[toks[i + 1].start : toks[-1].end]
+        elif i < len(toks):
+            return None
+        info = self.catalog.get(table_db or db, name)
+        if info is None:
+            return None  # not ours (or unknown): MariaDB answers, with its own 1146
+        cols = (
+            "TABLE_NAME AS `Table`, NON_UNIQUE AS `Non_unique`, INDEX_NAME AS `Key_name`, "
+            "SEQ_IN_INDEX AS `Seq_in_index`, COLUMN_NAME AS `Column_name`, COLLATION AS `Collation`, "
+            "NULL AS `Cardinality`, NULL AS `Sub_part`, NULL AS `Packed`, NULLABLE AS `Null`, "
+            "INDEX_TYPE AS `Index_type`, '' AS `Comment`, '' AS `Index_comment`, "
+            "IF(INDEX_NAME = 'PRIMARY', 0, 1) AS _s2gw_primary_last"
+        )
+        rows = (
+            f"SELECT {cols} FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {sql_literal(info.db)} "
+            f"AND TABLE_NAME = {sql_literal(info.name)}"
+        )
+        shard = info.effective_shard_key if info.sharded and info.columnstore else None
+        for n, column in enumerate(shard or [], start=1):
+            rows += (
+                f" UNION ALL SELECT {sql_literal(info.name)}, 1, '__SHARDKEY', {n}, {sql_literal(column)}, "
+                "NULL, NULL, NULL, NULL, '', 'METADATA_ONLY', '', '', 2"
+            )
+        return (
+            "SELECT `Table`, `Non_unique`, `Key_name`, `Seq_in_index`, `Column_name`, `Collation`, "
+            "`Cardinality`, `Sub_part`, `Packed`, `Null`, `Index_type`, `Comment`, `Index_comment` "
+            f"FROM ({rows}) AS _s2gw_si{where} ORDER BY _s2gw_primary_last, `Key_name`, `Seq_in_index`"
+        )
 
     # -- AUTO_INCREMENT ------------------------------------------------------------------------------
     async def _auto_increment(self, stmt: str, session: SessionState, toks: list[Token] | None) -> str | None:
