@@ -169,3 +169,18 @@ def test_restart_jumps_to_the_next_million(mariadb: MariaDB) -> None:
         assert boundary < second < boundary + 20
     finally:
         h.close()
+
+
+def test_a_table_created_again_starts_at_one(mariadb: MariaDB) -> None:
+    """A dropped and re-created table (or database) is a new table: its master ids start at 1 again."""
+    h = EngineHarness(mariadb, "gw_autoinc_recreate")
+    try:
+        for _ in range(2):
+            h.run("CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+            h.run("INSERT INTO t (v) VALUES (1)")
+            assert h.lastrowid == MASTER_BASE
+            h.run("INSERT INTO t (v) VALUES (2)")
+            assert h.lastrowid > MASTER_BASE
+            h.run("DROP TABLE t")
+    finally:
+        h.close()

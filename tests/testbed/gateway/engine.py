@@ -476,6 +476,7 @@ class Engine:
         async def hook() -> None:
             if if_not_exists and self.catalog.get(db, ct.name) is not None:
                 return
+            self._forget_counters(db, ct.name)  # a new table's ids start at its range's start again
             if ct.like is not None:
                 src = self.catalog.get(ct.like[0] or db, ct.like[1])
                 info = replace(src, db=db, name=ct.name) if src is not None else TableInfo(db, ct.name)
@@ -552,6 +553,7 @@ class Engine:
 
             async def drop_db() -> None:
                 await self.catalog.drop_database(name)
+                self._forget_counters(name)
 
             return drop_db
         if i < len(toks) and is_kw(toks[i], "TABLE", "TABLES"):
@@ -567,6 +569,7 @@ class Engine:
             async def drop_tables() -> None:
                 for d, n in names:
                     await self.catalog.drop(d, n)
+                    self._forget_counters(d, n)
 
             return drop_tables
         target = ddl.index_target(toks, i)
@@ -701,6 +704,12 @@ class Engine:
         if injected is None:
             injected = self._inject_select(stmt, toks, column, key)
         return injected
+
+    def _forget_counters(self, db: str, table: str | None = None) -> None:
+        """Drop the AUTO_INCREMENT counters of a dropped/created table (or database): a table created
+        again starts its ranges afresh, as a new table does on SingleStore."""
+        for key in [k for k in self._counters if k[0] == db and (table is None or k[1] == table)]:
+            del self._counters[key]
 
     def _next_value(self, key: tuple[str, str, str]) -> int:
         """The next id of one aggregator's counter: unique and increasing, with gaps of 2..9 (only
