@@ -144,6 +144,9 @@ def test_insert_select_shapes(mariadb: MariaDB) -> None:
             b"INSERT INTO t (v, `id`) SELECT _s2gw_q.*, LAST_INSERT_ID(1) + ROW_NUMBER() OVER () - 1 "
             b"FROM (SELECT 1 UNION ALL SELECT 2) AS _s2gw_q"
         )
+        joined = h.decide("INSERT INTO t (v) SELECT a.v FROM t AS a JOIN t AS b ON a.id = b.id")
+        assert isinstance(joined, Forward)
+        assert joined.sql.endswith(b"FROM (SELECT a.v FROM t AS a JOIN t AS b ON a.id = b.id) AS _s2gw_q")
         explicit = b"INSERT INTO t (id, v) SELECT 5, 1"
         assert h.decide(explicit.decode()) == Forward(explicit)  # the column is given: untouched
     finally:

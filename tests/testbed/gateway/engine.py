@@ -729,7 +729,8 @@ class Engine:
         FROM (SELECT ...) AS q``: the rows get ``start + 1 ... start + n`` and LAST_INSERT_ID the first.
         The counter moves past a block of ``INSERT_SELECT_BLOCK`` ids at once, since the row count is
         unknown before MariaDB runs it (gateway limit: a larger INSERT ... SELECT can collide with later
-        ids). Shapes other than an explicit column list followed by SELECT/WITH/( are left to MariaDB."""
+        ids; and a select list with two columns of one name cannot be a derived table: MariaDB's 1060).
+        Shapes other than an explicit column list followed by SELECT/WITH/( are left to MariaDB."""
         i = find_top_level(toks, 1, len(toks), "INTO")
         if i < 0:
             return None
@@ -744,7 +745,15 @@ class Engine:
         cols = [ident_value(toks[a]).lower() for a, _ in split_top_level_commas(toks, qn[2] + 1, close)]
         if not cols or column.lower() in cols:
             return None
-        end = find_top_level(toks, close + 1, len(toks), "ON", "RETURNING")
+        end = close + 1
+        while True:  # the SELECT ends at ON DUPLICATE KEY UPDATE / RETURNING (not at a join's ON)
+            end = find_top_level(toks, end + 1, len(toks), "ON", "RETURNING")
+            if (
+                end < 0
+                or is_kw(toks[end], "RETURNING")
+                or is_kw(toks[min(end + 1, len(toks) - 1)], "DUPLICATE")
+            ):
+                break
         end = end if end >= 0 else len(toks)
         start = self._counters[key]
         self._counters[key] = start + INSERT_SELECT_BLOCK
