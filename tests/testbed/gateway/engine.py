@@ -547,6 +547,7 @@ class Engine:
                     target = (spec.new_table[0] or db, spec.new_table[1])
             if target is not None and target != (db, alter.table):
                 await self.catalog.drop(db, alter.table)
+                self._move_counters(db, alter.table, *target)
                 new.db, new.name = target
             await self.catalog.put(new)
 
@@ -608,8 +609,18 @@ class Engine:
         async def hook() -> None:
             for (d1, n1), (d2, n2) in pairs:
                 await self.catalog.rename(d1, n1, d2, n2)
+                self._move_counters(d1, n1, d2, n2)
 
         return hook
+
+    def _move_counters(self, d1: str, n1: str, d2: str, n2: str) -> None:
+        """A renamed table keeps its AUTO_INCREMENT counters (they are the table's state, not its
+        name's); whatever counters the new name had belonged to a table that no longer exists."""
+        self._forget_counters(d2, n2)
+        for (db, table, role), value in list(self._counters.items()):
+            if (db, table) == (d1, n1):
+                del self._counters[(db, table, role)]
+                self._counters[(d2, n2, role)] = value
 
     async def _show_create(self, toks: list[Token], db: str | None) -> LocalResult | None:
         if len(toks) < 4 or not (is_kw(toks[1], "CREATE") and is_kw(toks[2], "TABLE")):
