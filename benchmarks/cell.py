@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +201,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
         async def main() -> dict[str, Any]:
             pool = None
+            op: Callable[[], Awaitable[Any]]
             if path in ("stock0", "stock60", "native"):
                 ops = workloads.orm_ops(ids, use_async_atomic=path == "native")
                 inner = ops[workload]

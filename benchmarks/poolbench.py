@@ -58,7 +58,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(*(one() for _ in range(cap * 2)))
     end_warm = time.perf_counter() + float(spec["warmup"])
     count = 0
-    state = {"measuring": False}
+    state: dict[str, Any] = {"measuring": False}
 
     async def client() -> None:
         nonlocal count

@@ -86,7 +86,8 @@ def environment(**extra: Any) -> dict[str, Any]:
 
 
 def _load(results: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    good, bad = [], []
+    good: list[dict[str, Any]] = []
+    bad: list[dict[str, Any]] = []
     path = results / "cells.jsonl"
     if path.exists():
         for line in path.read_text().splitlines():
