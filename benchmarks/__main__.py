@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from benchmarks import harness, report
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the servers and the test bed like Ctrl-C
     plan = harness.QUICK if args.quick else harness.FULL
     default = harness.BENCH_DIR / "results"
     results = (

@@ -2,9 +2,11 @@
 
 The JSON names the path, workload, concurrency, warm-up and measured seconds, the seeded ids file and
 the gateway / MariaDB pids. Load is closed-loop: `concurrency` clients (tasks on one event loop for the
-async paths, threads with a connection each for the sync floors) issue requests back to back; only
-requests started inside the window count, and the window ends when the last of them completes. CPU
-seconds of this process (all threads), the gateway and MariaDB are read at the window's edges.
+async paths, threads with a connection each for the sync floors) issue requests back to back from the
+start of the warm-up; requests that complete inside the window count (so an overloaded cell, whose
+requests take longer than the window, still measures its throughput). CPU seconds of this process (all
+threads), the gateway and MariaDB, and RSS and threads, are read at the window's edges; the requests
+in flight at its end then finish uncounted.
 """
 
 from __future__ import annotations
@@ -39,11 +41,25 @@ class Window:
         self.cpu0 = 0.0
         self.procs0: dict[str, float | None] = {}
         self.began = 0.0
+        self.ended: dict[str, Any] = {}
 
     def mark_start(self) -> None:
         self.began = time.perf_counter()
         self.cpu0 = time.process_time()
         self.procs0 = benchproc.cpu_snapshot(self.pids)
+
+    def mark_end(self) -> None:
+        self.ended = {
+            "elapsed": time.perf_counter() - self.began,
+            "cpu": time.process_time() - self.cpu0,
+            "procs": benchproc.cpu_delta(self.procs0, benchproc.cpu_snapshot(self.pids)),
+            "mem": benchproc.memory_and_threads(),
+            "latencies": list(self.latencies),
+            "errors": self.errors,
+        }
+
+    def counts(self, done: float) -> bool:
+        return self.start <= done < self.end
 
     def error(self, exc: BaseException) -> None:
         self.errors += 1
@@ -51,11 +67,9 @@ class Window:
             self.first_error = f"{type(exc).__name__}: {exc}"[:300]
 
     def result(self) -> dict[str, Any]:
-        elapsed = time.perf_counter() - self.began
-        client_cpu = time.process_time() - self.cpu0
-        procs = benchproc.cpu_delta(self.procs0, benchproc.cpu_snapshot(self.pids))
-        mem = benchproc.memory_and_threads()
-        lat = sorted(self.latencies)
+        elapsed, client_cpu = self.ended["elapsed"], self.ended["cpu"]
+        procs, mem = self.ended["procs"], self.ended["mem"]
+        lat = sorted(self.ended["latencies"])
         n = len(lat)
 
         def pct(q: float) -> float | None:
@@ -63,7 +77,7 @@ class Window:
 
         return {
             "requests": n,
-            "errors": self.errors,
+            "errors": self.ended["errors"],
             "first_error": self.first_error,
             "elapsed_s": round(elapsed, 4),
             "rps": round(n / elapsed, 2) if elapsed > 0 else None,
@@ -88,15 +102,18 @@ async def _run_async(op: Callable[[], Any], concurrency: int, win: Window) -> No
             try:
                 await op()
             except Exception as exc:
-                if started >= win.start:
+                if win.counts(time.perf_counter()):
                     win.error(exc)
                 continue
-            if started >= win.start:
-                win.latencies.append(time.perf_counter() - started)
+            done = time.perf_counter()
+            if win.counts(done):
+                win.latencies.append(done - started)
 
     async def marker() -> None:
         await asyncio.sleep(max(0.0, win.start - time.perf_counter()))
         win.mark_start()
+        await asyncio.sleep(max(0.0, win.end - time.perf_counter()))
+        win.mark_end()
 
     await asyncio.gather(marker(), *(client() for _ in range(concurrency)))
 
@@ -116,12 +133,13 @@ def _run_threads(
                 try:
                     op()
                 except Exception as exc:
-                    if started >= win.start:
+                    if win.counts(time.perf_counter()):
                         with lock:
                             win.error(exc)
                     continue
-                if started >= win.start:
-                    win.latencies.append(time.perf_counter() - started)  # list.append is atomic
+                done = time.perf_counter()
+                if win.counts(done):
+                    win.latencies.append(done - started)  # list.append is atomic
         finally:
             close()
 
@@ -130,6 +148,8 @@ def _run_threads(
         t.start()
     time.sleep(max(0.0, win.start - time.perf_counter()))
     win.mark_start()
+    time.sleep(max(0.0, win.end - time.perf_counter()))
+    win.mark_end()
     for t in threads:
         t.join()
 

@@ -3,9 +3,11 @@
 Every measurement is one *cell* (a leg, a path, a workload, a concurrency, an injected latency, a
 repeat), run in a process of its own and appended as one JSON line to `<results>/cells.jsonl`; a run
 that stops (Ctrl-C, a crash, a deadline) resumes where it stopped, because cells already in that file
-are skipped (`--fresh` starts over). Paths are interleaved: within a repeat each (latency, workload,
+are skipped (`--fresh` starts over). Paths are interleaved: each (workload, repeat, latency,
 concurrency) group runs every path before the next group, the path order rotating, so load from other
-tenants of a shared machine spreads over all paths alike.
+tenants of a shared machine spreads over all paths alike. Workloads are the outer loop, point reads
+first (what the targets read), so a run cut short still has every repeat of those. The in-process and
+uvicorn cells are counted by completion inside the window (see benchmarks/cell.py).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Plan:
     concurrencies: tuple[int, ...] = (1, 16, 64, 256)
     latencies: tuple[float, ...] = (0.0, 2.0)
     repeats: int = 3
-    warmup: float = 0.5
+    warmup: float = 0.7
     duration: float = 1.5
     seed_rows: int = 10000
     crud_scale: float = 1.0
@@ -229,9 +231,9 @@ def _rotate(items: tuple[str, ...], n: int) -> list[str]:
 
 def leg_inproc(plan: Plan, bed: Bed, store: Store, ids_file: Path) -> None:
     turn = 0
-    for rep in range(plan.repeats):
-        for latency in plan.latencies:
-            for workload in plan.workloads:
+    for workload in plan.workloads:  # point reads first: the targets read them
+        for rep in range(plan.repeats):
+            for latency in plan.latencies:
                 for conc in plan.concurrencies:
                     turn += 1
                     for path in _rotate(plan.inproc_paths, turn):
@@ -301,9 +303,9 @@ class Server:
 def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Path) -> None:
     todo = [
         (rep, latency, workload, conc)
+        for workload in plan.workloads
         for rep in range(plan.repeats)
         for latency in plan.latencies
-        for workload in plan.workloads
         for conc in plan.concurrencies
     ]
     if all(

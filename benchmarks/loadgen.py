@@ -1,8 +1,10 @@
 """HTTP/1.1 keep-alive load generator, run as its own process: `python -m benchmarks.loadgen '<json>'`.
 
-`concurrency` connections each send GET requests back to back (closed loop). It reads the server's,
-the gateway's and MariaDB's CPU seconds at the window's edges from /proc, and the server's RSS and
-threads at the window's end, and prints one JSON line. Standard library only.
+`concurrency` connections each send GET requests back to back (closed loop) from the start of the
+warm-up; responses that arrive inside the window count. It reads the server's, the gateway's and
+MariaDB's CPU seconds at the window's edges from /proc, and the server's RSS and threads at the
+window's end, lets the requests in flight finish (uncounted) and prints one JSON line. Standard
+library only.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ async def _client(host: str, port: int, request: bytes, win: dict[str, Any], out
                 raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
             if length:
                 await reader.readexactly(length)
-            if started < win["start"]:
+            done = time.perf_counter()
+            if not win["start"] <= done < win["end"]:
                 continue
             if status == 200:
-                out["latencies"].append(time.perf_counter() - started)
+                out["latencies"].append(done - started)
             else:
                 out["errors"] += 1
                 out.setdefault("first_error", f"HTTP {status}")
@@ -63,16 +66,19 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         marks["cpu0"] = benchproc.cpu_snapshot(pids)
         marks["own0"] = time.process_time()
         await asyncio.sleep(max(0.0, win["end"] - time.perf_counter()))
+        marks["elapsed"] = time.perf_counter() - marks["t0"]
+        marks["cpu"] = benchproc.cpu_delta(marks["cpu0"], benchproc.cpu_snapshot(pids))
+        marks["own"] = time.process_time() - marks["own0"]
         marks["mem"] = benchproc.memory_and_threads(pids["server"])
+        marks["latencies"], marks["errors"] = list(out["latencies"]), out["errors"]
 
     results = await asyncio.gather(
         marker(), *(_client(host, port, request, win, out) for _ in range(int(spec["concurrency"]))),
         return_exceptions=True,
     )  # fmt: skip
-    elapsed = time.perf_counter() - marks["t0"]
-    cpu = benchproc.cpu_delta(marks["cpu0"], benchproc.cpu_snapshot(pids))
+    elapsed, cpu = marks["elapsed"], marks["cpu"]
     failures = [r for r in results if isinstance(r, BaseException)]
-    lat = sorted(out["latencies"])
+    lat = sorted(marks["latencies"])
     n = len(lat)
 
     def pct(q: float) -> float | None:
@@ -81,7 +87,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     server_cpu = cpu.get("server")
     return {
         "requests": n,
-        "errors": out["errors"] + len(failures),
+        "errors": marks["errors"] + len(failures),
         "first_error": out.get("first_error") or (repr(failures[0])[:300] if failures else None),
         "elapsed_s": round(elapsed, 4),
         "rps": round(n / elapsed, 2) if elapsed > 0 else None,
@@ -92,7 +98,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "client_cpu_us_per_req": round(server_cpu / n * 1e6, 1) if n and server_cpu is not None else None,
         "gateway_cpu_s": cpu.get("gateway"),
         "mariadb_cpu_s": cpu.get("mariadb"),
-        "loadgen_cpu_s": round(time.process_time() - marks["own0"], 4),
+        "loadgen_cpu_s": round(marks["own"], 4),
         "rss_kb": marks["mem"]["rss_kb"],
         "threads": marks["mem"]["threads"],
     }
