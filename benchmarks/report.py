@@ -391,6 +391,7 @@ def plots(groups: dict[str, Any], out_dir: Path) -> list[str]:
     combos = sorted(
         {(g["leg"], g["latency_ms"], g["workload"]) for g in groups.values() if g["leg"] != "pool"}
     )
+    concurrencies = sorted({g["concurrency"] for g in groups.values() if g["leg"] != "pool"})
     for leg, latency, workload in combos:
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
         for path in PATH_LABELS:
@@ -410,11 +411,11 @@ def plots(groups: dict[str, Any], out_dir: Path) -> list[str]:
             axes, ("throughput (req/s)", "p50 latency (ms)", "p99 latency (ms)"), strict=True
         ):
             ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xticks(concurrencies, [str(c) for c in concurrencies])
             ax.set_xlabel("concurrent clients")
             ax.set_title(title)
             ax.grid(True, alpha=0.3)
-        axes[1].set_yscale("log")
-        axes[2].set_yscale("log")
         fig.suptitle(f"{leg}: {workload}, {latency:g} ms injected latency")
         fig.legend(loc="lower center", ncol=4, fontsize=8)
         fig.tight_layout(rect=(0, 0.1, 1, 1))
