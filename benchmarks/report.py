@@ -125,6 +125,12 @@ def aggregate(good: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                                  "latency_ms": latency, "errors": sum(r.get("errors") or 0 for r in recs)}  # fmt: skip
         for metric in METRICS:
             entry[metric] = _summary([r.get(metric) for r in recs])
+        entry["requests"] = _summary([r.get("requests") for r in recs])
+        # Fewer completions than two per client: the window saw a partial wave of requests, not a steady
+        # state (an overloaded cell whose latency approaches the window); its req/s and CPU are rough.
+        entry["unsteady"] = (
+            leg != "pool" and bool(entry["requests"]) and entry["requests"]["median"] < 2 * conc
+        )
         routing = [r["native_routing"] for r in recs if "native_routing" in r]
         if routing:
             entry["native_routing"] = routing[-1]
@@ -186,6 +192,10 @@ def targets(groups: dict[str, Any], crud: dict[str, Any]) -> list[dict[str, Any]
         rows.append({"target": target, "ratio": None if ratio is None else round(ratio, 3), "status": status,
                      "detail": detail})  # fmt: skip
 
+    def flags(*keys: str) -> str:
+        rough = [k for k in keys if (groups.get(k) or {}).get("unsteady")]
+        return f" (rough: {', '.join(rough)} overloaded past the window)" if rough else ""
+
     def ratio(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None or b == 0 else a / b
 
@@ -201,7 +211,7 @@ def targets(groups: dict[str, Any], crud: dict[str, Any]) -> list[dict[str, Any]
             f"native {n} vs {stock} {s} ms")  # fmt: skip
         n, s = _med(groups, u256.format("native"), "rps"), _med(groups, u256.format(stock), "rps")
         add(f"uvicorn, 256 clients, 2 ms, point: native req/s >= 1.5x {stock}", ratio(n, s), lambda r: r >= 1.5,
-            f"native {n} vs {stock} {s} req/s")  # fmt: skip
+            f"native {n} vs {stock} {s} req/s" + flags(u256.format("native"), u256.format(stock)))  # fmt: skip
         n, s = (_med(groups, u256.format("native"), "server_conns_peak"),
                 _med(groups, u256.format(stock), "server_conns_peak"))  # fmt: skip
         add(f"uvicorn, 256 clients, 2 ms, point: native server connections <= 1/8 of {stock}", ratio(n, s),
@@ -294,6 +304,9 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
         "samples taken every 100 ms while the cell ran (a connection that lives for one request, as with "
         "CONN_MAX_AGE=0, is caught only when a sample falls inside it). Threads and RSS: the client process "
         "at the end of the window.",
+        "- (!) after req/s: fewer than two completed requests per client in the window (median), i.e. the "
+        "cell is overloaded past the window's length and measured a partial wave, not a steady state; its "
+        "req/s and CPU per request are rough.",
     ]
     routing = [g["native_routing"] for g in groups.values() if "native_routing" in g]
     if routing:
@@ -326,8 +339,9 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
             for g in rows:
                 rss = g.get("rss_kb")
                 rss_mib = {"median": rss["median"] / 1024, "n": 1, "min": 0, "max": 0} if rss else None
+                flag = " (!)" if g.get("unsteady") else ""
                 lines.append(
-                    f"| {g['path']} | {g['concurrency']} | {_fmt(g['rps'], 0, True)} | {_fmt(g['p50_ms'], 2)} "
+                    f"| {g['path']} | {g['concurrency']} | {_fmt(g['rps'], 0, True)}{flag} | {_fmt(g['p50_ms'], 2)} "
                     f"| {_fmt(g['p99_ms'], 2)} | {_fmt(g['client_cpu_us_per_req'], 0, True)} "
                     f"| {_fmt(g['gateway_us_per_req'], 0)} | {_fmt(g['mariadb_us_per_req'], 0)} | {_split(g)} "
                     f"| {_fmt(g['server_conns_peak'], 0)} | {_fmt(g['threads'], 0)} | {_fmt(rss_mib, 0)} "
