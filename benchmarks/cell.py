@@ -30,11 +30,14 @@ SYNC_PATHS = ("sync_orm", "mysqlclient")
 
 
 class Window:
-    def __init__(self, warmup: float, duration: float, pids: dict[str, int]) -> None:
+    def __init__(
+        self, warmup: float, duration: float, pids: dict[str, int], gateway_port: int | None = None
+    ) -> None:
         now = time.perf_counter()
         self.start = now + warmup
         self.end = self.start + duration
         self.pids = pids
+        self.gateway_port = gateway_port
         self.latencies: list[float] = []
         self.errors = 0
         self.first_error: str | None = None
@@ -57,6 +60,8 @@ class Window:
             "latencies": list(self.latencies),
             "errors": self.errors,
         }
+        if self.gateway_port:  # after the CPU snapshot: not charged to the window
+            self.ended["conns_at_end"] = benchproc.connections_of(os.getpid(), self.gateway_port)
 
     def counts(self, done: float) -> bool:
         return self.start <= done < self.end
@@ -90,6 +95,7 @@ class Window:
             "client_cpu_us_per_req": round(client_cpu / n * 1e6, 1) if n else None,
             "rss_kb": mem["rss_kb"],
             "threads": mem["threads"],
+            "conns_at_end": self.ended.get("conns_at_end"),
         }
 
 
@@ -210,7 +216,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         extra["write_api"] = "async_atomic" if workloads.async_atomic_api() else "sync_to_async(atomic)"
     elif path in ("stock0", "stock60"):
         extra["write_api"] = "sync_to_async(atomic)"
-    win = Window(float(spec["warmup"]), float(spec["duration"]), pids)
+    win = Window(float(spec["warmup"]), float(spec["duration"]), pids, spec.get("gateway_port"))
     profiler = None
     if spec.get("profile"):
         from pyinstrument import Profiler

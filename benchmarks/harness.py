@@ -47,6 +47,7 @@ class Plan:
     uvicorn_paths: tuple[str, ...] = UVICORN_PATHS
     workloads: tuple[str, ...] = ("point", "list", "write", "mixed")
     concurrencies: tuple[int, ...] = (1, 16, 64, 256)
+    inproc_concurrencies: tuple[int, ...] | None = None  # None: the same as `concurrencies`
     latencies: tuple[float, ...] = (0.0, 2.0)
     repeats: int = 3
     warmup: float = 0.7
@@ -67,6 +68,7 @@ QUICK = Plan(
     uvicorn_paths=("stock0", "native"),
     workloads=("point",),
     concurrencies=(1, 8),
+    inproc_concurrencies=(8,),
     latencies=(0.0,),
     repeats=1,
     warmup=0.1,
@@ -190,8 +192,8 @@ def run_process(
     result: dict[str, Any] = json.loads(lines[-1])
     if result.get("requests") == 0:
         result["error"] = f"no request completed in the window (first error: {result.get('first_error')})"
-    if conn_port is not None:
-        result["server_conns_peak"] = peak
+    if conn_port is not None:  # the samples, and the client's own count at the window's end
+        result["server_conns_peak"] = max(peak, result.get("conns_at_end") or 0)
     return result
 
 
@@ -234,7 +236,7 @@ def leg_inproc(plan: Plan, bed: Bed, store: Store, ids_file: Path) -> None:
     for workload in plan.workloads:  # point reads first: the targets read them
         for rep in range(plan.repeats):
             for latency in plan.latencies:
-                for conc in plan.concurrencies:
+                for conc in plan.inproc_concurrencies or plan.concurrencies:
                     turn += 1
                     for path in _rotate(plan.inproc_paths, turn):
                         key = _key("inproc", path, workload, conc, f"{latency:g}ms", rep)
@@ -243,6 +245,7 @@ def leg_inproc(plan: Plan, bed: Bed, store: Store, ids_file: Path) -> None:
                         spec = {
                             "path": path, "workload": workload, "concurrency": conc, "warmup": plan.warmup,
                             "duration": plan.duration, "ids_file": str(ids_file), "pids": bed.pids(latency),
+                            "gateway_port": bed.port(latency),
                         }  # fmt: skip
                         result = run_process(
                             [sys.executable, "-m", "benchmarks.cell", json.dumps(spec)],
@@ -330,6 +333,7 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
                 spec = {
                     "port": server.port, "workload": workload, "concurrency": conc, "warmup": plan.warmup,
                     "duration": plan.duration, "pids": {"server": server.proc.pid, **bed.pids(latency)},
+                    "gateway_port": bed.port(latency),
                 }  # fmt: skip
                 result = run_process(
                     [sys.executable, "-m", "benchmarks.loadgen", json.dumps(spec)], _env(),

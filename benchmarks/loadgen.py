@@ -70,6 +70,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         marks["cpu"] = benchproc.cpu_delta(marks["cpu0"], benchproc.cpu_snapshot(pids))
         marks["own"] = time.process_time() - marks["own0"]
         marks["mem"] = benchproc.memory_and_threads(pids["server"])
+        if spec.get("gateway_port"):
+            marks["conns"] = benchproc.connections_of(pids["server"], int(spec["gateway_port"]))
         marks["latencies"], marks["errors"] = list(out["latencies"]), out["errors"]
 
     results = await asyncio.gather(
@@ -101,6 +103,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "loadgen_cpu_s": round(marks["own"], 4),
         "rss_kb": marks["mem"]["rss_kb"],
         "threads": marks["mem"]["threads"],
+        "conns_at_end": marks.get("conns"),
     }
 
 
