@@ -77,7 +77,7 @@ QUICK = Plan(
     crud_scale=0.01,
     crud_repeats=1,
     pool_concurrencies=(16,),
-    pool_modes=("select1",),
+    pool_modes=("acquire", "select1"),
     profile=False,
 )
 

@@ -56,26 +56,29 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
     # Fill the pool to its cap (what a busy server has) before measuring.
     await asyncio.gather(*(one() for _ in range(cap * 2)))
-    end_warm = time.perf_counter() + float(spec["warmup"])
-    count = 0
-    state: dict[str, Any] = {"measuring": False}
+    start = time.perf_counter() + float(spec["warmup"])
+    end = start + float(spec["duration"])
+    # The window's edges are found by the clients themselves: an acquire that finds an idle connection
+    # need not yield to the event loop, so a separate timer task might never run in time.
+    state: dict[str, Any] = {"count": 0}
 
     async def client() -> None:
-        nonlocal count
-        while time.perf_counter() < end:
+        while True:
+            now = time.perf_counter()
+            if now >= end:
+                if "t1" not in state and "t0" in state:
+                    state["t1"], state["cpu1"] = now, time.process_time()
+                return
+            if now >= start and "t0" not in state:
+                state["t0"], state["cpu0"] = now, time.process_time()
             await one()
-            if state["measuring"]:
-                count += 1
+            if "t0" in state and time.perf_counter() < end:
+                state["count"] += 1
+            await asyncio.sleep(0)  # let the other clients run: a closed loop of `concurrency` tasks
 
-    end = end_warm + float(spec["duration"])
-
-    async def marker() -> None:
-        await asyncio.sleep(max(0.0, end_warm - time.perf_counter()))
-        state["measuring"] = True
-        state["t0"], state["cpu0"] = time.perf_counter(), time.process_time()
-
-    await asyncio.gather(marker(), *(client() for _ in range(concurrency)))
-    elapsed, cpu = time.perf_counter() - state["t0"], time.process_time() - state["cpu0"]
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    count = state["count"]
+    elapsed, cpu = state["t1"] - state["t0"], state["cpu1"] - state["cpu0"]
     if impl == "ours":
         await connection.aclose_pool()
     else:
