@@ -93,7 +93,7 @@ class Bed:
     """A private MariaDB and one gateway per injected latency (the gateway's --latency-ms is per process)."""
 
     def __init__(self, state_dir: Path, latencies: tuple[float, ...]) -> None:
-        from tests.testbed.gateway.__main__ import GatewayProcess
+        from tests.testbed.gateway.process import GatewayProcess
         from tests.testbed.mariadb import MariaDB
 
         self.state_dir = state_dir
