@@ -197,9 +197,11 @@ class PooledConnectionAdapter:
 class GreenletCursorWrapper(sync_base.CursorWrapper):
     """The sync backend's cursor wrapper, mapping PyMySQL's server errors through the same table."""
 
-    def _run(self, method: Any, query: str, args: Any) -> Any:
+    def _run(self, method: Any, query: Any, args: Any, many: Any = False) -> Any:
         try:
             result = method(query, args)
+        except UnicodeEncodeError as exc:
+            raise sync_base.encoding_error(exc) from exc
         except pymysql.err.Error as exc:
             replacement = django_exception_for(exc)
             if replacement is None:
@@ -215,10 +217,20 @@ class GreenletModeMixin:
 
     greenlet_mode = True
     Database = DatabaseShim
+    #: Set by `scope.Pin`: the task that owns this wrapper across awaits (others are refused).
+    pin: Any = None
+    #: True from the moment COMMIT is asked for until it has answered: a cancellation in between
+    #: leaves the transaction's outcome unknown (`transaction.CommitOutcomeUnknown`).
+    commit_in_flight = False
+    #: The sync wrapper whose open (test) transaction this wrapper borrows (scope.bind_test_connection).
+    _test_wrapper: Any = None
 
     # Provided by the engine's DatabaseWrapper.
     alias: str
     connection: Any
+    autocommit: bool
+    in_atomic_block: bool
+    needs_rollback: bool
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -226,20 +238,70 @@ class GreenletModeMixin:
         if scope is not None:
             scope.adopt(self)  # type: ignore[arg-type]
 
+    # --- ownership (one task per pinned wrapper) ------------------------------------------------------
+
+    def ensure_connection(self) -> None:
+        if self.pin is not None:
+            self.pin.check_owner()
+        super().ensure_connection()  # type: ignore[misc]
+
+    def validate_thread_sharing(self) -> None:
+        if self.pin is not None:
+            self.pin.check_owner()
+        super().validate_thread_sharing()  # type: ignore[misc]
+
+    def commit(self) -> None:
+        self.commit_in_flight = True
+        super().commit()  # type: ignore[misc]
+        self.commit_in_flight = False
+
+    # --- a test's transaction, borrowed --------------------------------------------------------------
+
+    def bind_test_transaction(self, test_wrapper: Any) -> None:
+        """Run on `test_wrapper`'s mysqlclient connection, inside its open transaction: the state
+        Django's atomic() reads is copied (so blocks nest inside the test's), on_commit callbacks go
+        to the test's list (captureOnCommitCallbacks sees them)."""
+        if test_wrapper.connection is None:
+            return
+        self._test_wrapper = test_wrapper
+        self.connection = test_wrapper.connection
+        self.autocommit = test_wrapper.autocommit
+        self.in_atomic_block = test_wrapper.in_atomic_block
+        self.atomic_blocks = list(test_wrapper.atomic_blocks)
+        self.savepoint_ids = list(test_wrapper.savepoint_ids)
+        self.commit_on_exit = test_wrapper.commit_on_exit
+        self.run_on_commit = test_wrapper.run_on_commit
+        self.needs_rollback = test_wrapper.needs_rollback
+
+    def close(self) -> None:
+        test_wrapper = self._test_wrapper
+        if test_wrapper is None:
+            super().close()  # type: ignore[misc]
+            return
+        # A borrowed test connection stays open; a failure inside it dooms the test's transaction.
+        self._test_wrapper = None
+        test_wrapper.needs_rollback = test_wrapper.needs_rollback or self.needs_rollback
+        self.connection = None
+        self.in_atomic_block = False
+        self.atomic_blocks = []
+        self.run_on_commit = []
+
     def get_new_connection(self, conn_params: dict[str, Any]) -> PooledConnectionAdapter:
         pool = self.pool()  # type: ignore[attr-defined]
         conn = await_only(self._aacquire(pool))  # type: ignore[attr-defined]
         return PooledConnectionAdapter(conn, pool)
 
-    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper:
+    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper | sync_base.CursorWrapper:
         policy = self.transaction_policy  # type: ignore[attr-defined]
         on_statement = None if policy.sends_transaction_control else self.note_statement  # type: ignore[attr-defined]
+        if self._test_wrapper is not None:  # mysqlclient's cursor: the sync backend's wrapper
+            return sync_base.CursorWrapper(self.connection.cursor(), on_statement)
         return GreenletCursorWrapper(self.connection.cursor(), on_statement)
 
     def is_usable(self) -> bool:
         try:
             self.connection.ping()
-        except pymysql.err.Error:
+        except (pymysql.err.Error, MySQLdb.Error):
             return False
         return True
 
