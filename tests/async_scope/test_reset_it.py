@@ -57,5 +57,3 @@ def test_an_unknown_mode_is_refused(testbed: Testbed) -> None:
     out = done.stdout + done.stderr
     assert done.returncode != 0
     assert "DATABASES['default']['TEST']['RESET'] = 'truncate'" in out
-
-
