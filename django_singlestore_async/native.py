@@ -36,7 +36,17 @@ from django_singlestore_async.connection import PoolCursor, PooledConnection
 from django_singlestore_async.pool import AsyncConnectionPool
 from django_singlestore_async.scope import current_scope
 
-__all__ = ["PooledConnectionAdapter", "PooledCursorAdapter", "greenlet_wrapper_class"]
+__all__ = ["PooledConnectionAdapter", "PooledCursorAdapter", "greenlet_wrapper_class", "statement_counts"]
+
+#: Statements the native path sent, process-wide: over a pooled connection ("pool"), or over a
+#: test's borrowed mysqlclient connection ("test_connection", test.TestCase). Diagnostics only.
+_served = {"pool": 0, "test_connection": 0}
+
+
+def statement_counts() -> dict[str, int]:
+    """How many statements the native path has sent in this process, by kind of connection."""
+    return dict(_served)
+
 
 #: The `@async_unsafe` methods of BaseDatabaseWrapper (Django 5.2 and 6.1).
 UNGUARDED_METHODS = (
@@ -107,6 +117,7 @@ class PooledCursorAdapter:
         return self._raw._executed
 
     def execute(self, query: str, args: Any = None) -> int:
+        _served["pool"] += 1
         self._raw._executed = None
         try:
             return await_only(self._cursor.execute(query, args))
@@ -116,6 +127,7 @@ class PooledCursorAdapter:
             raise
 
     def executemany(self, query: str, args: Sequence[Any]) -> int:
+        _served["pool"] += 1
         return await_only(self._cursor.executemany(query, args))
 
     # aiomysql's buffered cursor answers fetches with finished futures: no loop round trip. Rows
@@ -212,6 +224,14 @@ class GreenletCursorWrapper(sync_base.CursorWrapper):
         return result
 
 
+class BorrowedCursorWrapper(sync_base.CursorWrapper):
+    """The sync backend's cursor wrapper over a test's borrowed mysqlclient connection (counted)."""
+
+    def _run(self, method: Any, query: Any, args: Any, many: Any = False) -> Any:
+        _served["test_connection"] += 1
+        return super()._run(method, query, args, many)
+
+
 class GreenletModeMixin:
     """What the greenlet-mode wrapper changes (placed first in its MRO)."""
 
@@ -291,11 +311,11 @@ class GreenletModeMixin:
         conn = await_only(self._aacquire(pool))  # type: ignore[attr-defined]
         return PooledConnectionAdapter(conn, pool)
 
-    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper | sync_base.CursorWrapper:
+    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper | BorrowedCursorWrapper:
         policy = self.transaction_policy  # type: ignore[attr-defined]
         on_statement = None if policy.sends_transaction_control else self.note_statement  # type: ignore[attr-defined]
         if self._test_wrapper is not None:  # mysqlclient's cursor: the sync backend's wrapper
-            return sync_base.CursorWrapper(self.connection.cursor(), on_statement)
+            return BorrowedCursorWrapper(self.connection.cursor(), on_statement)
         return GreenletCursorWrapper(self.connection.cursor(), on_statement)
 
     def is_usable(self) -> bool:
