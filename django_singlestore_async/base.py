@@ -41,7 +41,13 @@ from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursor
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
 from django_singlestore_async.native import PooledConnectionAdapter, greenlet_wrapper_class
 from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, close_pools, pool_for
-from django_singlestore_async.scope import current_pin, current_scope, native_settings
+from django_singlestore_async.scope import (
+    checkout_cap,
+    current_pin,
+    current_scope,
+    native_settings,
+    release_cap,
+)
 
 __all__ = ["DatabaseWrapper"]
 
@@ -177,14 +183,16 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         return AsyncCursorWrapper(cursor, self)
 
     async def _aacquire(self, pool: AsyncConnectionPool) -> PooledConnection:
+        """A connection from `pool`, inside the context's `limit_connections()` cap (if any); give it
+        back with `release_checkout`."""
         try:
-            conn = await pool.acquire()
+            conn: PooledConnection = await checkout_cap(pool.acquire)
         except pymysql.err.Error as exc:
             raise django_error(exc) from exc
         try:
             await self._aensure_server_data(conn)
         except BaseException:
-            pool.release(conn)
+            release_checkout(pool, conn)
             raise
         return conn
 
@@ -210,6 +218,14 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         except pymysql.err.Error as exc:
             raise django_error(exc) from exc
         return sync_base.server_data_from_row(row)
+
+
+def release_checkout(pool: AsyncConnectionPool, conn: PooledConnection) -> None:
+    """Give a connection from `_aacquire` back to its pool, and its slot of the cap."""
+    try:
+        pool.release(conn)
+    finally:
+        release_cap(conn)
 
 
 class _AsyncCursorContext:
@@ -261,4 +277,4 @@ class _AsyncCursorContext:
             if exc is None and self._cursor is not None:
                 await self._cursor.close()
         finally:
-            self._pool.release(conn)
+            release_checkout(self._pool, conn)

@@ -34,7 +34,7 @@ from django_singlestore.errors import django_exception_for
 from django_singlestore_async.bridge import await_only
 from django_singlestore_async.connection import PoolCursor, PooledConnection
 from django_singlestore_async.pool import AsyncConnectionPool
-from django_singlestore_async.scope import current_scope
+from django_singlestore_async.scope import current_scope, release_cap
 
 __all__ = ["PooledConnectionAdapter", "PooledCursorAdapter", "greenlet_wrapper_class", "statement_counts"]
 
@@ -203,7 +203,10 @@ class PooledConnectionAdapter:
         """Give the connection back to the pool (once); the pool resets or discards it."""
         if not self._released:
             self._released = True
-            self.pool.release(self.pooled)
+            try:
+                self.pool.release(self.pooled)
+            finally:
+                release_cap(self.pooled)
 
 
 class GreenletCursorWrapper(sync_base.CursorWrapper):

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
@@ -48,10 +49,12 @@ __all__ = [
     "NativeScope",
     "Pin",
     "bind_test_connection",
+    "checkout_cap",
     "current_pin",
     "current_scope",
     "is_native_alias",
     "iterate_orm",
+    "limit_connections",
     "native_settings",
     "run_orm",
     "unbind_test_connection",
@@ -65,6 +68,9 @@ _current: ContextVar[NativeScope | None] = ContextVar("django_singlestore_async.
 _engine_is_async: dict[str, bool] = {}
 _NO_PINS: Mapping[str, Pin] = MappingProxyType({})
 _pins: ContextVar[Mapping[str, Pin]] = ContextVar("django_singlestore_async.pins", default=_NO_PINS)
+_cap: ContextVar[asyncio.Semaphore | None] = ContextVar("django_singlestore_async.cap", default=None)
+#: The cap each checked-out connection holds a slot of (given back with the connection).
+_held: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 #: alias -> the sync wrapper whose (test) transaction the native path borrows; see bind_test_connection.
 _test_connections: dict[str, Any] = {}
 
@@ -110,6 +116,44 @@ def push_pin(pin: Pin) -> contextvars.Token[Mapping[str, Pin]]:
 
 def pop_pin(token: contextvars.Token[Mapping[str, Pin]]) -> None:
     _pins.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def limit_connections(limit: int) -> AsyncIterator[None]:
+    """`async with limit_connections(4):` at most `limit` pooled connections checked out at once by
+    the code in the block and the tasks it creates (native calls, `acursor()`, pinned blocks), over
+    all native aliases; more wait for a slot. Without it only the pool's `max_size` bounds them.
+    A task that holds a connection and asks for one more with every slot taken waits for ever: keep
+    `limit` above the connections one task holds at once (one per open `async_atomic`/`new_connection`)."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"limit_connections() needs a positive int, not {limit!r}")
+    token = _cap.set(asyncio.Semaphore(limit))
+    try:
+        yield
+    finally:
+        _cap.reset(token)
+
+
+async def checkout_cap(conn_factory: Callable[[], Any]) -> Any:
+    """Check a connection out through `conn_factory()` (an awaitable), inside the context's cap."""
+    cap = _cap.get()
+    if cap is None:
+        return await conn_factory()
+    await cap.acquire()
+    try:
+        conn = await conn_factory()
+    except BaseException:
+        cap.release()
+        raise
+    _held[conn] = cap
+    return conn
+
+
+def release_cap(conn: Any) -> None:
+    """The connection is back in its pool: give its slot of the cap back (once)."""
+    cap = _held.pop(conn, None)
+    if cap is not None:
+        cap.release()
 
 
 def bind_test_connection(alias: str, wrapper: Any) -> None:

@@ -183,3 +183,35 @@ async def test_gather_outside_a_block_uses_several_connections(side: SyncSide) -
     assert stats["in_use"] == 0
     if checkouts is not None:
         assert stats["checkouts"] - checkouts == 3
+
+
+async def test_limit_connections_caps_checkouts_only_when_asked(side: SyncSide) -> None:
+    from django_singlestore_async import limit_connections
+
+    pool = connections[NATIVE].pool()
+    seen: list[int] = []
+
+    def hook(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append(pool.get_stats()["in_use"])
+        return execute(sql, params, many, context)
+
+    def slow() -> int:
+        with connections[NATIVE].cursor() as cursor:
+            cursor.execute("SELECT SLEEP(0.2)")
+            return 1
+
+    with connections[NATIVE].execute_wrapper(hook):
+        assert sum(await asyncio.gather(*(run_orm(slow) for _ in range(6)))) == 6
+        uncapped = max(seen)
+        seen.clear()
+        async with limit_connections(2):
+            assert sum(await asyncio.gather(*(run_orm(slow) for _ in range(6)))) == 6
+            async with async_atomic(NATIVE):  # a pinned block holds one slot; its calls take none
+                await Author.objects.acount()
+                await Author.objects.acount()
+        capped = max(seen)
+    assert uncapped >= 3 and capped <= 2, (uncapped, capped)
+    assert pool.get_stats()["in_use"] == 0
+    with pytest.raises(ValueError):
+        async with limit_connections(0):
+            pass
