@@ -17,6 +17,11 @@ What Django needs from such a wrapper (greenlet-spike.md §3):
   turns PyMySQL's errors into Django's, and `Binary` for BinaryField;
 * no `SET autocommit=1` while a transaction is open (MySQL would COMMIT it): after an interrupted
   rollback the connection is discarded instead (hazard H4).
+
+A wrapper pinned by `transaction.async_atomic` refuses tasks other than its owner (`scope.Pin`) and
+flags a COMMIT in flight (a cancellation then means "outcome unknown"). During a rollback-wrapped
+test (`test.TestCase`) a wrapper borrows the test's mysqlclient connection and transaction state
+instead of a pooled connection (`bind_test_transaction`).
 """
 
 from __future__ import annotations

@@ -224,10 +224,8 @@ async def on_commit(func: Callable[[], Any], using: str | None = None, robust: b
     alias = _native_alias(using)
     callback = _as_callback(func)
     pin = current_pin(alias)
-    if pin is None:
-        await run_orm(django_transaction.on_commit, callback, using=alias, robust=robust)
-        return
-    pin.check_owner()
+    if pin is not None:
+        pin.check_owner()  # the block's list belongs to its task
     await run_orm(django_transaction.on_commit, callback, using=alias, robust=robust)
 
 
