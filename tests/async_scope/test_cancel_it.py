@@ -67,7 +67,7 @@ async def test_timeout_around_a_block_is_a_timeout(side: SyncSide) -> None:
     assert stats()["in_use"] == 0
 
 
-async def test_cancel_while_waiting_for_the_block_connection_leaks_nothing(side: SyncSide) -> None:
+async def test_cancelling_tasks_holding_or_opening_blocks_leaks_nothing(side: SyncSide) -> None:
     before = stats()
     holders = [asyncio.Event() for _ in range(3)]
     release = asyncio.Event()
