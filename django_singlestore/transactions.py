@@ -33,7 +33,13 @@ What follows from that, decided once here:
    first connects to a child aggregator, `ChildAggregatorWarning` is emitted once per alias; error
    2549 arrives as `errors.ReferenceTableWriteOnChildAggregator`, whose text names the remedies.
 
-5. **on_commit** is Django's: after the outermost commit, never after a rollback, at once in
+5. **Test reset** (`DATABASES[alias]["TEST"]["RESET"]`): `"transaction"` (default) keeps (2);
+   `"flush"` makes `supports_transactions` False while the alias's test database is in use (from
+   `creation.create_test_db` to `destroy_test_db`), so `TestCase` flushes tables between tests like
+   `TransactionTestCase`: for suites that catch an error inside `atomic()` and query on, which
+   without savepoints breaks the per-test transaction. Outside test runs the setting changes nothing.
+
+6. **on_commit** is Django's: after the outermost commit, never after a rollback, at once in
    autocommit, `robust=True` logs and goes on.
 
 The async engine subclasses the sync wrapper and so inherits `TransactionPolicyMixin`; for its own
@@ -60,6 +66,7 @@ __all__ = [
     "AGGREGATOR_ROLE_UNKNOWN",
     "REFERENCE_WRITE_REMEDIES",
     "SKIP_AUTOCOMMIT_ENV",
+    "TEST_RESET_MODES",
     "ChildAggregatorWarning",
     "NoRollbackWarning",
     "TransactionPolicy",
@@ -67,6 +74,8 @@ __all__ = [
     "aggregator_role",
     "forget_child_aggregator_warnings",
     "parse_skip_autocommit_env",
+    "set_test_flush",
+    "test_reset_mode",
     "transaction_policy_for",
     "warn_if_child_aggregator",
 ]
@@ -88,6 +97,32 @@ REFERENCE_WRITE_REMEDIES = (
     "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
     "autocommitted and atomic() blocks are not transactions."
 )
+
+
+#: DATABASES[alias]["TEST"]["RESET"] values: per-test transaction (default) or per-test flush.
+TEST_RESET_MODES = ("transaction", "flush")
+
+#: Aliases whose test database is in use with TEST["RESET"] = "flush" (set by creation).
+_flushing_test_aliases: set[str] = set()
+
+
+def test_reset_mode(alias: str, settings_dict: Mapping[str, Any]) -> str:
+    """DATABASES[alias]["TEST"]["RESET"], validated ("transaction" when unset)."""
+    value = (settings_dict.get("TEST") or {}).get("RESET", "transaction")
+    if value not in TEST_RESET_MODES:
+        raise ImproperlyConfigured(
+            f"DATABASES[{alias!r}]['TEST']['RESET'] = {value!r}: use 'transaction' (each TestCase test in a "
+            f"transaction rolled back after it) or 'flush' (tables flushed between tests)."
+        )
+    return str(value)
+
+
+def set_test_flush(alias: str, active: bool) -> None:
+    """Called by creation when the alias's test database starts (or stops) being used."""
+    if active:
+        _flushing_test_aliases.add(alias)
+    else:
+        _flushing_test_aliases.discard(alias)
 
 
 class NoRollbackWarning(RuntimeWarning):
@@ -123,6 +158,8 @@ class TransactionPolicy:
     skip_autocommit: bool = False
     #: Where skip_autocommit came from: "OPTIONS", the environment variable's name, or "default".
     source: str = "default"
+    #: TEST["RESET"] = "flush" and the test database is in use: TestCase flushes instead.
+    test_flush: bool = False
 
     @property
     def sends_transaction_control(self) -> bool:
@@ -131,7 +168,7 @@ class TransactionPolicy:
 
     @property
     def supports_transactions(self) -> bool:
-        return not self.skip_autocommit
+        return not self.skip_autocommit and not self.test_flush
 
 
 def transaction_policy_for(
@@ -156,7 +193,13 @@ def transaction_policy_for(
             f"Database {alias!r}: skip_autocommit (from {source}) keeps the connection in autocommit, "
             f"which contradicts AUTOCOMMIT=False; drop one of them."
         )
-    return TransactionPolicy(alias=alias, skip_autocommit=skip, source=source)
+    # NO_DB_ALIAS: Django's helper connection (a copy of a real alias's settings) runs no tests.
+    test_flush = (
+        alias != NO_DB_ALIAS
+        and test_reset_mode(alias, settings_dict) == "flush"
+        and alias in _flushing_test_aliases
+    )
+    return TransactionPolicy(alias=alias, skip_autocommit=skip, source=source, test_flush=test_flush)
 
 
 # --- aggregator role ------------------------------------------------------------------------------
