@@ -285,25 +285,18 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
         )
 
     def get_connection_params(self) -> dict[str, Any]:
+        """Django's MySQL parameters, with only the driver's own OPTIONS (validated) passed through."""
         options = self.singlestore_options
-        settings_dict = self.settings_dict
-        kwargs: dict[str, Any] = {"conv": mysql_base.django_conversions}
-        if settings_dict["USER"]:
-            kwargs["user"] = settings_dict["USER"]
-        if settings_dict["NAME"]:
-            kwargs["database"] = settings_dict["NAME"]
-        if settings_dict["PASSWORD"]:
-            kwargs["password"] = settings_dict["PASSWORD"]
-        host = settings_dict["HOST"]
-        if host.startswith("/"):
-            kwargs["unix_socket"] = host
-        elif host:
-            kwargs["host"] = host
-        if settings_dict["PORT"]:
+        port = self.settings_dict["PORT"]
+        if port:
             try:
-                kwargs["port"] = int(settings_dict["PORT"])
+                int(port)
             except (TypeError, ValueError):
-                raise ImproperlyConfigured(f"PORT must be a number, not {settings_dict['PORT']!r}.") from None
+                raise ImproperlyConfigured(f"PORT must be a number, not {port!r}.") from None
+        kwargs = super().get_connection_params()
+        # Django copies OPTIONS wholesale: drop the backend's own keys, keep the validated driver ones.
+        for key in self.settings_dict["OPTIONS"]:
+            kwargs.pop(key, None)
         kwargs.update(options.driver_kwargs)
         # utf8mb4 always (SingleStore's server default is 3-byte utf8); matched rows, not changed
         # rows, for UPDATE (Django relies on it).

@@ -30,7 +30,6 @@ they cannot hold is reported by the system check `singlestore.E001` before `migr
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,13 +37,21 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models.fields.composite import CompositePrimaryKey
 
-from django_singlestore.options import STORAGE_TYPES, normalize_storage
+from django_singlestore.options import (
+    NOT_ENFORCED_UNIQUE_ENV_PREFIX,
+    STORAGE_ENV_PREFIX,
+    STORAGE_TYPES,
+    ConnectionOptions,
+    normalize_storage,
+)
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
     "AUTO_FIELD_TYPES",
+    "NOT_ENFORCED_UNIQUE_ENV_PREFIX",  # re-exported: options.py reads the environment
+    "STORAGE_ENV_PREFIX",
     "STORAGE_TYPES",
     "TableLayout",
     "UniqueKey",
@@ -54,8 +61,6 @@ __all__ = [
 ]
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-STORAGE_ENV_PREFIX = "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_"
-NOT_ENFORCED_UNIQUE_ENV_PREFIX = "DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_"
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,12 @@ def model_storage_setting(model: type[models.Model]) -> str | None:
     return None
 
 
+def connection_options(connection: BaseDatabaseWrapper | None) -> ConnectionOptions:
+    """The alias's parsed options, or empty OPTIONS (the environment still applies) without one."""
+    options = getattr(connection, "singlestore_options", None) if connection is not None else None
+    return options if options is not None else ConnectionOptions()
+
+
 def _storage_from_settings(
     model: type[models.Model], connection: BaseDatabaseWrapper | None
 ) -> tuple[str, str]:
@@ -126,28 +137,13 @@ def _storage_from_settings(
     declared = model_storage_setting(model)
     if declared:
         return declared, "model"
-    app_label = model._meta.app_label
-    options = getattr(connection, "singlestore_options", None) if connection is not None else None
-    app_map = getattr(options, "app_table_storage_types", None) or {}
-    if app_label in app_map:
-        return normalize_storage(app_map[app_label], f"OPTIONS['app_table_storage_types'][{app_label!r}]"), (
-            "OPTIONS app_table_storage_types"
-        )
-    env_name = STORAGE_ENV_PREFIX + app_label.upper()
-    env_value = os.environ.get(env_name)
-    if env_value:
-        return normalize_storage(env_value, env_name), env_name
-    default = getattr(options, "table_storage_type", None)
-    if default:
-        return normalize_storage(default, "OPTIONS['table_storage_type']"), "OPTIONS table_storage_type"
-    return "", ""
+    return connection_options(connection).app_storage(model._meta.app_label) or ("", "")
 
 
-def unique_not_enforced(model: type[models.Model]) -> bool:
-    """The original README's test-only switch: `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` set to a
-    true value (1, true, yes) writes single-field uniques as `UNIQUE KEY ... UNENFORCED RELY`."""
-    value = os.environ.get(NOT_ENFORCED_UNIQUE_ENV_PREFIX + model._meta.app_label.upper(), "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def unique_not_enforced(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> bool:
+    """The original README's test-only switch (`options.NOT_ENFORCED_UNIQUE_ENV_PREFIX`): single-field
+    uniques written as `UNIQUE KEY ... UNENFORCED RELY`."""
+    return connection_options(connection).unique_not_enforced(model._meta.app_label)
 
 
 def _columns(model: type[models.Model], field_names: Iterable[str]) -> tuple[str, ...]:
@@ -162,11 +158,11 @@ def primary_key_columns(model: type[models.Model]) -> tuple[str, ...]:
     return (pk.column,)
 
 
-def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
+def unique_keys(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> list[UniqueKey]:
     """Every unique key the model asks for besides its primary key, in declaration order."""
     opts = model._meta
     keys: list[UniqueKey] = []
-    not_enforced = unique_not_enforced(model)
+    not_enforced = unique_not_enforced(model, connection)
     for f in opts.local_concrete_fields:
         if f.unique and not f.primary_key and f.column:
             keys.append(UniqueKey(None, (f.column,), enforced=not not_enforced))
@@ -240,7 +236,7 @@ def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | 
     storage, source = _storage_from_settings(model, connection)
     source = source or "automatic"
     pk = primary_key_columns(model)
-    uniques = unique_keys(model)
+    uniques = unique_keys(model, connection)
     enforced = [u for u in uniques if u.enforced]
     shard_declared, sort_key = declared_keys(model)
     if sort_key is not None and storage.startswith("ROWSTORE"):
