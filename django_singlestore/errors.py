@@ -9,18 +9,20 @@ exception class, and no control flow in the backend depends on them.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, NotSupportedError, OperationalError
+from typing import Any
 
-from django_singlestore.transactions import REFERENCE_WRITE_REMEDIES
+from django.db import IntegrityError, NotSupportedError, OperationalError
 
 __all__ = [
     "FEATURE_NOT_SUPPORTED",
     "INTEGRITY_CODES",
     "REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR",
+    "REFERENCE_WRITE_REMEDIES",
     "UNKNOWN_SYSTEM_VARIABLE",
     "ReferenceTableWriteOnChildAggregator",
     "django_exception_for",
     "error_code",
+    "server_text",
 ]
 
 #: 1706 `Feature '...' is not supported by SingleStore` (singlestore-semantics.md §2, observed codes).
@@ -30,6 +32,14 @@ FEATURE_NOT_SUPPORTED = 1706
 REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR = 2549
 #: 1193 `Unknown system variable '...'`: what MySQL and MariaDB answer to `@@memsql_version`.
 UNKNOWN_SYSTEM_VARIABLE = 1193
+
+#: What to do about error 2549; appended to the server's text by errors.ReferenceTableWriteOnChildAggregator.
+REFERENCE_WRITE_REMEDIES = (
+    "Remedies: keep the table sharded (django_singlestore's automatic layout does, unless the model "
+    "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
+    "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
+    "autocommitted and atomic() blocks are not transactions."
+)
 
 #: Codes that mean "the data broke a constraint". MySQLdb already raises IntegrityError for 1062
 #: (duplicate entry), 1169, 1451, 1452, 1557, 1586, 1859; the others arrive as OperationalError
@@ -50,7 +60,7 @@ class ReferenceTableWriteOnChildAggregator(OperationalError):
     """A child aggregator refused a reference-table write inside a multi-statement transaction (2549).
 
     `args` stay the server's `(code, message)`; the text (`str()`, tracebacks) adds the remedies
-    (`transactions.REFERENCE_WRITE_REMEDIES`): keep the table sharded (the automatic layout does),
+    (`REFERENCE_WRITE_REMEDIES`): keep the table sharded (the automatic layout does),
     connect to the master aggregator, or set the alias's `skip_autocommit` option.
     """
 
@@ -68,6 +78,11 @@ def error_code(exc: BaseException) -> int | None:
     if args and isinstance(args[0], int):
         return args[0]
     return None
+
+
+def server_text(value: Any) -> str:
+    """A value the server sent as text: drivers hand some (variables, messages) over as bytes."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def django_exception_for(exc: BaseException) -> Exception | None:

@@ -53,6 +53,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.utils.functional import cached_property
 
+from django_singlestore.errors import REFERENCE_WRITE_REMEDIES, server_text
 from django_singlestore.options import (
     SKIP_AUTOCOMMIT_ENV,
     ConnectionOptions,
@@ -81,14 +82,6 @@ __all__ = [
 AGGREGATOR_ROLE_MASTER = "master"
 AGGREGATOR_ROLE_CHILD = "child"
 AGGREGATOR_ROLE_UNKNOWN = "unknown"
-
-#: What to do about error 2549; appended to the server's text by errors.ReferenceTableWriteOnChildAggregator.
-REFERENCE_WRITE_REMEDIES = (
-    "Remedies: keep the table sharded (django_singlestore's automatic layout does, unless the model "
-    "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
-    "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
-    "autocommitted and atomic() blocks are not transactions."
-)
 
 
 class NoRollbackWarning(RuntimeWarning):
@@ -152,9 +145,7 @@ def aggregator_role(master_aggregator: Any) -> str:
     non-empty value (the master's address), 'unknown' when the server did not say."""
     if master_aggregator is None:
         return AGGREGATOR_ROLE_UNKNOWN
-    if isinstance(master_aggregator, bytes):
-        master_aggregator = master_aggregator.decode("utf-8", "replace")
-    value = str(master_aggregator).strip()
+    value = server_text(master_aggregator).strip()
     if not value:
         return AGGREGATOR_ROLE_UNKNOWN
     return AGGREGATOR_ROLE_MASTER if value.lower() == "self" else AGGREGATOR_ROLE_CHILD
