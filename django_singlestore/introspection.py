@@ -166,25 +166,17 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
         fields = []
         for name, nullable, column_type in cursor.fetchall():
             info = described[name]
-            column = create.column(name) if create is not None else None
-            is_json = column is not None and column.is_json
-            fields.append(
-                FieldInfo(
-                    name,
-                    FIELD_TYPE.JSON if is_json else info.type_code,
-                    *info[2:6],
-                    null_ok=nullable == "YES",
-                    default=info.default,
-                    collation=None if is_json else info.collation,
-                    extra=info.extra or "",
-                    is_unsigned=bool(info.is_unsigned),
-                    has_json_constraint=is_json,
-                    comment=info.comment,
-                    data_type="json" if is_json else info.data_type,
-                    generated=column.generated if column is not None else None,
-                    declared_type=column.declared_type if column is not None else column_type,
-                )
+            info = info._replace(
+                null_ok=nullable == "YES", extra=info.extra or "", is_unsigned=bool(info.is_unsigned)
             )
+            column = create.column(name) if create is not None else None
+            if column is not None and column.is_json:
+                info = info._replace(
+                    type_code=FIELD_TYPE.JSON, collation=None, has_json_constraint=True, data_type="json"
+                )
+            generated = column.generated if column is not None else None
+            declared_type = column.declared_type if column is not None else column_type
+            fields.append(FieldInfo._make((*info, generated, declared_type)))
         return fields
 
     def get_relations(self, cursor, table_name: str) -> dict[str, Any]:
