@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Index
 
+from django_singlestore.storage import Storage
+
 __all__ = ["ColumnDefinition", "CreateTable", "KeyDefinition", "parse_create_table"]
 
 #: Key names SingleStore prints for keys nobody named.
@@ -104,11 +106,8 @@ class CreateTable:
     text: str = field(default="", repr=False)
 
     @property
-    def storage(self) -> str:
-        """One of layout.STORAGE_TYPES."""
-        if self.reference:
-            return "ROWSTORE REFERENCE" if self.rowstore else "REFERENCE"
-        return "ROWSTORE" if self.rowstore else "COLUMNSTORE"
+    def storage(self) -> Storage:
+        return Storage.of(rowstore=self.rowstore, reference=self.reference)
 
     def column(self, name: str) -> ColumnDefinition | None:
         for column in self.columns:

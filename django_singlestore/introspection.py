@@ -37,7 +37,8 @@ from django.db.backends.mysql.introspection import TableInfo as MySQLTableInfo
 from MySQLdb.constants import FIELD_TYPE
 
 from django_singlestore.create_table import ColumnDefinition, CreateTable, KeyDefinition, parse_create_table
-from django_singlestore.layout import TableLayout, UniqueKey
+from django_singlestore.layout import LayoutRule, TableLayout, UniqueKey
+from django_singlestore.storage import Storage
 
 __all__ = [
     "ColumnDefinition",
@@ -125,11 +126,11 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
     def layout_of(table: CreateTable, storage_type: str | None = None) -> TableLayout:
         """`table`'s layout; `storage_type` (information_schema.TABLES.STORAGE_TYPE) decides rowstore
         or columnstore when given, the REFERENCE keyword of SHOW CREATE TABLE decides the rest."""
-        storage = table.storage
-        if storage_type:
-            rowstore = storage_type.upper() != "COLUMNSTORE"
-            storage = ("ROWSTORE " if rowstore else "") + ("REFERENCE" if table.reference else "")
-            storage = storage.strip() or "COLUMNSTORE"
+        storage = (
+            Storage.from_information_schema(storage_type, reference=table.reference)
+            if storage_type
+            else table.storage
+        )
         primary = table.primary_key
         sort = table.sort_key
         uniques = tuple(
@@ -142,7 +143,7 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
             unique_keys=uniques,
             sort_key=sort.columns if sort else None,
             demoted_key=table.demoted_key,
-            rule="introspected",
+            rule=LayoutRule.INTROSPECTED,
             source="database",
             reason=f"SHOW CREATE TABLE {table.name}",
         )

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from django_singlestore.storage import Storage
+
 __all__ = [
     "DRIVER_OPTION_KEYS",
     "NOT_ENFORCED_UNIQUE_ENV_PREFIX",
@@ -43,8 +45,8 @@ NOT_ENFORCED_UNIQUE_ENV_PREFIX = "DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
-#: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE).
-STORAGE_TYPES = ("COLUMNSTORE", "ROWSTORE", "REFERENCE", "ROWSTORE REFERENCE")
+#: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE), as spelled.
+STORAGE_TYPES = tuple(storage.value for storage in Storage)
 
 #: The pool dict's keys (interfaces.md); the async engine validates their values.
 POOL_KEYS = frozenset(
@@ -160,17 +162,13 @@ DRIVER_OPTION_KEYS = {
 }
 
 
-def normalize_storage(value: Any, where: str) -> str:
-    """`"rowstore  reference"` -> `"ROWSTORE REFERENCE"`; anything else undocumented is refused with
-    ImproperlyConfigured naming `where` (the setting, env var or manager it came from)."""
-    if isinstance(value, str):
-        normal = " ".join(value.upper().split())
-        if normal in STORAGE_TYPES:
-            return normal
-    raise ImproperlyConfigured(f"{where} must be one of {list(STORAGE_TYPES)}, not {value!r}.")
+def normalize_storage(value: Any, where: str) -> Storage:
+    """`Storage.parse`: `"rowstore  reference"` -> Storage.ROWSTORE_REFERENCE; anything else is refused
+    with ImproperlyConfigured naming `where` (the setting, env var or manager it came from)."""
+    return Storage.parse(value, where)
 
 
-def normalize_storage_type(key: str, value: Any) -> str:
+def normalize_storage_type(key: str, value: Any) -> Storage:
     """`normalize_storage` for the OPTIONS key `key`."""
     return normalize_storage(value, f"OPTIONS[{key!r}]")
 
@@ -198,8 +196,8 @@ class ConnectionOptions:
     environment), for code that resolves a layout without a connection."""
 
     driver_kwargs: dict[str, Any] = field(default_factory=dict)
-    table_storage_type: str | None = None
-    app_table_storage_types: dict[str, str] = field(default_factory=dict)
+    table_storage_type: Storage | None = None
+    app_table_storage_types: dict[str, Storage] = field(default_factory=dict)
     skip_autocommit: bool = False
     #: Where skip_autocommit came from: "OPTIONS", SKIP_AUTOCOMMIT_ENV, or "default".
     skip_autocommit_source: str = "default"
@@ -209,7 +207,7 @@ class ConnectionOptions:
     #: The environment the per-app variables are read from (the live `os.environ` by default).
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
 
-    def app_storage(self, app_label: str) -> tuple[str, str] | None:
+    def app_storage(self, app_label: str) -> tuple[Storage, str] | None:
         """(storage, where it came from) for `app_label`'s tables from the settings, by precedence:
         OPTIONS["app_table_storage_types"] > DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_<APP> >
         OPTIONS["table_storage_type"]; None when none of them says."""
@@ -247,7 +245,7 @@ def parse_options(
     options = dict(options or {})
     driver: dict[str, Any] = {}
     storage = None
-    app_storage: dict[str, str] = {}
+    app_storage: dict[str, Storage] = {}
     # A bad variable is refused even where OPTIONS decides: the process configuration is wrong.
     skip_env = parse_skip_autocommit_env(environ.get(SKIP_AUTOCOMMIT_ENV))
     skip_autocommit, skip_source = (False, "default") if skip_env is None else (skip_env, SKIP_AUTOCOMMIT_ENV)

@@ -213,7 +213,7 @@ class DatabaseValidation(MySQLDatabaseValidation):
                 )
             elif (
                 layout.source == "automatic"
-                and layout.rule not in ("primary key", "shared columns")
+                and (layout.rule not in ("primary key", "shared columns") or layout.fallback is not None)
                 and not is_installed_app(opts.app_config)
             ):
                 issues.append(

@@ -475,7 +475,7 @@ def test_a_float_primary_key_gets_a_sharded_rowstore(unit: Any) -> None:
             app_label = "backend"
 
     layout = resolve_layout(Measure, unit)
-    assert (layout.storage, layout.shard_key, layout.rule) == (
+    assert (layout.storage, layout.shard_key, layout.label) == (
         "ROWSTORE",
         ("value",),
         "primary key, rowstore (float key)",
