@@ -173,33 +173,13 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
         if c.isspace():
             i += 1
         elif c == "`":
-            j = i + 1
-            parts = []
-            while j < n:
-                if text[j] == "`":
-                    if j + 1 < n and text[j + 1] == "`":
-                        parts.append("`")
-                        j += 2
-                        continue
-                    break
-                parts.append(text[j])
-                j += 1
-            yield "ident", "".join(parts)
-            i = j + 1
+            j = _after_quoted(text, i)
+            yield "ident", text[i + 1 : j - 1].replace("``", "`")
+            i = j
         elif c in "'\"":
-            j = i + 1
-            while j < n:
-                if text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            yield "string", text[i : j + 1]
-            i = j + 1
+            j = _after_quoted(text, i)
+            yield "string", text[i:j]
+            i = j
         elif c in "(),":
             yield c, c
             i += 1
