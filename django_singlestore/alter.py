@@ -1,46 +1,47 @@
 """Columnstore ALTER emulation (issue 6): the column changes SingleStore's ALTER refuses on a columnstore
-table, done column by column, and the crash-safety of the whole-table rebuild.
+table, done column by column, under live traffic and without losing a write.
 
 SingleStore refuses, on a columnstore table, "ALTER TABLE which modifies type of column", "... from NULL
 to NOT NULL" and "... by adding or dropping AUTO_INCREMENT" (singlestore-semantics.md §2). For a column
 that is in no key the table is built around (primary, shard, sort and unique keys, the demoted id) the
-schema editor replaces the column instead (`emulate_column_change`):
+schema editor replaces the column instead (`ColumnReplacement`):
 
-    1. ALTER TABLE t ADD COLUMN `<col>__s2tmp` <new definition>       (a new column: nothing is refused)
-    2. UPDATE t SET `<col>__s2tmp` = `<col>`                           (COALESCE with the default when
-                                                                        NULL -> NOT NULL and one exists)
-    3. verify: every row compares equal (<=>; byte for byte when a collation changes) to its source,
-       no NULL in a NOT NULL column
-    4. ALTER TABLE t DROP COLUMN `<col>`
-    5. ALTER TABLE t CHANGE `<col>__s2tmp` `<col>`                     (SingleStore's rename)
+    1. ALTER TABLE t ADD COLUMN `<col>__s2tmp` <new type>          nullable like the new field, or NOT
+                                                                   NULL with a DEFAULT (the field's, or
+                                                                   0 / ''), so inserts made meanwhile work
+    2. UPDATE t SET `<col>__s2tmp` = `<col>`                        COALESCE with the default when
+                                                                   NULL -> NOT NULL and one exists
+    3. UPDATE t SET tmp = col WHERE NOT (tmp <=> col)               catch up with the writes made during 2
+    4. ALTER TABLE t RENAME TO t__s2_fence                          the write fence (django_singlestore.rebuild)
+    5. UPDATE ... WHERE NOT (tmp <=> col) on the fenced table       the rows written before the fence
+    6. verify: no row where NOT (tmp <=> col) (byte for byte when a collation changes), no NULL in a
+       NOT NULL column -- a value the new type cannot hold unchanged fails here
+    7. ALTER TABLE fence DROP COLUMN `<col>`; CHANGE `<col>__s2tmp` `<col>`; MODIFY (drops the DEFAULT
+       step 1 added)
+    8. ALTER TABLE t__s2_fence RENAME TO t                          writes work again
 
-DDL commits implicitly, so every step is durable on its own and a crash can stop the sequence anywhere.
-The temporary name is deterministic, and each run starts by reading the table (SHOW CREATE TABLE) to
-find where a previous attempt stopped:
+If 5-6 fail the fence is reopened, the temporary column dropped, and DataError / IntegrityError says
+nothing was changed. DDL commits implicitly, so a crash can stop the sequence anywhere; the names are
+deterministic and each run starts by reading the table (SHOW CREATE TABLE) to find where an earlier
+attempt stopped:
 
-    old column only, not yet converted  -> start at 1
-    old column and temporary column     -> the copy may be partial: drop the temporary column, start at 1
-                                           (the old column still holds every value)
-    temporary column only               -> finish with 5
-    old column only, already converted  -> nothing left to do (5 ran)
+    fenced table, old and temporary column -> reopen the fence, then as below
+    fenced table, temporary column only    -> finish 7 and 8
+    old column only, not yet converted     -> start at 1
+    old column and temporary column        -> the copy may be partial: drop the temporary column, start
+                                              at 1 (the old column still holds every value)
+    temporary column only                  -> rename it (an earlier version stopped after its DROP)
+    old column only, already converted     -> nothing left to do
 
-A failed copy or verification drops the temporary column and raises DataError / IntegrityError naming
-the model and the field; the original column is untouched. The replaced column is the table's LAST
-column afterwards (SingleStore adds columns at the end; introspection and inspectdb report it there).
-
-AUTO_INCREMENT cannot be added by ADD COLUMN on a columnstore table either, and Django only puts it on
-primary keys, so those changes (and every column in a key) go to the table rebuild of
-`DatabaseSchemaEditor._change_layout`, made resumable here (`resume_rebuild`, `verify_copied_rows`): the
-scratch table has a deterministic name; a run that finds the scratch table and no original finishes
-by renaming it; one that finds both drops the scratch table and copies again; one that finds the table
-already in its new shape (layout, columns, types, AUTO_INCREMENT) and not in its old one only syncs the
-AUTO_INCREMENT counters; the row counts are compared before the original is dropped.
+The replaced column is the table's LAST column afterwards (SingleStore adds columns at the end;
+introspection and inspectdb report it there). Columns in a key, AUTO_INCREMENT changes and NOT NULL
+columns of a type with no placeholder default go to the table rebuild (django_singlestore.rebuild),
+which keeps the column order.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from typing import Any
 
@@ -48,34 +49,35 @@ from django.db import DatabaseError, DataError, IntegrityError, NotSupportedErro
 
 from django_singlestore.indexes import TableKey
 from django_singlestore.layout import AUTO_FIELD_TYPES
+from django_singlestore.rebuild import (
+    REBUILD_SUFFIX,
+    TEMP_SUFFIX,
+    WriteFence,
+    keyed_columns,
+    scratch_table_name,
+    temp_column_name,
+)
 
 __all__ = [
+    "REBUILD_SUFFIX",
     "TEMP_SUFFIX",
+    "ColumnReplacement",
+    "change_columnstore_field",
     "emulate_column_change",
-    "resume_rebuild",
     "scratch_table_name",
+    "table_matches",
     "temp_column_name",
-    "verify_copied_rows",
 ]
 
-TEMP_SUFFIX = "__s2tmp"
-REBUILD_SUFFIX = "__s2_rebuild"
-#: MariaDB's identifier limit (SingleStore allows 256): temporary names stay within both.
-MAX_NAME = 64
-
-
-def temp_column_name(column: str) -> str:
-    """`<column>__s2tmp`, shortened with a hash of the full name when it would exceed 64 characters."""
-    name = column + TEMP_SUFFIX
-    if len(name) <= MAX_NAME:
-        return name
-    digest = hashlib.sha1(column.encode()).hexdigest()[:8]
-    return f"{column[: MAX_NAME - len(TEMP_SUFFIX) - 9]}_{digest}{TEMP_SUFFIX}"
-
-
-def scratch_table_name(table: str) -> str:
-    """The deterministic name the table rebuild creates the new table under."""
-    return f"{table[:44]}{REBUILD_SUFFIX}"
+#: The DEFAULT a NOT NULL temporary column takes when the field has none (inserts made during the copy
+#: omit the column): by Django internal type. Reconciliation replaces it by the real value.
+_ZERO = "IntegerField BigIntegerField SmallIntegerField PositiveIntegerField PositiveBigIntegerField"
+_ZERO += " PositiveSmallIntegerField FloatField DecimalField BooleanField"
+_EMPTY = "CharField TextField SlugField EmailField URLField"
+PLACEHOLDER_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(_EMPTY.split(), ""),
+}
 
 
 def _label(model: Any, field: Any) -> str:
@@ -118,11 +120,7 @@ def _not_column_wise(editor: Any, model: Any, old_field: Any, new_field: Any, ta
         if field.get_internal_type() in AUTO_FIELD_TYPES:
             return "an AUTO_INCREMENT column"
     columns = {old_field.column, new_field.column}
-    keyed: set[str] = set(layout.primary_key or ()) | set(layout.shard_key or ()) | set(layout.sort_key or ())
-    keyed.update(c for key in layout.unique_keys for c in key.columns)
-    if layout.demoted_key:
-        keyed.add(layout.demoted_key)
-    if columns & keyed:
+    if columns & keyed_columns(layout):
         return "a column of the primary, shard, sort or a unique key"
     if table is not None:
         for column in table.columns:
@@ -150,123 +148,294 @@ def _default_sql(editor: Any, field: Any) -> tuple[str, list[Any]] | None:
     return "%s", [value]
 
 
+def _fill_sql(editor: Any, field: Any) -> tuple[str, list[Any]] | None:
+    """The SQL that fills NULLs when a column becomes NOT NULL: db_default, else the field's default
+    (Django fills NULLs with it in that case too); None without either."""
+    if field.has_db_default():
+        sql, params = editor.db_default_sql(field)
+        return sql, list(params)
+    value = editor.effective_default(field)
+    if value is None:
+        return None
+    return "%s", [value]
+
+
+def change_columnstore_field(editor: Any, model: Any, old_field: Any, new_field: Any) -> Any:
+    """The part of an AlterField that SingleStore's ALTER cannot do: a change of keys or layout (the
+    table is rebuilt), or a change a columnstore refuses (the column is replaced, or the table rebuilt).
+    Returns the field that describes the column now, for Django's ordinary ALTER of the rest; None
+    when the table was rebuilt (nothing is left to do)."""
+    if not (
+        old_field.concrete
+        and new_field.concrete
+        and not new_field.many_to_many
+        and editor._field_should_be_altered(old_field, new_field)
+    ):
+        return old_field
+    keys_change = (old_field.unique, old_field.primary_key) != (new_field.unique, new_field.primary_key)
+    refused = refused_by_columnstore(editor, model, old_field, new_field)
+    if not (keys_change or refused):
+        return old_field
+    # The model passed in may still carry another version of the field (Django's own schema tests
+    # alter fields without changing the model): compare the two versions.
+    old = editor.model_variant(model, swap=(old_field, old_field))
+    new = editor.model_variant(model, swap=(old_field, new_field))
+    renames = {new_field.column: old_field.column}
+    what = f"altering {old_field.name}"
+    if keys_change and editor._change_layout(old, new, what, renames=renames):
+        return None
+    if refused:
+        emulated = emulate_column_change(editor, model, old_field, new_field)
+        if emulated is None:
+            editor._change_layout(old, new, f"{what} ({refused})", always=True, renames=renames)
+            return None
+        return emulated
+    return old_field
+
+
+def refused_by_columnstore(editor: Any, model: Any, old_field: Any, new_field: Any) -> str:
+    """What SingleStore's ALTER cannot do to this columnstore column ("" when nothing): a type change,
+    NULL -> NOT NULL, adding or dropping AUTO_INCREMENT (original README, Minor limitations)."""
+    if not editor.table_layout(model).is_columnstore:
+        return ""
+    old_type = editor._column_type(old_field)
+    new_type = editor._column_type(new_field)
+    if (old_type or "").lower() != (new_type or "").lower():
+        return f"type {old_type} -> {new_type}"
+    if old_field.null and not new_field.null:
+        return "NULL -> NOT NULL"
+    return ""
+
+
 def emulate_column_change(editor: Any, model: Any, old_field: Any, new_field: Any) -> Any:
     """Replace `old_field`'s column by one with `new_field`'s type and nullability (see the module
     docstring), resuming an interrupted attempt. Returns the field that now describes the column (the
     new definition under the old column name, with db_index telling whether it has its index), for
-    the ordinary ALTER of whatever else changes (name, index, comment); None when the column is in a
-    key and the table must be rebuilt instead."""
-    table_name = model._meta.db_table
-    column = old_field.column
-    temp = temp_column_name(column)
-    q = editor.quote_name
-    introspection = editor.connection.introspection
-    if editor.collect_sql:
-        table = None
-        layout = editor.table_layout(model)
-        present: set[str] = {column}
-    else:
-        with editor.connection.cursor() as cursor:
+    the ordinary ALTER of whatever else changes (name, index, comment); None when the table must be
+    rebuilt instead."""
+    return ColumnReplacement(editor, model, old_field, new_field).run()
+
+
+class ColumnReplacement:
+    """One column replaced by a temporary column of the new type (module docstring)."""
+
+    sql_add_column = "ALTER TABLE %(table)s ADD COLUMN %(column)s %(definition)s"
+    sql_drop_column = "ALTER TABLE %(table)s DROP COLUMN %(column)s"
+    sql_modify_column = "ALTER TABLE %(table)s MODIFY %(column)s %(definition)s"
+    sql_copy = "UPDATE %(table)s SET %(temp)s = %(source)s"
+    sql_reconcile = "UPDATE %(table)s SET %(temp)s = %(source)s WHERE NOT (%(same)s)"
+    sql_count_differences = "SELECT COUNT(*) FROM %(table)s WHERE NOT (%(same)s)"
+    sql_count_nulls = "SELECT COUNT(*) FROM %(table)s WHERE %(column)s IS NULL"
+    sql_temp_default = "%(definition)s DEFAULT %%s"
+    sql_fill_nulls = "COALESCE(%(column)s, %(default)s)"
+    sql_same = "%(temp)s <=> %(source)s"
+    sql_same_bytes = "CAST(%(temp)s AS BINARY) <=> CAST(%(source)s AS BINARY)"
+
+    def __init__(self, editor: Any, model: Any, old_field: Any, new_field: Any) -> None:
+        self.editor, self.model, self.old_field = editor, model, old_field
+        self.new_field = _with_column(new_field, new_field.column, model)
+        self.table = model._meta.db_table
+        self.column = old_field.column
+        self.temp = temp_column_name(self.column)
+        self.fence = WriteFence(editor, self.table)
+        self.label = _label(model, new_field)
+        q = editor.quote_name
+        self.fill = None if self.new_field.null else _fill_sql(editor, self.new_field)
+        #: The DEFAULT the temporary column gets so inserts made meanwhile work (None: nullable, or the
+        #: field has a db_default that column_sql writes).
+        self.temp_default: list[Any] | None = None
+        if not self.new_field.null and not self.new_field.has_db_default():
+            if self.fill is not None:
+                self.temp_default = self.fill[1]
+            elif self.new_field.get_internal_type() in PLACEHOLDER_DEFAULTS:
+                self.temp_default = [PLACEHOLDER_DEFAULTS[self.new_field.get_internal_type()]]
+        source, self.source_params = q(self.column), []
+        if self.fill is not None and old_field.null:
+            source = self.sql_fill_nulls % {"column": q(self.column), "default": self.fill[0]}
+            self.source_params = self.fill[1]
+        same = self.sql_same
+        if getattr(old_field, "db_collation", None) or getattr(new_field, "db_collation", None):
+            same = self.sql_same_bytes  # two collations cannot be compared with each other
+        same %= {"temp": q(self.temp), "source": source}
+        self.parts = {"temp": q(self.temp), "source": source, "same": same, "column": q(self.column)}
+
+    def _sql(self, template: str, table: str) -> str:
+        return template % {**self.parts, "table": self.editor.quote_name(table)}
+
+    def _columns(self, table_name: str) -> Any:
+        with self.editor.connection.cursor() as cursor:
+            return self.editor.connection.introspection.get_create_table(cursor, table_name)
+
+    def run(self) -> Any:
+        editor, column, temp = self.editor, self.column, self.temp
+        if editor.collect_sql:
+            table = None
+            layout = editor.table_layout(self.model)
+            present: set[str] = {column}
+        else:
+            found = self._introspect(self.table)
+            if found is None:
+                # No table: fenced off by a replacement or a rebuild that stopped halfway.
+                fenced = self._introspect(self.fence.name)
+                if fenced is None or not self._is_ours(*fenced):
+                    return None  # a rebuild's (TableRebuild.resume finishes it)
+                self._resume_fenced(fenced[0])
+                found = self._introspect(self.table)
+                assert found is not None
+            table, layout = found
+            present = {c.name for c in table.columns}
+            if not layout.is_columnstore:
+                return self.old_field  # a rowstore table: SingleStore's ALTER does it
+        if not self._is_ours(table, layout):
+            return None
+        if column not in present and temp not in present:
+            if self.new_field.column in present:
+                return _describing(editor, self.model, self.new_field, self.new_field.column)
+            return self.old_field  # nothing to resume: Django's ALTER reports the missing column
+        if temp in present:
+            if column in present:
+                # Stopped before the old column was dropped: the copy may be partial, start again.
+                self._drop_temp(self.table)
+            else:
+                self._swap_columns(self.table)  # every value is in the temporary column
+                return _describing(editor, self.model, self.new_field, column)
+        elif table is not None and _has_type(
+            table.column(column), editor._column_type(self.new_field) or "", self.new_field.null
+        ):
+            return _describing(editor, self.model, self.new_field, column)  # converted by an earlier run
+        self._replace()
+        return _describing(editor, self.model, self.new_field, column)
+
+    def _introspect(self, table_name: str) -> tuple[Any, Any] | None:
+        """(SHOW CREATE TABLE, layout) of `table_name`, None when it does not exist."""
+        introspection = self.editor.connection.introspection
+        with self.editor.connection.cursor() as cursor:
             storage_type = introspection.get_storage_type(cursor, table_name)
             if storage_type is None:
-                return None  # no table: a rebuild that stopped halfway (resume_rebuild finishes it)
+                return None
             table = introspection.get_create_table(cursor, table_name)
-        layout = introspection.layout_of(table, storage_type)
-        present = {c.name for c in table.columns}
+        return table, introspection.layout_of(table, storage_type)
+
+    def _is_ours(self, table: Any, layout: Any) -> bool:
+        """Whether the column can be replaced alone (else the table is rebuilt)."""
         if not layout.is_columnstore:
-            return old_field  # a rowstore table: SingleStore's ALTER does it
-    why = _not_column_wise(editor, model, old_field, new_field, table, layout)
-    if why:
-        return None
-    new_type = editor._column_type(new_field)
-    if column not in present and temp not in present:
-        if new_field.column in present:
-            return _describing(editor, model, new_field, new_field.column)  # finished and renamed
-        return old_field  # nothing to resume: Django's ALTER reports the missing column
-    if temp in present:
-        if column in present:
-            # Stopped before the old column was dropped: the copy may be partial, start again.
-            editor.execute(f"ALTER TABLE {q(table_name)} DROP COLUMN {q(temp)}")
-        else:
-            # Stopped after the old column was dropped: every value is in the temporary column.
-            editor.execute(
-                editor.sql_rename_column
-                % {"table": q(table_name), "old_column": q(temp), "new_column": q(column)}
-            )
-            return _describing(editor, model, new_field, column)
-    elif table is not None and _has_type(table.column(column), new_type or "", new_field.null):
-        return _describing(editor, model, new_field, column)  # converted by an earlier run
-    _replace_column(editor, model, old_field, new_field, temp)
-    return _describing(editor, model, new_field, column)
+            return True
+        if _not_column_wise(self.editor, self.model, self.old_field, self.new_field, table, layout):
+            return False
+        # A NOT NULL column needs a DEFAULT while it is filled, or inserts made meanwhile would fail.
+        return self.new_field.null or self.new_field.has_db_default() or self.temp_default is not None
 
+    def _resume_fenced(self, fenced: Any) -> None:
+        """A crash while writes were fenced off: finish the column swap if the old column is gone, and
+        reopen the fence."""
+        present = {c.name for c in fenced.columns}
+        if self.temp in present and self.column not in present:
+            self._swap_columns(self.fence.name)
+        elif self.temp not in present and self.temp_default is not None:
+            self._drop_temp_default(self.fence.name)
+        self.fence.reopen()
 
-def _replace_column(editor: Any, model: Any, old_field: Any, new_field: Any, temp: str) -> None:
-    table_name = model._meta.db_table
-    column = old_field.column
-    q = editor.quote_name
-    label = _label(model, new_field)
-    new_field = _with_column(new_field, new_field.column, model)
-    fill = None
-    if not new_field.null:
-        fill = _default_sql(editor, new_field)
-        if fill is None and old_field.null and not editor.collect_sql:
-            nulls = _count(editor, f"SELECT COUNT(*) FROM {q(table_name)} WHERE {q(column)} IS NULL")
-            if nulls:
-                raise IntegrityError(
-                    f"{label} cannot become NOT NULL: {nulls} row(s) of {table_name} hold NULL in "
-                    f"{column} and the field has no default. Nothing was changed."
-                )
-    definition, params = editor.column_sql(model, _with_column(new_field, temp, model))
-    source, source_params = q(column), []
-    if fill is not None and old_field.null:
-        source = f"COALESCE({q(column)}, {fill[0]})"
-        source_params = fill[1]
-    same = f"{q(temp)} <=> {source}"
-    if getattr(old_field, "db_collation", None) or getattr(new_field, "db_collation", None):
-        # A collation change: compare the bytes (two collations cannot be compared with each other).
-        same = f"CAST({q(temp)} AS BINARY) <=> CAST({source} AS BINARY)"
-    editor.execute(
-        editor.sql_create_column % {"table": q(table_name), "column": q(temp), "definition": definition},
-        params,
-    )
-    try:
-        editor.execute(f"UPDATE {q(table_name)} SET {q(temp)} = {source}", source_params)
-        if editor.collect_sql:
-            editor.collected_sql.append(
-                f"-- verify: no row of {table_name} where NOT ({same}) before dropping {column}"
+    def _swap_columns(self, table: str) -> None:
+        q = self.editor.quote_name
+        self.editor.execute(
+            self.editor.sql_rename_column
+            % {"table": q(table), "old_column": q(self.temp), "new_column": q(self.column)}
+        )
+        if self.temp_default is not None:
+            self._drop_temp_default(table)
+
+    def _drop_temp_default(self, table: str) -> None:
+        definition, params = self.editor.column_sql(
+            self.model, _with_column(self.new_field, self.column, self.model)
+        )
+        self.editor.execute(
+            self.sql_modify_column
+            % {
+                "table": self.editor.quote_name(table),
+                "column": self.parts["column"],
+                "definition": definition,
+            },
+            params,
+        )
+
+    def _check_nulls_before_ddl(self) -> None:
+        if self.new_field.null or self.fill is not None or not self.old_field.null or self.editor.collect_sql:
+            return
+        nulls = self._count(self._sql(self.sql_count_nulls, self.table))
+        if nulls:
+            raise IntegrityError(
+                f"{self.label} cannot become NOT NULL: {nulls} row(s) of {self.table} hold NULL in "
+                f"{self.column} and the field has no default. Nothing was changed."
             )
-        else:
-            mismatches = _count(
-                editor,
-                f"SELECT COUNT(*) FROM {q(table_name)} WHERE NOT ({same})",
-                source_params,
+
+    def _replace(self) -> None:
+        editor, q = self.editor, self.editor.quote_name
+        self._check_nulls_before_ddl()
+        definition, params = editor.column_sql(
+            self.model, _with_column(self.new_field, self.temp, self.model)
+        )
+        if self.temp_default is not None:
+            definition, params = (
+                self.sql_temp_default % {"definition": definition},
+                [*params, *self.temp_default],
             )
-            nulls = (
-                0
-                if new_field.null
-                else _count(editor, f"SELECT COUNT(*) FROM {q(table_name)} WHERE {q(temp)} IS NULL")
+        editor.execute(
+            self.sql_add_column % {"table": q(self.table), "column": q(self.temp), "definition": definition},
+            params,
+        )
+        reconcile_params = [*self.source_params, *self.source_params]
+        try:
+            editor.execute(self._sql(self.sql_copy, self.table), self.source_params)
+            editor.execute(self._sql(self.sql_reconcile, self.table), reconcile_params)
+        except DatabaseError as exc:
+            self._drop_temp(self.table)
+            raise self._failed(exc) from exc
+        self.fence.close()
+        try:
+            editor.execute(self._sql(self.sql_reconcile, self.fence.name), reconcile_params)
+            self._verify(self.fence.name)
+        except DatabaseError as exc:
+            self.fence.reopen()
+            self._drop_temp(self.table)
+            raise self._failed(exc) from exc
+        try:
+            editor.execute(self.sql_drop_column % {"table": q(self.fence.name), "column": q(self.column)})
+            self._swap_columns(self.fence.name)
+        finally:
+            self.fence.reopen()
+
+    def _drop_temp(self, table: str) -> None:
+        q = self.editor.quote_name
+        self.editor.execute(self.sql_drop_column % {"table": q(table), "column": q(self.temp)})
+
+    def _verify(self, table: str) -> None:
+        if self.editor.collect_sql:
+            self.editor.collected_sql.append(
+                f"-- verify: no row of {table} where NOT ({self.parts['same']}) before dropping {self.column}"
             )
-            if mismatches or nulls:
-                error = IntegrityError if nulls else DataError
-                raise error(
-                    f"{label}: converting {table_name}.{column} to {editor._column_type(new_field)} "
-                    f"would change {mismatches} value(s)"
-                    + (f" and leave {nulls} NULL(s)" if nulls else "")
-                    + ". Nothing was changed."
-                )
-    except DatabaseError as exc:
-        editor.execute(f"ALTER TABLE {q(table_name)} DROP COLUMN {q(temp)}")
-        if isinstance(exc, DataError | IntegrityError) and str(exc).startswith(label):
-            raise
+            return
+        mismatches = self._count(self._sql(self.sql_count_differences, table), self.source_params)
+        nulls = 0
+        if not self.new_field.null:
+            nulls = self._count(
+                self.sql_count_nulls % {"table": self.editor.quote_name(table), "column": self.parts["temp"]}
+            )
+        if mismatches or nulls:
+            raise (IntegrityError if nulls else DataError)(
+                f"would change {mismatches} value(s)" + (f" and leave {nulls} NULL(s)" if nulls else "")
+            )
+
+    def _failed(self, exc: DatabaseError) -> DatabaseError:
         error_class = IntegrityError if isinstance(exc, IntegrityError) else DataError
-        raise error_class(
-            f"{label}: converting {table_name}.{column} to {editor._column_type(new_field)} failed ({exc}). "
-            f"Nothing was changed."
-        ) from exc
-    editor.execute(f"ALTER TABLE {q(table_name)} DROP COLUMN {q(column)}")
-    editor.execute(
-        editor.sql_rename_column % {"table": q(table_name), "old_column": q(temp), "new_column": q(column)}
-    )
+        return error_class(
+            f"{self.label}: converting {self.table}.{self.column} to "
+            f"{self.editor._column_type(self.new_field)} failed ({exc}). Nothing was changed."
+        )
+
+    def _count(self, sql: str, params: list[Any] | None = None) -> int:
+        with self.editor.connection.cursor() as cursor:
+            cursor.execute(sql, params or None)
+            return int(cursor.fetchone()[0])
 
 
 def _with_column(field: Any, column: str, model: Any) -> Any:
@@ -301,48 +470,7 @@ def _describing(editor: Any, model: Any, new_field: Any, column: str) -> Any:
     return field
 
 
-def _count(editor: Any, sql: str, params: list[Any] | None = None) -> int:
-    with editor.connection.cursor() as cursor:
-        cursor.execute(sql, params or None)
-        return int(cursor.fetchone()[0])
-
-
-# --- Table rebuild: resume and verify ---------------------------------------------------------------
-
-
-def resume_rebuild(editor: Any, old_model: Any, new_model: Any, layout: Any) -> bool:
-    """Before a table rebuild: finish or clean up an interrupted one. True when the rebuild is done
-    (the scratch table, holding every row, was renamed in place; or the emptied table was created)."""
-    if editor.collect_sql:
-        return False
-    table = old_model._meta.db_table
-    scratch = scratch_table_name(table)
-    q = editor.quote_name
-    with editor.connection.cursor() as cursor:
-        names = set(editor.connection.introspection.table_names(cursor))
-    auto = any(f.get_internal_type() in AUTO_FIELD_TYPES for f in new_model._meta.local_concrete_fields)
-    if table in names:
-        if scratch in names:
-            editor.execute(f"DROP TABLE IF EXISTS {q(scratch)}")  # a copy that did not finish
-            return False
-        if _already_rebuilt(editor, old_model, new_model):
-            # Stopped after the rename (before the sync, or before `migrate` recorded the migration).
-            if auto and not layout.is_reference:
-                editor._sync_auto_increment(table)
-            return True
-        return False
-    if scratch in names:
-        # Stopped after the original was dropped: the scratch table holds every row (counts verified).
-        editor.execute(editor.sql_rename_table % {"old_table": q(scratch), "new_table": q(table)})
-        if auto and not layout.is_reference:
-            editor._sync_auto_increment(table)
-        return True
-    # Neither: an empty table was dropped and the new one not yet created (nothing held rows).
-    editor._create_now(new_model, run_deferred=False)
-    return True
-
-
-def _matches(editor: Any, model: Any, table: Any, storage_type: str | None) -> bool:
+def table_matches(editor: Any, model: Any, table: Any, storage_type: str | None) -> bool:
     """Whether the introspected `table` has `model`'s layout and its columns (names, types, NULL,
     AUTO_INCREMENT)."""
     from django_singlestore.layout import layout_signature
@@ -361,34 +489,6 @@ def _matches(editor: Any, model: Any, table: Any, storage_type: str | None) -> b
         if column.auto_increment != (f.get_internal_type() in AUTO_FIELD_TYPES):
             return False
     return True
-
-
-def _already_rebuilt(editor: Any, old_model: Any, new_model: Any) -> bool:
-    """The table already is what the rebuild makes (and not what it starts from)."""
-    table_name = old_model._meta.db_table
-    introspection = editor.connection.introspection
-    with editor.connection.cursor() as cursor:
-        storage_type = introspection.get_storage_type(cursor, table_name)
-        table = introspection.get_create_table(cursor, table_name)
-    if table is None:
-        return False
-    return _matches(editor, new_model, table, storage_type) and not _matches(
-        editor, old_model, table, storage_type
-    )
-
-
-def verify_copied_rows(editor: Any, model: Any, table: str, scratch: str) -> None:
-    """Compare the row counts of the original and the scratch table before the original is dropped."""
-    if editor.collect_sql:
-        return
-    q = editor.quote_name
-    before = _count(editor, f"SELECT COUNT(*) FROM {q(table)}")
-    after = _count(editor, f"SELECT COUNT(*) FROM {q(scratch)}")
-    if before != after:
-        raise DataError(
-            f"{model._meta.label}: the copy of {table} holds {after} row(s), the table {before}; "
-            f"the table was left as it was."
-        )
 
 
 def refused_layout(model: Any, what: str, exc: NotSupportedError) -> NotSupportedError:

@@ -35,7 +35,14 @@ from MySQLdb.constants import CLIENT
 from django_singlestore import MINIMUM_SINGLESTORE_VERSION
 from django_singlestore.client import DatabaseClient
 from django_singlestore.creation import DatabaseCreation
-from django_singlestore.errors import UNKNOWN_SYSTEM_VARIABLE, django_exception_for, error_code, server_text
+from django_singlestore.errors import (
+    TABLES_PRESENT_SQL,
+    UNKNOWN_SYSTEM_VARIABLE,
+    django_exception_for,
+    error_code,
+    schema_change_error,
+    server_text,
+)
 from django_singlestore.features import DatabaseFeatures
 from django_singlestore.introspection import DatabaseIntrospection
 from django_singlestore.operations import DatabaseOperations
@@ -186,6 +193,9 @@ class CursorWrapper(mysql_base.CursorWrapper):
     max_allowed_packet; reports each successful statement to `on_statement` when given (the
     transaction policy counts them on skip_autocommit aliases)."""
 
+    #: The driver's error base class (the async engine's greenlet mode wraps PyMySQL's).
+    driver_error: type[Exception] = Database.Error
+
     def __init__(self, cursor, on_statement=None):
         super().__init__(cursor)
         self.on_statement = on_statement
@@ -209,9 +219,11 @@ class CursorWrapper(mysql_base.CursorWrapper):
             result = method(query, args)
         except UnicodeEncodeError as exc:
             raise encoding_error(exc) from exc
-        except Database.Error as exc:
-            replacement = django_exception_for(exc) or packet_too_large(
-                exc, statement_size(query, args, many=many)
+        except self.driver_error as exc:
+            replacement = (
+                django_exception_for(exc)
+                or schema_change_error(exc, self._tables_present)
+                or packet_too_large(exc, statement_size(query, args, many=many))
             )
             if replacement is None:
                 raise
@@ -219,6 +231,14 @@ class CursorWrapper(mysql_base.CursorWrapper):
         if self.on_statement is not None:
             self.on_statement()
         return result
+
+    def _tables_present(self, database, table, fence):
+        """Which of `table` and its fence exist (after a 1146: is a schema change in progress?)."""
+        try:
+            self.cursor.execute(TABLES_PRESENT_SQL, (database, table, fence))
+            return {row[0] for row in self.cursor.fetchall()}
+        except self.driver_error:
+            return set()
 
 
 class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):

@@ -18,18 +18,18 @@ distributed SQL surface area). Django writes every field into the SET list of `s
 
 from __future__ import annotations
 
+import datetime
 import weakref
 from typing import Any
 
 from django.apps import apps as global_apps
-from django.core.exceptions import FieldError
 from django.db import NotSupportedError, transaction
 from django.db.backends.mysql import compiler as mysql_compiler
 from django.db.models import Model, Q, QuerySet, Value
 from django.db.models.constants import OnConflict
-from django.db.models.expressions import Col
-from django.db.models.sql.constants import ROW_COUNT
+from django.db.models.sql.constants import MULTI, ROW_COUNT
 from django.db.models.sql.query import Query
+from django.db.models.sql.subqueries import DeleteQuery
 
 from django_singlestore.functions import compile_singlestore
 from django_singlestore.layout import TableLayout, resolve_layout
@@ -98,23 +98,56 @@ def _own_shard_key_columns(connection: Any, model: type[Model]) -> frozenset[str
 
 
 class SQLCompiler(SingleStoreCompileMixin, mysql_compiler.SQLCompiler):
+    #: How Django spells an ordered compound query (requires_compound_order_by_subquery).
+    _WRAPPED_COMPOUND = "SELECT * FROM ("
+
     def as_sql(self, with_limits=True, with_col_aliases=False):
-        # An ordered compound query is wrapped as `SELECT * FROM (a UNION b) ORDER BY ...`
-        # (requires_compound_order_by_subquery); Django puts the EXPLAIN prefix before the compound
-        # inside that wrapper. EXPLAIN goes in front of the whole statement.
-        explain = self.query.explain_info
-        if explain is None or not self.query.combinator:
+        # Django puts the EXPLAIN prefix of a compound query inside the wrapper below and inside the one
+        # of an ordered compound query (requires_compound_order_by_subquery); it goes in front of the
+        # whole statement.
+        if not self.query.combinator:
             return super().as_sql(with_limits, with_col_aliases)
+        explain = self.query.explain_info
         self.query.explain_info = None
         try:
-            sql, params = super().as_sql(with_limits, with_col_aliases)
+            sql, params = self._compound_sql(with_limits, with_col_aliases)
         finally:
             self.query.explain_info = explain
+        if explain is None:
+            return sql, params
         prefix = self.connection.ops.explain_query_prefix(explain.format, **explain.options)
         return f"{prefix} {sql}", params
 
+    def _compound_sql(self, with_limits, with_col_aliases):
+        """A sliced compound query without ORDER BY, as `SELECT * FROM (a UNION b) LIMIT n`: with
+        unparenthesised members (supports_slicing_ordering_in_compound is False) a trailing LIMIT
+        limits only the last member on SingleStore ("LIMIT with UNION affects only the second part of
+        the union")."""
+        if not (with_limits and self.query.is_sliced):
+            return super().as_sql(with_limits, with_col_aliases)
+        sql, params = super().as_sql(False, with_col_aliases)
+        if sql.startswith(self._WRAPPED_COMPOUND):  # ordered: the LIMIT follows the derived table
+            return super().as_sql(with_limits, with_col_aliases)
+        limit = self.connection.ops.limit_offset_sql(self.query.low_mark, self.query.high_mark)
+        return f"{self._WRAPPED_COMPOUND} {sql} ) {limit}", params
+
 
 class SQLInsertCompiler(SingleStoreCompileMixin, mysql_compiler.SQLInsertCompiler):
+    def prepare_value(self, field, value):
+        """Dates before 1000 refused; a value holding a subquery evaluated first, by its own SELECT:
+        SingleStore refuses a subselect inside VALUES ("Feature 'select within values clause' is not
+        supported")."""
+        check_date_range(field, value)
+        value = super().prepare_value(field, value)
+        flatten = getattr(value, "flatten", None)
+        if flatten is not None and any(isinstance(node, Query) for node in flatten()):
+            sql, params = self.compile(value)
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT {sql}", params)
+                row = cursor.fetchone()
+            return None if row is None else row[0]
+        return value
+
     def as_sql(self):
         query = self.query
         if query.on_conflict != OnConflict.UPDATE or not query.update_fields:
@@ -134,35 +167,43 @@ class SQLInsertCompiler(SingleStoreCompileMixin, mysql_compiler.SQLInsertCompile
 
 
 class SQLDeleteCompiler(SingleStoreCompileMixin, mysql_compiler.SQLDeleteCompiler):
-    pass
+    def execute_sql(self, result_type=MULTI):
+        """A DELETE from a REFERENCE table filtered through other tables: the primary keys first, then
+        `DELETE ... WHERE pk IN (...)`. SingleStore refuses MySQL's `DELETE t FROM t JOIN ...` there
+        (1706 "Multi-table UPDATE/DELETE with a reference table as target table", docs: query errors)."""
+        if result_type != ROW_COUNT or self.single_alias or not self._reference_target():
+            return super().execute_sql(result_type)
+        model = self.query.model
+        pks = self.query.clone()
+        pks.__class__ = Query
+        pks.clear_select_clause()
+        pks.clear_ordering(force=True)
+        pks.select = [model._meta.pk.get_col(self.query.get_initial_alias())]
+        with transaction.atomic(using=self.using, savepoint=False):
+            found = [row[0] for rows in pks.get_compiler(self.using).execute_sql(MULTI) for row in rows]
+            if not found:
+                return 0
+            return DeleteQuery(model).delete_batch(found, self.using)
+
+    def _reference_target(self) -> bool:
+        model = self.query.model
+        return model is not None and model._meta.managed and table_layout(self.connection, model).is_reference
 
 
 class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompiler):
     def as_sql(self):
-        # UPDATE ... ORDER BY orders the updated table's rows only. Django's MySQL compiler drops an
-        # ordering by a plain joined column but keeps expressions over one (`Abs("m2m__id")`), which
-        # then name a table the UPDATE does not join (the join lives in the `pk IN (subquery)`
-        # filter). Drop any ordering that reads another table, as MySQL's compiler does for columns.
-        if self.query.order_by and self._orders_by_other_tables():
-            ordering = self.query.order_by
-            self.query.order_by = ()
-            try:
-                return super().as_sql()
-            finally:
-                self.query.order_by = ordering
-        return super().as_sql()
-
-    def _orders_by_other_tables(self) -> bool:
-        table = self.query.get_meta().db_table
+        # SingleStore's UPDATE has no ORDER BY (docs: UPDATE grammar), which Django's MySQL compiler
+        # adds for an ordered queryset (`qs.order_by("-pos").update(...)`): never sent.
+        for field, _model, value in self.query.values:
+            check_date_range(field, value)
+        if not self.query.order_by:
+            return super().as_sql()
+        ordering = self.query.order_by
+        self.query.order_by = ()
         try:
-            order_by = self.get_order_by()
-        except FieldError:
-            return False  # MySQL's compiler ignores such orderings itself
-        for resolved, _sql in order_by:
-            for node in resolved.flatten():
-                if isinstance(node, Col) and node.alias != table:
-                    return True
-        return False
+            return super().as_sql()
+        finally:
+            self.query.order_by = ordering
 
     def execute_sql(self, result_type):
         model = self.query.model
@@ -248,6 +289,16 @@ class SQLUpdateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLUpdateCompile
 
 class SQLAggregateCompiler(SingleStoreCompileMixin, mysql_compiler.SQLAggregateCompiler):
     pass
+
+
+def check_date_range(field: Any, value: Any) -> None:
+    """SingleStore's DATE and DATETIME start at 1000-01-01 (docs: data types, time and date): refuse an
+    earlier value before the round trip, naming the field."""
+    if isinstance(value, datetime.date) and value.year < 1000 and hasattr(field, "model"):
+        raise ValueError(
+            f"SingleStore cannot store {value.isoformat()} in {field.model._meta.label}.{field.name}: "
+            f"DATE and DATETIME values start at 1000-01-01."
+        )
 
 
 def _is_expression(value: Any) -> bool:

@@ -9,6 +9,8 @@ exception class, and no control flow in the backend depends on them.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, NotSupportedError, OperationalError
@@ -16,12 +18,16 @@ from django.db import IntegrityError, NotSupportedError, OperationalError
 __all__ = [
     "FEATURE_NOT_SUPPORTED",
     "INTEGRITY_CODES",
+    "NO_SUCH_TABLE",
     "REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR",
     "REFERENCE_WRITE_REMEDIES",
+    "TABLES_PRESENT_SQL",
     "UNKNOWN_SYSTEM_VARIABLE",
     "ReferenceTableWriteOnChildAggregator",
+    "SchemaChangeInProgress",
     "django_exception_for",
     "error_code",
+    "schema_change_error",
     "server_text",
 ]
 
@@ -39,6 +45,15 @@ REFERENCE_WRITE_REMEDIES = (
     "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
     "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
     "autocommitted and atomic() blocks are not transactions."
+)
+
+#: 1146 `Table 'db.t' doesn't exist` (MySQL's code and text).
+NO_SUCH_TABLE = 1146
+_NO_SUCH_TABLE_TEXT = re.compile(r"Table '(?:([^'.]*)\.)?([^']*)' doesn't exist")
+#: Which of two tables exist (the table a statement named, and its fenced twin).
+TABLES_PRESENT_SQL = (
+    "SELECT TABLE_NAME FROM information_schema.TABLES "
+    "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME IN (%s, %s)"
 )
 
 #: Codes that mean "the data broke a constraint". MySQLdb already raises IntegrityError for 1062
@@ -70,6 +85,35 @@ class ReferenceTableWriteOnChildAggregator(OperationalError):
         message = self.args[1] if len(self.args) > 1 else (self.args[0] if self.args else "")
         code = self.args[0] if len(self.args) > 1 else REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR
         return f"({code}) {message} {self.remedies}"
+
+
+class SchemaChangeInProgress(OperationalError):
+    """A statement named a table whose writes a schema change has fenced off for a moment (the table is
+    renamed while the copy is reconciled, django_singlestore.rebuild); running it again succeeds once
+    the change is swapped in, or rolled back. `args` stay `(1146, text)`, the text says so."""
+
+
+def schema_change_error(
+    exc: BaseException, tables_present: Callable[[str | None, str, str], set[str]]
+) -> Exception | None:
+    """SchemaChangeInProgress for a 1146 on a table that is fenced off (its twin `<t>__s2_fence`
+    exists) or back already; None otherwise. `tables_present(database, table, fence)` asks the
+    server (TABLES_PRESENT_SQL) and returns the names that exist."""
+    if error_code(exc) != NO_SUCH_TABLE or len(exc.args) < 2:
+        return None
+    match = _NO_SUCH_TABLE_TEXT.search(str(exc.args[1]))
+    if match is None:
+        return None
+    from django_singlestore.rebuild import fence_table_name
+
+    database, table = match.group(1), match.group(2)
+    if not tables_present(database, table, fence_table_name(table)):
+        return None
+    return SchemaChangeInProgress(
+        NO_SUCH_TABLE,
+        f"{exc.args[1]}: a schema change of {table} is in progress (writes are fenced off while it is "
+        f"swapped in, usually for well under a second); the statement did not run and can be retried.",
+    )
 
 
 def error_code(exc: BaseException) -> int | None:

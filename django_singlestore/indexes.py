@@ -13,7 +13,7 @@
 
 `ShardKey()` with no fields is keyless (random) sharding: `SHARD KEY ()`. Shard and sort keys are
 part of CREATE TABLE: SingleStore cannot add or change them on an existing table, so adding or
-removing one later raises NotSupportedError naming the model (the schema editor).
+removing one later creates the table again with every row (django_singlestore.rebuild).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import NotSupportedError
 from django.db.models import Index
 
 __all__ = ["HashIndex", "ShardKey", "SortKey", "TableKey"]
@@ -61,18 +60,10 @@ class TableKey(Index):
             self.name = f"{model._meta.db_table[:40]}_{self.suffix}"
 
     def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
-        if getattr(schema_editor, "_creating_model", False):
-            return None  # CREATE TABLE wrote it inline
-        raise NotSupportedError(
-            f"SingleStore cannot add a {self.keyword} to the existing table of {model._meta.label}: "
-            f"it is fixed at CREATE TABLE. Recreate the table (a new model and a data migration)."
-        )
+        return None  # a clause of CREATE TABLE (DatabaseSchemaEditor.table_layout_sql)
 
     def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Any:
-        raise NotSupportedError(
-            f"SingleStore cannot drop the {self.keyword} of the table of {model._meta.label}: it is fixed "
-            f"at CREATE TABLE."
-        )
+        return None  # adding or removing one creates the table again (DatabaseSchemaEditor.add_index)
 
 
 class ShardKey(TableKey):

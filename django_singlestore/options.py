@@ -2,7 +2,8 @@
 
 Unknown keys and bad values raise `ImproperlyConfigured` naming the key (or the variable). The
 driver's own connect arguments pass through on an allow-list (interfaces.md). The async engine reuses
-`parse_options` with `allow_pool=True`; the sync backend refuses `pool`. The environment variables
+`parse_options` with `allow_pool=True` and validates the `pool` value itself (`PoolConfig`); the sync
+backend refuses the key. The environment variables
 (interfaces.md) are read here and nowhere else: `DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT` once, when the
 alias's options are parsed; `DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_<APP>` and
 `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` each time a table's layout is resolved (as before: a
@@ -24,7 +25,6 @@ from django_singlestore.storage import Storage
 __all__ = [
     "DRIVER_OPTION_KEYS",
     "NOT_ENFORCED_UNIQUE_ENV_PREFIX",
-    "POOL_KEYS",
     "SKIP_AUTOCOMMIT_ENV",
     "STORAGE_ENV_PREFIX",
     "STORAGE_TYPES",
@@ -47,21 +47,6 @@ _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 #: The table storage kinds SingleStore documents (CREATE [ROWSTORE] [REFERENCE] TABLE), as spelled.
 STORAGE_TYPES = tuple(storage.value for storage in Storage)
-
-#: The pool dict's keys (interfaces.md); the async engine validates their values.
-POOL_KEYS = frozenset(
-    {
-        "min_size",
-        "max_size",
-        "timeout",
-        "max_waiting",
-        "max_lifetime",
-        "max_idle",
-        "pre_ping",
-        "lifo",
-        "kill_on_cancel",
-    }
-)
 
 _SSL_KEYS = frozenset({"ca", "capath", "cert", "key", "cipher"})
 _SSL_MODES = frozenset({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"})
@@ -201,7 +186,7 @@ class ConnectionOptions:
     skip_autocommit: bool = False
     #: Where skip_autocommit came from: "OPTIONS", SKIP_AUTOCOMMIT_ENV, or "default".
     skip_autocommit_source: str = "default"
-    pool: dict[str, Any] | None = None
+    pool: object = None  # OPTIONS["pool"] as given: the async engine's PoolConfig validates it
     #: Several statements per round trip (CLIENT_MULTI_STATEMENTS): off unless the user opts in.
     multi_statements: bool = False
     #: The environment the per-app variables are read from (the live `os.environ` by default).
@@ -282,16 +267,13 @@ def parse_options(
                     "OPTIONS['pool'] is only for ENGINE 'django_singlestore_async'; the sync backend has "
                     "no pool (use CONN_MAX_AGE)."
                 )
-            if not isinstance(value, Mapping):
-                raise ImproperlyConfigured(f"OPTIONS['pool'] must be a dict, not {value!r}.")
-            unknown = sorted(set(value) - POOL_KEYS)
-            if unknown:
+            pool = value
+        elif key == "native_async":  # the async engine's (scope.native_settings reads it)
+            if not allow_pool:
                 raise ImproperlyConfigured(
-                    f"OPTIONS['pool'] has unknown key(s) {unknown}; known keys: {sorted(POOL_KEYS)}."
+                    "OPTIONS['native_async'] is only for ENGINE 'django_singlestore_async'."
                 )
-            for sub, item in value.items():
-                _finite(f"pool.{sub}", item)
-            pool = dict(value)
+            _bool(key, value)
         elif key in DRIVER_OPTION_KEYS:
             driver[key] = DRIVER_OPTION_KEYS[key](key, value)
         else:

@@ -7,29 +7,19 @@ are decided.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import decimal
-import warnings
 from typing import Any
 
-from django.apps.registry import Apps
-from django.db import DatabaseError, NotSupportedError, models
+from django.db import NotSupportedError, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.ddl_references import Statement
 from django.db.backends.mysql.schema import DatabaseSchemaEditor as MySQLDatabaseSchemaEditor
 from django.db.models import Value
-from django.db.models.fields.composite import CompositePrimaryKey
 from django.db.models.functions import Now
 from django.db.models.sql import Query
 
-from django_singlestore.alter import (
-    emulate_column_change,
-    refused_layout,
-    resume_rebuild,
-    scratch_table_name,
-    verify_copied_rows,
-)
+from django_singlestore.alter import change_columnstore_field, refused_layout
 from django_singlestore.indexes import TableKey
 from django_singlestore.layout import (
     AUTO_FIELD_TYPES,
@@ -38,11 +28,15 @@ from django_singlestore.layout import (
     normalize_storage,
     resolve_layout,
 )
+from django_singlestore.rebuild import (
+    AutoIncrementSyncWarning,
+    TableRebuild,
+    keyed_columns,
+    recorded,
+)
+from django_singlestore.variants import model_variant
 
-
-class AutoIncrementSyncWarning(UserWarning):
-    """AGGREGATOR SYNC AUTO_INCREMENT failed after a table was copied into a new layout (a server that
-    is not SingleStore): the table's counter may hand out ids the copied rows already have."""
+__all__ = ["AutoIncrementSyncWarning", "DatabaseSchemaEditor", "ModelStorageManager", "relation_column_type"]
 
 
 class ModelStorageManager(models.Manager):
@@ -83,6 +77,25 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     sql_rename_index = None
     # `%(using)s` carries USING HASH (columnstore tables, HashIndex).
     sql_create_index = "CREATE INDEX %(name)s ON %(table)s (%(columns)s)%(using)s%(extra)s"
+    sql_demoted_key = "KEY %(name)s (%(column)s)%(using)s"
+    sql_unique_key = "UNIQUE KEY %(name)s (%(columns)s)"
+    sql_unenforced_unique_key = "UNIQUE KEY %(name)s (%(columns)s) UNENFORCED RELY"
+    sql_shard_key = "SHARD KEY (%(columns)s)"
+    sql_sort_key = "SORT KEY (%(columns)s)"
+    sql_table_comment = " COMMENT %(comment)s"
+    sql_create_table_with_layout = "CREATE %(storage)sTABLE %(table_and_body)s%(comment)s"
+    sql_generated_column = "AS (%(expression)s) PERSISTED %(type)s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The layout of the table CREATE TABLE is being written for (its column clauses depend on it).
+        self.layout_in_progress: TableLayout | None = None
+        #: True while this editor creates a table (the comment is inline, keys are clauses).
+        self.creating_table = False
+        #: (table, milliseconds) for every time this editor fenced writes off a table.
+        self.write_gaps: list[tuple[str, float]] = []
+        #: The schema changes this editor (one migration) finished, for the error of a later one.
+        self.completed_changes: list[str] = []
 
     # --- Table layout (django_singlestore.layout decides; this renders it) ------------------------------
 
@@ -100,38 +113,43 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         """(storage prefix such as "ROWSTORE REFERENCE ", extra key clauses) for `model`'s table."""
         layout = self.table_layout(model)
         q = self.quote_name
-        using_hash = " USING HASH" if layout.is_columnstore else ""
+
+        def columns(names: Any) -> str:
+            return ", ".join(q(c) for c in names)
+
         clauses: list[str] = []
         if layout.demoted_key:
             # The AUTO_INCREMENT column must be part of an index; a plain key is enough.
-            clauses.append(f"KEY {q(layout.demoted_key)} ({q(layout.demoted_key)}){using_hash}")
+            using = " USING HASH" if layout.is_columnstore else ""
+            name = q(layout.demoted_key)
+            clauses.append(self.sql_demoted_key % {"name": name, "column": name, "using": using})
         table = model._meta.db_table
         for names in model._meta.unique_together:
-            columns = [model._meta.get_field(name).column for name in names]
-            name = self._create_index_name(table, columns, suffix="_uniq")
-            clauses.append(f"UNIQUE KEY {q(name)} ({', '.join(q(c) for c in columns)})")
+            cols = [model._meta.get_field(name).column for name in names]
+            name = q(self._create_index_name(table, cols, suffix="_uniq"))
+            clauses.append(self.sql_unique_key % {"name": name, "columns": columns(cols)})
         for key in layout.unique_keys:
             if not key.enforced:
                 # Test-only DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>: informational, not enforced.
-                name = self._create_index_name(table, list(key.columns), suffix="_uniq")
+                name = q(self._create_index_name(table, list(key.columns), suffix="_uniq"))
                 clauses.append(
-                    f"UNIQUE KEY {q(name)} ({', '.join(q(c) for c in key.columns)}) UNENFORCED RELY"
+                    self.sql_unenforced_unique_key % {"name": name, "columns": columns(key.columns)}
                 )
         if layout.shard_key is not None:
-            clauses.append(f"SHARD KEY ({', '.join(q(c) for c in layout.shard_key)})")
+            clauses.append(self.sql_shard_key % {"columns": columns(layout.shard_key)})
         if layout.sort_key is not None:
-            clauses.append(f"SORT KEY ({', '.join(q(c) for c in layout.sort_key)})")
+            clauses.append(self.sql_sort_key % {"columns": columns(layout.sort_key)})
         return layout.storage_prefix, clauses
 
     def table_sql(self, model):
         # Unique keys belong in CREATE TABLE: SingleStore refuses to add one to an existing columnstore
         # table, and Django defers unique_together to ALTER TABLE. Inline them (table_layout_sql).
         deferred_before = len(self.deferred_sql)
-        self._inline_layout: TableLayout | None = self.table_layout(model)
+        self.layout_in_progress = self.table_layout(model)
         try:
             sql, params = super().table_sql(model)
         finally:
-            self._inline_layout = None
+            self.layout_in_progress = None
         deferred_uniques = len(model._meta.unique_together)
         del self.deferred_sql[deferred_before : deferred_before + deferred_uniques]
         inline_constraints: list[str] = []
@@ -156,12 +174,13 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             )
         comment = ""
         if model._meta.db_table_comment:
-            comment = f" COMMENT {self.quote_value(model._meta.db_table_comment)}"
-        return f"CREATE {storage}TABLE {table_and_body}{comment}", params
+            comment = self.sql_table_comment % {"comment": self.quote_value(model._meta.db_table_comment)}
+        parts = {"storage": storage, "table_and_body": table_and_body, "comment": comment}
+        return self.sql_create_table_with_layout % parts, params
 
     def _iter_column_sql(self, column_db_type, params, model, field, field_db_params, include_default):
         column_db_type = relation_column_type(field, column_db_type)
-        layout = getattr(self, "_inline_layout", None)
+        layout = self.layout_in_progress
         for part in super()._iter_column_sql(
             column_db_type, params, model, field, field_db_params, include_default
         ):
@@ -183,14 +202,14 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def create_model(self, model):
         # The table comment is inline in CREATE TABLE; the base class would ALTER it afterwards.
-        self._creating_model = True
+        self.creating_table = True
         try:
             super().create_model(model)
         finally:
-            self._creating_model = False
+            self.creating_table = False
 
     def alter_db_table_comment(self, model, old_db_table_comment, new_db_table_comment):
-        if getattr(self, "_creating_model", False):
+        if self.creating_table:
             return
         if (old_db_table_comment or "") != (new_db_table_comment or ""):
             raise NotSupportedError(
@@ -214,8 +233,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             and not field.many_to_many
             and (field.unique or field.primary_key)
             and self._change_layout(
-                self._model_variant(model, remove=field),
-                self._model_variant(model, add=field),
+                self.model_variant(model, remove=field),
+                self.model_variant(model, add=field),
                 f"adding {field.name}",
             )
         ):
@@ -224,63 +243,19 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def remove_field(self, model, field):
         if field.concrete and not field.many_to_many:
-            old = self._model_variant(model, add=field)
-            layout = self.table_layout(old)
-            keyed = {c for key in layout.unique_keys for c in key.columns}
-            keyed.update(layout.shard_key or (), layout.primary_key or (), layout.sort_key or ())
-            if field.column in keyed and self._change_layout(
-                old, self._model_variant(model, remove=field), f"removing {field.name}"
+            old = self.model_variant(model, add=field)
+            if field.column in keyed_columns(self.table_layout(old)) and self._change_layout(
+                old, self.model_variant(model, remove=field), f"removing {field.name}"
             ):
                 return
         super().remove_field(model, field)
 
     def alter_field(self, model, old_field, new_field, strict=False):
-        if (
-            old_field.concrete
-            and new_field.concrete
-            and not new_field.many_to_many
-            and self._field_should_be_altered(old_field, new_field)
-        ):
-            keys_change = (old_field.unique, old_field.primary_key) != (
-                new_field.unique,
-                new_field.primary_key,
-            )
-            refused = self._columnstore_alter_refused(model, old_field, new_field)
-            if keys_change or refused:
-                # The model passed in may still carry another version of the field (Django's own
-                # schema tests alter fields without changing the model): compare the two versions.
-                old = self._model_variant(model, swap=(old_field, old_field))
-                new = self._model_variant(model, swap=(old_field, new_field))
-                self._layout_renames = {new_field.column: old_field.column}
-                try:
-                    if keys_change and self._change_layout(old, new, f"altering {old_field.name}"):
-                        return
-                    if refused:
-                        # A column in no key is replaced column by column (django_singlestore.alter);
-                        # otherwise the table is created again.
-                        emulated = emulate_column_change(self, model, old_field, new_field)
-                        if emulated is None:
-                            self._change_layout(
-                                old, new, f"altering {old_field.name} ({refused})", always=True
-                            )
-                            return
-                        old_field = emulated
-                finally:
-                    self._layout_renames = {}
-        super().alter_field(model, old_field, new_field, strict)
-
-    def _columnstore_alter_refused(self, model, old_field, new_field) -> str:
-        """What SingleStore's ALTER cannot do to this columnstore column ("" when nothing): a type
-        change, NULL -> NOT NULL, adding or dropping AUTO_INCREMENT (original README, Minor limitations)."""
-        if not self.table_layout(model).is_columnstore:
-            return ""
-        old_type = self._column_type(old_field)
-        new_type = self._column_type(new_field)
-        if (old_type or "").lower() != (new_type or "").lower():
-            return f"type {old_type} -> {new_type}"
-        if old_field.null and not new_field.null:
-            return "NULL -> NOT NULL"
-        return ""
+        with recorded(self, f"altering {model._meta.label}.{old_field.name}"):
+            # A change a columnstore refuses is emulated first (django_singlestore.alter).
+            described = change_columnstore_field(self, model, old_field, new_field)
+            if described is not None:
+                super().alter_field(model, described, new_field, strict)
 
     def _column_type(self, field) -> str | None:
         return relation_column_type(field, field.db_parameters(connection=self.connection)["type"])
@@ -315,8 +290,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             tuple(names) for names in new_unique_together
         }
         if changed and self._change_layout(
-            self._model_variant(model, unique_together=old_unique_together),
-            self._model_variant(model, unique_together=new_unique_together),
+            self.model_variant(model, unique_together=old_unique_together),
+            self.model_variant(model, unique_together=new_unique_together),
             "changing unique_together",
         ):
             return
@@ -324,8 +299,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def add_constraint(self, model, constraint):
         if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
-            self._model_variant(model, drop_constraint=constraint),
-            self._model_variant(model, add_constraint=constraint),
+            self.model_variant(model, drop_constraint=constraint),
+            self.model_variant(model, add_constraint=constraint),
             f"adding the constraint {constraint.name}",
         ):
             return
@@ -333,8 +308,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def remove_constraint(self, model, constraint):
         if isinstance(constraint, models.UniqueConstraint) and self._change_layout(
-            self._model_variant(model, add_constraint=constraint),
-            self._model_variant(model, drop_constraint=constraint),
+            self.model_variant(model, add_constraint=constraint),
+            self.model_variant(model, drop_constraint=constraint),
             f"removing the constraint {constraint.name}",
         ):
             return
@@ -343,8 +318,8 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     def add_index(self, model, index):
         if isinstance(index, TableKey):
             self._change_layout(
-                self._model_variant(model, drop_index=index),
-                self._model_variant(model, add_index=index),
+                self.model_variant(model, drop_index=index),
+                self.model_variant(model, add_index=index),
                 f"adding {type(index).__name__} {index.name}",
                 always=True,
             )
@@ -354,18 +329,17 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
     def remove_index(self, model, index):
         if isinstance(index, TableKey):
             self._change_layout(
-                self._model_variant(model, add_index=index),
-                self._model_variant(model, drop_index=index),
+                self.model_variant(model, add_index=index),
+                self.model_variant(model, drop_index=index),
                 f"removing {type(index).__name__} {index.name}",
                 always=True,
             )
             return
         super().remove_index(model, index)
 
-    def _change_layout(self, old_model, new_model, what: str, always: bool = False) -> bool:
+    def _change_layout(self, old_model, new_model, what: str, always: bool = False, renames=None) -> bool:
         """False: the layout stays, do the ordinary ALTER. True: the table was created again with the
-        new layout (empty table: dropped and created; otherwise its rows are copied, see
-        `_copy_into_new_layout`)."""
+        new layout (django_singlestore.rebuild.TableRebuild). `renames`: new column -> old column."""
         try:
             old, new = self.table_layout(old_model), self.table_layout(new_model)
         except NotSupportedError as exc:
@@ -375,213 +349,33 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             return False
         if old_sig[:5] == new_sig[:5] and not new.is_columnstore and not always:
             return False  # only unique keys change, on rowstore storage: ALTER can add or drop them
-        table = old_model._meta.db_table
         if old_sig != new_sig:
-            change = f"changes its layout from {old.describe()} to {new.describe()}"
+            what = f"{what} changes its layout from {old.describe()} to {new.describe()}"
         else:
-            change = "is an ALTER SingleStore refuses on a columnstore table"
-        if resume_rebuild(self, old_model, new_model, new):
-            return True  # an interrupted rebuild was finished
-        if self.collect_sql:
-            self.collected_sql.append(
-                f"-- {old_model._meta.label}: {what} {change}; the table is created again: dropped and "
-                f"created when it is empty, otherwise copied into a new table that replaces it"
-            )
-            empty = True
-        else:
-            empty = self._table_is_empty(table)
-        if empty:
-            self.execute(self.sql_delete_table % {"table": self.quote_name(table)})
-            self._forget_deferred(table)
-            self._create_now(new_model, run_deferred=False)
-        else:
-            self._copy_into_new_layout(old_model, new_model, new)
+            what = f"{what} is an ALTER SingleStore refuses on a columnstore table"
+        TableRebuild(self, old_model, new_model, new, what, renames=dict(renames or {})).run()
         return True
 
-    def _forget_deferred(self, table: str) -> None:
-        self.deferred_sql = [
-            sql
-            for sql in self.deferred_sql
-            if not (isinstance(sql, Statement) and sql.references_table(table))
-        ]
+    def forget_deferred(self, table: str) -> None:
+        """Drop the deferred statements that reference `table` (it is created again)."""
+        self.deferred_sql = [s for s in self.deferred_sql if not _references(s, table)]
 
-    def _create_now(self, model, run_deferred: bool) -> None:
-        self._creating_model = True
+    def create_table_now(self, model, run_deferred: bool) -> None:
+        """CREATE TABLE for `model` (keys inline); with `run_deferred`, its indexes right away too."""
+        self.creating_table = True
         try:
             BaseDatabaseSchemaEditor.create_model(self, model)
         finally:
-            self._creating_model = False
+            self.creating_table = False
         if run_deferred:
             table = model._meta.db_table
-            for sql in [
-                s for s in self.deferred_sql if isinstance(s, Statement) and s.references_table(table)
-            ]:
+            for sql in [s for s in self.deferred_sql if _references(s, table)]:
                 self.deferred_sql.remove(sql)
                 self.execute(sql)
 
-    def _copy_into_new_layout(self, old_model, new_model, layout: TableLayout) -> None:
-        """Rebuild a table that holds rows: CREATE the new layout under a scratch name, INSERT ...
-        SELECT the rows (the new unique keys are checked there: a violation drops the scratch table
-        and raises), DROP the old table, RENAME the new one. Rows keep their ids; on a sharded table
-        explicitly inserted ids do not advance the AUTO_INCREMENT counter, so the counter is synced
-        afterwards (AGGREGATOR SYNC AUTO_INCREMENT, SingleStore docs). DDL is not transactional: the
-        statements are shown by sqlmigrate, and a failure leaves the old table in place."""
-        table = old_model._meta.db_table
-        scratch = scratch_table_name(table)
-        q = self.quote_name
-        self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
-        self._create_now(self._model_variant(new_model, db_table=scratch), run_deferred=True)
-        old_columns = {f.column for f in old_model._meta.local_concrete_fields if not f.generated}
-        renamed = getattr(self, "_layout_renames", {})
-        targets, sources, params = [], [], []
-        for f in new_model._meta.local_concrete_fields:
-            if f.generated:
-                continue
-            source_column = renamed.get(f.column, f.column)
-            targets.append(q(f.column))
-            if f.has_db_default():
-                default_sql, default_params = self.db_default_sql(f)
-            else:
-                default_sql, default_params = "%s", [self.effective_default(f)]
-            if source_column in old_columns:
-                expression = q(source_column)
-                if not f.null:
-                    # NULL -> NOT NULL: the field's default fills the NULLs.
-                    expression = f"COALESCE({expression}, {default_sql})"
-                    params.extend(default_params)
-                sources.append(expression)
-            else:
-                sources.append(default_sql)
-                params.extend(default_params)
-        try:
-            self.execute(
-                f"INSERT INTO {q(scratch)} ({', '.join(targets)}) SELECT {', '.join(sources)} FROM {q(table)}",
-                params,
-            )
-            verify_copied_rows(self, old_model, table, scratch)
-        except Exception:
-            self.execute(f"DROP TABLE IF EXISTS {q(scratch)}")
-            raise
-        self.execute(self.sql_delete_table % {"table": q(table)})
-        self._forget_deferred(table)
-        self.execute(self.sql_rename_table % {"old_table": q(scratch), "new_table": q(table)})
-        auto = any(f.get_internal_type() in AUTO_FIELD_TYPES for f in new_model._meta.local_concrete_fields)
-        if auto and not layout.is_reference:
-            self._sync_auto_increment(table)
-
-    def _sync_auto_increment(self, table: str) -> None:
-        """Raise the AUTO_INCREMENT counters of every aggregator above the copied ids. A server that
-        does not know the statement (not SingleStore) is told in a warning: then the table's counter
-        may hand out ids that the copied rows already have."""
-        statement = (
-            f"AGGREGATOR SYNC AUTO_INCREMENT ON {self.quote_name(self.connection.settings_dict['NAME'])}."
-            f"{self.quote_name(table)} ALL"
-        )
-        if self.collect_sql:
-            self.execute(statement)
-            return
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute(statement)
-        except DatabaseError as exc:
-            warnings.warn(
-                f"{statement} failed ({exc}); the AUTO_INCREMENT counter of {table} was not synced.",
-                AutoIncrementSyncWarning,
-                stacklevel=2,
-            )
-
-    def _table_is_empty(self, table: str) -> bool:
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1")
-            return cursor.fetchone() is None
-
-    def _model_variant(
-        self,
-        model,
-        *,
-        add=None,
-        remove=None,
-        swap=None,
-        unique_together=None,
-        drop_constraint=None,
-        add_constraint=None,
-        drop_index=None,
-        add_index=None,
-        db_table=None,
-    ):
-        """A stand-in model class for `model`'s table with one change: its concrete fields (no
-        many-to-many: their tables are not touched), storage managers, unique_together, indexes and
-        constraints, in a registry of its own."""
-        opts = model._meta
-        fields = {f.name: f for f in opts.local_concrete_fields}
-        if isinstance(opts.pk, CompositePrimaryKey):
-            fields[opts.pk.name] = opts.pk
-        renames: dict[str, str] = {}
-        if add is not None:
-            fields[add.name] = add
-        if remove is not None:
-            fields.pop(remove.name, None)
-        if swap is not None:
-            old_field, new_field = swap
-            # The new version takes the old one's place (column order), or goes last.
-            fields = {
-                (new_field.name if n == old_field.name else n): (new_field if n == old_field.name else f)
-                for n, f in fields.items()
-            }
-            fields.setdefault(new_field.name, new_field)
-            renames[old_field.name] = new_field.name
-        new_pk = swap[1].name if swap is not None and swap[1].primary_key else None
-        if new_pk is not None:
-            # A field that becomes the primary key replaces the old one (an auto-created id goes).
-            fields = {
-                n: f for n, f in fields.items() if n == new_pk or not (f.primary_key and f.auto_created)
-            }
-        removed = {remove.name} if remove is not None else set()
-        together = opts.unique_together if unique_together is None else unique_together
-        together = [
-            [renames.get(n, n) for n in names] for names in together if not removed.intersection(names)
-        ]
-        indexes = [
-            index
-            for index in opts.indexes
-            if index is not drop_index
-            and (drop_index is None or index.name != drop_index.name)
-            and not removed.intersection(index.fields)
-        ]
-        if add_index is not None and all(index.name != add_index.name for index in indexes):
-            indexes.append(add_index)
-        constraints = [
-            c
-            for c in opts.constraints
-            if c is not drop_constraint
-            and (drop_constraint is None or c.name != drop_constraint.name)
-            and not removed.intersection(getattr(c, "fields", ()) or ())
-        ]
-        if add_constraint is not None and all(c.name != add_constraint.name for c in constraints):
-            constraints.append(add_constraint)
-        body: dict[str, Any] = {name: copy.deepcopy(f) for name, f in fields.items()}
-        for name, f in body.items():
-            if new_pk is not None and name != new_pk and f.primary_key:
-                f.primary_key = False
-        for i, manager in enumerate(opts.managers):
-            storage = getattr(manager, "table_storage_type", None)
-            if storage:
-                body[f"_s2_storage_{i}"] = ModelStorageManager(table_storage_type=storage)
-        body["Meta"] = type(
-            "Meta",
-            (),
-            {
-                "app_label": opts.app_label,
-                "db_table": db_table or opts.db_table,
-                "db_table_comment": opts.db_table_comment,
-                "unique_together": together,
-                "indexes": copy.deepcopy(indexes),
-                "constraints": copy.deepcopy(constraints),
-                "apps": Apps(),
-            },
-        )
-        body["__module__"] = model.__module__
-        return type(opts.object_name, (models.Model,), body)
+    def model_variant(self, model, **change: Any) -> type[models.Model]:
+        """A stand-in model class for `model`'s table with one change (django_singlestore.variants)."""
+        return model_variant(model, **change)
 
     # --- Columns -------------------------------------------------------------------------------------
 
@@ -598,7 +392,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
             )
         expression_sql, params = field.generated_sql(self.connection)
         db_type = field.db_parameters(connection=self.connection)["type"]
-        sql = f"AS ({expression_sql}) PERSISTED {db_type}"
+        sql = self.sql_generated_column % {"expression": expression_sql, "type": db_type}
         if field.db_comment:
             sql += self._comment_sql(field.db_comment)
         return sql, list(params)
@@ -677,6 +471,10 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def prepare_default(self, value):
         return self.quote_value(value)
+
+
+def _references(sql: Any, table: str) -> bool:
+    return isinstance(sql, Statement) and sql.references_table(table)
 
 
 def _enforced(layout: TableLayout, column: str) -> bool:

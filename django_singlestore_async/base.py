@@ -15,22 +15,32 @@ ORM calls on this alias keep using mysqlclient. What this class adds:
   pooled connection instead of a blocking mysqlclient round trip on the event loop, through the sync
   backend's own rules (`server_data_fallback`, `ServerData.from_row`), then cached and checked by its
   `check_server_data` (version, child-aggregator warning): an alias behaves the same whichever engine
-  connects first.
+  connects first;
+* the native async ORM: inside a native call (`scope.run_orm`, which the routing of Django's `a*`
+  API uses) Django builds this alias's wrapper in greenlet mode (`native.greenlet_wrapper_class`),
+  whose DB-API connection is a pooled one; on the loop outside such a call, sync database access
+  still raises `SynchronousOnlyOperation`, with the ways out in its message.
 """
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any
 
 import pymysql
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
+from django_singlestore_async.bridge import HOW_TO
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
+from django_singlestore_async.native import greenlet_wrapper_class
 from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, close_pools, pool_for
+from django_singlestore_async.scope import current_scope, native_settings
 
 __all__ = ["DatabaseWrapper"]
 
@@ -38,6 +48,62 @@ __all__ = ["DatabaseWrapper"]
 class DatabaseWrapper(sync_base.DatabaseWrapper):
     #: OPTIONS["pool"] belongs to this engine (the sync backend refuses it).
     accepts_pool_option = True
+    #: True for the wrappers a native ORM call creates (`native.greenlet_wrapper_class`).
+    greenlet_mode = False
+
+    def __new__(cls, settings_dict: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
+        # Inside a native ORM call (scope.run_orm), Django's ConnectionHandler builds this alias's
+        # wrapper in greenlet mode: the same class plus the pooled DB-API adapter.
+        if not cls.greenlet_mode and current_scope() is not None and native_settings(settings_dict):
+            cls = greenlet_wrapper_class(cls)
+        return super().__new__(cls)
+
+    # --- sync access on the event loop: Django's refusal, with the way out -----------------------------
+
+    def _caller_side_of_native(self) -> bool:
+        """Whether this is a native alias's own wrapper, used on the event loop outside the bridge:
+        its statements run on wrappers of the native calls, never on it."""
+        if self.greenlet_mode or not native_settings(self.settings_dict):
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def ensure_connection(self) -> None:
+        if self._caller_side_of_native():
+            # Nothing to open: each native call borrows from the pool. So `CaptureQueriesContext` /
+            # `assertNumQueries` (which call this first) work in async code; cursor() still refuses.
+            return
+        try:
+            super().ensure_connection()
+        except SynchronousOnlyOperation as exc:
+            raise self._sync_only_error() from exc
+
+    def get_autocommit(self) -> bool:
+        if self._caller_side_of_native():
+            raise self._sync_only_error()
+        return bool(super().get_autocommit())
+
+    def set_autocommit(
+        self, autocommit: bool, force_begin_transaction_with_broken_autocommit: bool = False
+    ) -> None:
+        if self._caller_side_of_native():
+            raise self._sync_only_error()
+        super().set_autocommit(autocommit, force_begin_transaction_with_broken_autocommit)
+
+    def cursor(self) -> Any:
+        try:
+            return super().cursor()
+        except SynchronousOnlyOperation as exc:
+            raise self._sync_only_error() from exc
+
+    def _sync_only_error(self) -> SynchronousOnlyOperation:
+        return SynchronousOnlyOperation(
+            f"Database {self.alias!r}: sync ORM code reached the database from the event loop, outside "
+            f"a native ORM call. {HOW_TO}"
+        )
 
     # --- configuration --------------------------------------------------------------------------------
 
@@ -48,6 +114,10 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
             self.singlestore_options.pool,
             pre_ping=bool(self.settings_dict.get("CONN_HEALTH_CHECKS", False)),
         )
+
+    def get_connection_params(self) -> dict[str, Any]:
+        self.pool_config  # noqa: B018 - OPTIONS["pool"] is validated wherever the other OPTIONS are
+        return super().get_connection_params()
 
     def get_async_connection_params(self) -> AsyncDriverParams:
         """The sync backend's mysqlclient parameters, translated for aiomysql."""

@@ -4,8 +4,10 @@ bounds each of its round trips.
 Every round trip (query, ping, reset) runs inside `PooledConnection.round_trip()`: bounded by the
 alias's read/write timeouts (aiomysql has none), and poisoning the connection when it is cancelled,
 times out or fails in a way that leaves the protocol state unknown (a client-side error, code >=
-2000). Server errors (an error packet, code < 2000) leave the connection usable. A poisoned
-connection is closed at once; the pool discards it when it comes back.
+2000). Server errors (an error packet, code < 2000) leave the connection usable, and so does a
+statement that cannot be encoded (it is never sent). A cancelled or timed-out connection is handed
+to its pool (`AsyncConnectionPool.abandon`), which ends its server session; any other poisoned
+connection is closed at once. The pool discards it when it comes back.
 """
 
 from __future__ import annotations
@@ -20,22 +22,23 @@ from typing import TYPE_CHECKING, Any
 import aiomysql
 import pymysql
 
+from django_singlestore_async.pool_errors import (
+    CLIENT_ERROR_BASE,
+    CR_SERVER_LOST,
+    ER_INVALID_CHARACTER_STRING,
+)
+
 if TYPE_CHECKING:
     from django_singlestore_async.pool import AsyncConnectionPool
 
 __all__ = ["CR_SERVER_LOST", "PoolCursor", "PooledConnection", "leaves_connection_usable"]
-
-# Client-side error codes (CR_*) start at 2000: after one the protocol state is unknown. Server
-# error packets (< 2000) leave the connection in sync and usable.
-_CLIENT_ERROR_BASE = 2000
-CR_SERVER_LOST = 2013
 
 
 def leaves_connection_usable(exc: BaseException) -> bool:
     """True for errors the server reported in an error packet (the connection stays in sync)."""
     if isinstance(exc, pymysql.err.MySQLError) and not isinstance(exc, pymysql.err.InterfaceError):
         code = exc.args[0] if exc.args else None
-        return isinstance(code, int) and 0 < code < _CLIENT_ERROR_BASE
+        return isinstance(code, int) and 0 < code < CLIENT_ERROR_BASE
     return False
 
 
@@ -56,6 +59,9 @@ class PooledConnection:
         self.poisoned: str | None = None
         self.server_id: int = raw.thread_id()
         self.node_id: int | None = None
+        #: The pool's task ending this connection's server session (KILL, then the server's close);
+        #: the connection keeps its slot until it is done.
+        self.ending: asyncio.Task[Any] | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else (f"poisoned: {self.poisoned}" if self.poisoned else "ok")
@@ -138,16 +144,27 @@ class _RoundTrip:
             return None
         if isinstance(exc, asyncio.CancelledError):
             self._interrupted(f"{self.what} cancelled")
+        elif isinstance(exc, UnicodeEncodeError):
+            # aiomysql encodes the whole statement before writing a byte of it: nothing was sent,
+            # the connection is as it was.
+            bad = exc.object[exc.start : exc.end]
+            raise pymysql.err.DataError(
+                ER_INVALID_CHARACTER_STRING,
+                f"Invalid {exc.encoding} character string: {bad!r} at position {exc.start} of the "
+                f"statement ({exc.reason}); the statement was not sent",
+            ) from exc
         elif not leaves_connection_usable(exc):
             self.conn.poison(f"{self.what} failed: {exc!r}")
         return None
 
     def _interrupted(self, reason: str) -> None:
-        conn = self.conn
-        conn.poison(reason)
-        pool = conn._pool()
-        if pool is not None and pool.config.kill_on_cancel and self.what == "query":
-            pool._kill_query_soon(conn)
+        """Cancelled or timed out: the server may still be running the statement. The pool ends the
+        session (it owns kill-on-cancel); without a pool, closing the socket is all there is."""
+        pool = self.conn._pool()
+        if pool is None:
+            self.conn.poison(reason)
+        else:
+            pool.abandon(self.conn, reason)
 
 
 class PoolCursor:

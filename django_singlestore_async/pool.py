@@ -3,40 +3,51 @@
 aiomysql's own `Pool` has no acquire timeout, no lifetime limit, no pre-ping and no reset on return
 (a connection handed back with autocommit off reaches the next borrower that way), and its
 `pool_recycle` counts idle time, not age. This pool keeps aiomysql's connections and replaces the
-pool. Its knobs are `DATABASES[alias]["OPTIONS"]["pool"]` (psycopg_pool's names, see `PoolConfig`).
+pool. Its knobs are `DATABASES[alias]["OPTIONS"]["pool"]` (`PoolConfig`, psycopg_pool's names).
 
 Rules the pool keeps, whatever the caller does:
 
 * it never hands out a connection that is closed, in a transaction, has autocommit off, had a round
   trip cancelled or timed out ("poisoned"), or saw an error that leaves its protocol state unknown;
 * a connection returned in a transaction or with autocommit off is rolled back and reset in the
-  background (or discarded when that fails); a poisoned one is closed at once;
+  background (or discarded when that fails); a poisoned one is discarded;
 * every round trip on a pooled connection is bounded by the alias's `read_timeout`/`write_timeout`
   (aiomysql has no read timeout); a timed-out connection is discarded, as after a cancel;
-* with `kill_on_cancel`, a cancelled or timed-out query is killed on the server from a side
-  connection (`KILL QUERY <id> <node_id>`, SingleStore's form: a load balancer cannot send it to
-  another aggregator), best effort: the outcome of a cancelled write or COMMIT stays unknown.
+* `max_size` bounds server sessions: a slot is taken before a connect starts and given back only
+  once the session is over. With `kill_on_cancel` (the default) a cancelled or timed-out connection
+  is KILLed from the pool's one side connection and keeps its slot until the server has closed it
+  (`pool_kill`); the outcome of a cancelled write or COMMIT stays unknown.
+
+A connection leaves the pool through `_discard` (which counts why) and its slot comes back through
+`_release_slot`, once its server session has ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import random
 import time
-import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiomysql
 import pymysql
-from django.core.exceptions import ImproperlyConfigured
-from django.db.utils import OperationalError as DjangoOperationalError
 
-from django_singlestore_async.connection import PooledConnection, leaves_connection_usable
+from django_singlestore_async.connection import PooledConnection
+from django_singlestore_async.pool_base import BasePool
+from django_singlestore_async.pool_config import PoolConfig
+from django_singlestore_async.pool_errors import (
+    CR_CONN_HOST_ERROR,
+    PoolClosed,
+    PoolError,
+    PoolTimeout,
+    TooManyRequests,
+)
+from django_singlestore_async.pool_kill import SESSION_END_TIMEOUT, kill_session, quit_session
+from django_singlestore_async.pool_registry import close_pools, loop_pools, pool_for
 
 logger = logging.getLogger("django_singlestore_async.pool")
 
@@ -48,184 +59,18 @@ __all__ = [
     "PoolTimeout",
     "TooManyRequests",
     "close_pools",
+    "loop_pools",
     "pool_for",
 ]
 
-# --------------------------------------------------------------------------------------------------
-# Configuration
+#: Discard reasons after which a replacement connection counts as a reconnect.
+_REPLACED = frozenset({"returns_bad", "expired", "connections_lost"})
 
 
-@dataclass(frozen=True)
-class PoolConfig:
-    """`OPTIONS["pool"]`: `True` (all defaults) or a dict of these keys, and no other."""
-
-    min_size: int = 0
-    """Connections kept open even when idle. 0: connect lazily (Django never connects at import)."""
-    max_size: int = 10
-    """Hard cap of open connections per (alias, event loop, process)."""
-    timeout: float = 30.0
-    """Seconds `acquire()` may wait for a connection before raising `PoolTimeout`."""
-    max_waiting: int = 0
-    """Tasks allowed to wait for a connection at once; one more raises `TooManyRequests` at once.
-    0: unbounded."""
-    max_lifetime: float | None = 3600.0
-    """Seconds since a connection was *opened* (minus up to 5% jitter, so that connections opened
-    together do not expire together) before the pool closes it on return. None: forever. Keep it
-    below the server's `wait_timeout`."""
-    max_idle: float | None = 600.0
-    """Seconds a connection may sit idle before it is closed, down to `min_size`. None: forever."""
-    pre_ping: bool = False
-    """Ping (COM_PING, no reconnect) an idle connection before handing it out; a dead one is
-    discarded and replaced. The engine defaults it to the alias's CONN_HEALTH_CHECKS."""
-    lifo: bool = True
-    """Hand out the most recently returned connection first, so that `max_idle` can shrink the pool."""
-    kill_on_cancel: bool = False
-    """Kill the server-side query when its round trip is cancelled or times out (best effort)."""
-
-    def __post_init__(self) -> None:
-        def bad(key: str, why: str) -> ImproperlyConfigured:
-            return ImproperlyConfigured(f'OPTIONS["pool"]["{key}"] {why} (got {getattr(self, key)!r})')
-
-        for key in ("min_size", "max_size", "max_waiting"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise bad(key, "must be an integer >= 0")
-        if self.max_size < 1:
-            raise bad("max_size", "must be at least 1")
-        if self.min_size > self.max_size:
-            raise bad("min_size", f"must not exceed max_size ({self.max_size})")
-        for key, optional in (("timeout", False), ("max_lifetime", True), ("max_idle", True)):
-            value = getattr(self, key)
-            if value is None and optional:
-                continue
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise bad(key, "must be a number of seconds > 0" + (" or None" if optional else ""))
-        for key in ("pre_ping", "lifo", "kill_on_cancel"):
-            if not isinstance(getattr(self, key), bool):
-                raise bad(key, "must be True or False")
-
-    @classmethod
-    def keys(cls) -> frozenset[str]:
-        return frozenset(f.name for f in fields(cls))
-
-    @classmethod
-    def from_options(cls, value: object, **defaults: Any) -> PoolConfig:
-        """Validate `OPTIONS["pool"]` once: `True`/`None` or a dict; unknown keys raise naming the key.
-        `defaults` fill keys the user left out (the engine passes `pre_ping=CONN_HEALTH_CHECKS`)."""
-        if value is None or value is True:
-            return cls(**defaults)
-        if not isinstance(value, Mapping):
-            raise ImproperlyConfigured(f'OPTIONS["pool"] must be True or a dict, not {type(value).__name__}')
-        unknown = sorted(set(value) - cls.keys())
-        if unknown:
-            raise ImproperlyConfigured(
-                f'OPTIONS["pool"] has unknown key {unknown[0]!r}; the keys are: {", ".join(sorted(cls.keys()))}'
-            )
-        return cls(**{**defaults, **value})
-
-
-# --------------------------------------------------------------------------------------------------
-# Errors: Django's OperationalError, so `except django.db.OperationalError` sees them.
-
-
-class PoolError(DjangoOperationalError):
-    """Base class of the pool's own errors."""
-
-
-class PoolTimeout(PoolError):
-    """No connection became available within `timeout` seconds."""
-
-
-class TooManyRequests(PoolError):
-    """`max_waiting` tasks already wait for a connection."""
-
-
-class PoolClosed(PoolError):
-    """The pool is closed (or closing)."""
-
-
-# --------------------------------------------------------------------------------------------------
-# The pool
-
-
-class AsyncConnectionPool:
-    """Connections to one database for one event loop.
-
-    `connect_kwargs` go to `aiomysql.Connection` (the engine derives them from the same connection
-    parameters as the sync backend). `session_init` statements run once per new connection.
-    `connect_timeout` bounds the whole connect (TCP, TLS, handshake, session init: aiomysql's own
-    covers only the TCP open); `read_timeout` + `write_timeout` bound every round trip."""
-
-    def __init__(
-        self,
-        connect_kwargs: Mapping[str, Any],
-        config: PoolConfig | None = None,
-        *,
-        name: str = "default",
-        session_init: Sequence[str] = (),
-        connect_timeout: float | None = None,
-        read_timeout: float | None = None,
-        write_timeout: float | None = None,
-        ssl_required: bool | None = None,
-        connection_class: type[aiomysql.Connection] = aiomysql.Connection,
-    ) -> None:
-        self.config = config or PoolConfig()
-        self.connection_class = connection_class
-        self.name = name
-        self.connect_kwargs = dict(connect_kwargs)
-        self.connect_kwargs.setdefault("autocommit", True)
-        self.session_init = tuple(session_init)
-        self.connect_timeout = connect_timeout
-        # With an SSLContext aiomysql silently stays on plain TCP when the server offers no TLS;
-        # only ssl_mode PREFERRED allows that.
-        self.ssl_required = (
-            self.connect_kwargs.get("ssl") is not None if ssl_required is None else ssl_required
-        )
-        self.round_trip_timeout = (read_timeout or 0) + (write_timeout or 0) or None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: deque[PooledConnection] = deque()
-        self._in_use: set[PooledConnection] = set()
-        self._size = 0  # open + opening + resetting connections
-        self._waiters: deque[asyncio.Future[PooledConnection | None]] = deque()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._maintainer: asyncio.Task[None] | None = None
-        self._all_returned: asyncio.Event | None = None
-        self._opened = False
-        self._closed = False
-        self._replace_debt = 0
-        self._last_connect_error: BaseException | None = None
-        self.settings_key: Hashable = None  # set by pool_for()
-        self._stats: dict[str, int] = dict.fromkeys(self._COUNTERS, 0)
-
-    _COUNTERS = (
-        "requests_num",  # acquire() calls
-        "requests_queued",  # of which had to wait
-        "requests_wait_ms",  # total time spent waiting
-        "requests_errors",  # of which failed (timeout, too many waiting, closed, connect error)
-        "timeouts",  # acquire timeouts
-        "too_many_waiting",  # refused at once because of max_waiting
-        "connections_num",  # connections opened
-        "connections_ms",  # total time spent opening them
-        "connections_errors",  # failed connection attempts
-        "connections_lost",  # idle connections found dead by pre-ping
-        "reconnects",  # connections opened to replace a discarded one
-        "discards",  # connections closed by the pool, for any reason
-        "returns_bad",  # returned poisoned, closed, or with a failed reset
-        "resets",  # returned in a transaction / with autocommit off, and reset
-        "expired",  # closed because of max_lifetime
-        "idle_closed",  # closed because of max_idle
-        "terminated",  # still borrowed when close() gave up waiting
-        "kills",  # KILL QUERY sent for a cancelled/timed-out query
-    )
-
-    def __repr__(self) -> str:
-        return f"<AsyncConnectionPool {self.name!r} size={self._size} idle={len(self._idle)} in_use={len(self._in_use)}>"
+class AsyncConnectionPool(BasePool):
+    """Connections to one database for one event loop (the constructor is `BasePool`'s)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def open(self, wait: bool = False, timeout: float | None = None) -> None:
         """Start the maintenance task and fill to `min_size` (waiting for it if `wait`)."""
@@ -257,67 +102,65 @@ class AsyncConnectionPool:
     def terminate(self) -> None:
         """Close at once, without I/O: fail the waiters, close idle sockets; borrowed connections are
         closed when they come back. For a pool whose settings changed under it."""
-        if self._closed:
-            return
-        self._closed = True
-        for fut in self._waiters:
-            if not fut.done():
-                fut.set_exception(PoolClosed(f"pool {self.name!r} terminated while waiting for a connection"))
-        self._waiters.clear()
-        if self._maintainer is not None:
-            self._maintainer.cancel()
-        for conn in self._idle:
-            conn.poison("pool terminated")
-        self._size -= len(self._idle)
-        self._stats["discards"] += len(self._idle)
-        self._idle.clear()
+        if self._begin_closing("terminated"):
+            for conn in self._take_all_idle():
+                conn.poison("pool terminated")
+                self._discard(conn, "discards")
+            self._killer.close(finished=True)
 
     async def close(self, timeout: float = 5.0) -> int:
         """Close the pool: refuse new requests, close idle connections, wait up to `timeout` seconds
         for borrowed ones to come back, then terminate those still out (returns how many)."""
-        if self._closed:
+        if not self._begin_closing("closed"):
             return 0
-        self._closed = True
-        for fut in self._waiters:
-            if not fut.done():
-                fut.set_exception(PoolClosed(f"pool {self.name!r} closed while waiting for a connection"))
-        self._waiters.clear()
         if self._maintainer is not None:
-            self._maintainer.cancel()
             await asyncio.wait([self._maintainer], timeout=1.0)
-        idle, self._idle = list(self._idle), deque()
-        self._size -= len(idle)
-        self._stats["discards"] += len(idle)
-        await self._close_gracefully(idle, timeout)
-        terminated = 0
+        for conn in self._take_all_idle():
+            self._discard(conn, "discards")
         if self._in_use:
             assert self._all_returned is not None
             self._all_returned.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._all_returned.wait()
-        for conn in list(self._in_use):
-            terminated += 1
+        terminated = list(self._in_use)
+        for conn in terminated:
+            self.abandon(conn, "terminated: the pool closed while it was borrowed")
             self._in_use.discard(conn)
-            self._size -= 1
-            self._stats["discards"] += 1
-            conn.poison("terminated: the pool closed while it was borrowed")
+            self._discard(conn, "terminated")
         if terminated:
-            self._stats["terminated"] += terminated
             logger.warning(
                 "pool %r: %d connection(s) still borrowed after %gs; terminated",
                 self.name,
-                terminated,
+                len(terminated),
                 timeout,
             )
         tasks = [t for t in self._tasks if not t.done()]
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            _, pending = await asyncio.wait(tasks, timeout=timeout + SESSION_END_TIMEOUT)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        return terminated
+        self._killer.close(finished=True)
+        return len(terminated)
+
+    def _begin_closing(self, how: str) -> bool:
+        """Refuse new requests and fail the waiters; False when already closed."""
+        if self._closed:
+            return False
+        self._closed = True
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_exception(PoolClosed(f"pool {self.name!r} {how} while waiting for a connection"))
+        self._waiters.clear()
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+        return True
+
+    def _take_all_idle(self) -> list[PooledConnection]:
+        idle, self._idle = list(self._idle), deque()
+        return idle
 
     # -- acquire / release -------------------------------------------------------------------------
 
@@ -339,7 +182,7 @@ class AsyncConnectionPool:
             raise PoolClosed(f"pool {self.name!r} is closed")
         if not self._opened:
             await self.open()
-        self._stats["requests_num"] += 1
+        self._count("requests_num")
         limit = self.config.timeout if timeout is None else timeout
         deadline = asyncio.timeout(limit)
         try:
@@ -348,8 +191,8 @@ class AsyncConnectionPool:
         except TimeoutError:
             if not deadline.expired():
                 raise
-            self._stats["timeouts"] += 1
-            self._stats["requests_errors"] += 1
+            self._count("timeouts")
+            self._count("requests_errors")
             raise PoolTimeout(
                 f"pool {self.name!r}: no connection within {limit:g}s "
                 f"(size {self._size}/{self.config.max_size}, {len(self._in_use)} in use, "
@@ -358,39 +201,44 @@ class AsyncConnectionPool:
         except asyncio.CancelledError:
             raise
         except BaseException:
-            self._stats["requests_errors"] += 1
+            self._count("requests_errors")
             raise
 
     async def _acquire(self) -> PooledConnection:
         while True:
             conn = self._take_idle()
+            fresh = False
             if conn is None and self._size < self.config.max_size:
-                conn = await self._open_connection()
-                fresh = True
+                conn, fresh = await self._open_connection(), True
             elif conn is None:
                 conn = await self._wait_for_connection()
                 if conn is None:  # a slot was freed: try again
                     continue
-                fresh = False
-            else:
-                fresh = False
             # Registered as borrowed before any further await, so a cancel below cannot strand it.
             self._in_use.add(conn)
-            if self.config.pre_ping and not fresh:
-                try:
-                    await conn.ping()
-                except asyncio.CancelledError:
-                    self.release(conn)
-                    raise
-                except Exception as exc:
-                    logger.info(
-                        "pool %r: pre-ping failed on connection %s: %r", self.name, conn.server_id, exc
-                    )
-                    conn.poison(f"pre-ping failed: {exc!r}")
-                    self._in_use.discard(conn)
-                    self._discard(conn, "connections_lost")
-                    continue
+            if not fresh and self._needs_ping(conn) and not await self._pre_ping(conn):
+                continue
             return conn
+
+    def _needs_ping(self, conn: PooledConnection) -> bool:
+        config = self.config
+        return config.pre_ping and time.monotonic() - conn.returned_at >= config.pre_ping_after_idle
+
+    async def _pre_ping(self, conn: PooledConnection) -> bool:
+        """Ping a borrowed connection; a dead one is discarded (False)."""
+        self._count("pings")
+        try:
+            await conn.ping()
+        except asyncio.CancelledError:
+            self.release(conn)
+            raise
+        except Exception as exc:
+            logger.info("pool %r: pre-ping failed on connection %s: %r", self.name, conn.server_id, exc)
+            conn.poison(f"pre-ping failed: {exc!r}")
+            self._in_use.discard(conn)
+            self._discard(conn, "connections_lost")
+            return False
+        return True
 
     def _take_idle(self) -> PooledConnection | None:
         now = time.monotonic()
@@ -406,14 +254,14 @@ class AsyncConnectionPool:
 
     async def _wait_for_connection(self) -> PooledConnection | None:
         if self.config.max_waiting and len(self._waiters) >= self.config.max_waiting:
-            self._stats["too_many_waiting"] += 1
+            self._count("too_many_waiting")
             raise TooManyRequests(
                 f"pool {self.name!r}: {len(self._waiters)} task(s) already wait for a connection "
                 f"(max_waiting={self.config.max_waiting}; size {self._size}/{self.config.max_size})"
             )
         fut: asyncio.Future[PooledConnection | None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
-        self._stats["requests_queued"] += 1
+        self._count("requests_queued")
         started = time.monotonic()
         try:
             return await fut
@@ -429,20 +277,19 @@ class AsyncConnectionPool:
                     self._wake_one_waiter()
             raise
         finally:
-            self._stats["requests_wait_ms"] += int((time.monotonic() - started) * 1000)
+            self._count("requests_wait_ms", int((time.monotonic() - started) * 1000))
 
     def release(self, conn: PooledConnection) -> None:
         """Give a borrowed connection back. Synchronous, so it is safe in `finally` while cancelled:
-        anything that needs I/O (rollback, autocommit back on) happens in a background task."""
+        anything that needs I/O (rollback, autocommit back on, ending a session) happens in a
+        background task."""
         if conn not in self._in_use:
             if self._closed and conn.poisoned:
                 return  # terminated by close(): a late return is harmless
             raise ValueError(f"{conn!r} is not borrowed from pool {self.name!r}")
         self._in_use.discard(conn)
         if self._closed:
-            self._size -= 1
-            self._stats["discards"] += 1
-            conn.poison("returned after the pool closed")
+            self._discard(conn, "discards")
         elif conn.closed or conn.poisoned:
             self._discard(conn, "returns_bad")
         elif conn.expired():
@@ -466,13 +313,11 @@ class AsyncConnectionPool:
             logger.info("pool %r: could not reset connection %s: %r", self.name, conn.server_id, exc)
             conn.poison(f"reset failed: {exc!r}")
         if self._closed:
-            self._size -= 1
-            self._stats["discards"] += 1
-            conn.poison("returned after the pool closed")
+            self._discard(conn, "discards")
         elif conn.poisoned:
             self._discard(conn, "returns_bad")
         else:
-            self._stats["resets"] += 1
+            self._count("resets")
             self._return_idle(conn)
 
     def _return_idle(self, conn: PooledConnection) -> None:
@@ -492,84 +337,116 @@ class AsyncConnectionPool:
                 fut.set_result(None)
                 return
 
-    def _discard(self, conn: PooledConnection, reason: str) -> None:
-        self._size -= 1
-        self._stats["discards"] += 1
-        self._stats[reason] += 1
-        if reason in ("returns_bad", "expired", "connections_lost"):
-            self._replace_debt += 1
-        if conn.poisoned or conn.closed:
-            conn.poison(conn.poisoned or reason)
-        else:
+    # -- ending connections: the one place slots are given back ------------------------------------
+
+    def abandon(self, conn: PooledConnection, reason: str) -> None:
+        """A round trip on `conn` was cancelled or timed out, so its session may still be running a
+        statement. Poison it and, with `kill_on_cancel`, start ending its server session: the KILL
+        goes out before the socket is closed. Synchronous (it runs while a task is being cancelled)."""
+        if conn.poisoned is None:
             conn.poisoned = reason
-            self._spawn(self._close_gracefully([conn], 5.0), f"pool-close-{conn.server_id}")
+            self._count("abandoned")
+        if conn.ending is not None or conn.closed:
+            return
+        if not self.config.kill_on_cancel:
+            conn.poison(reason)
+            return
+        conn.ending = self._kill_session(conn.raw, conn.server_id, conn.node_id)
+
+    def _kill_session(
+        self, raw: aiomysql.Connection, server_id: int, node_id: int | None
+    ) -> asyncio.Task[Any]:
+        return self._spawn(kill_session(self._killer, raw, server_id, node_id), f"pool-kill-{server_id}")
+
+    def _discard(self, conn: PooledConnection, reason: str) -> None:
+        """Take `conn` out of the pool for good (counted now); its slot comes back once its session
+        has ended."""
+        self._count("discards")
+        if reason != "discards":
+            self._count(reason)
+        if reason in _REPLACED:
+            self._replace_debt += 1
+        if conn.ending is None and not conn.closed:
+            conn.poisoned = conn.poisoned or reason
+            conn.ending = self._spawn(quit_session(conn.raw), f"pool-close-{conn.server_id}")
+        self._release_slot_after(conn.ending, refill=True)
+
+    def _release_slot_after(self, ending: asyncio.Task[Any] | None, refill: bool) -> None:
+        if ending is None or ending.done():
+            self._release_slot(refill)
+        else:
+            self._ending += 1
+            self._spawn(self._release_slot_when_done(ending, refill), "pool-release-slot")
+
+    async def _release_slot_when_done(self, ending: asyncio.Task[Any], refill: bool) -> None:
+        try:
+            await asyncio.shield(ending)
+        except BaseException:
+            if not ending.done():
+                raise  # this task was cancelled (the pool is closing); the slot is moot
+        finally:
+            if ending.done():
+                self._ending -= 1
+                self._release_slot(refill)
+
+    def _release_slot(self, refill: bool) -> None:
+        """The one place a slot is given back: a waiter is woken, the minimum refilled (not after a
+        failed connect: the next acquire or maintenance pass retries, without a busy loop)."""
+        self._size -= 1
         self._wake_one_waiter()
-        self._fill_to_min()
+        if refill:
+            self._fill_to_min()
 
     # -- connecting --------------------------------------------------------------------------------
 
     async def _open_connection(self, reserved: bool = False) -> PooledConnection:
         """Open a connection in a slot (reserved by the caller, or here); the slot is released again
-        on failure or cancel."""
+        on failure or cancel (after the session was ended, when the handshake had created one)."""
         if not reserved:
             self._size += 1
         started = time.monotonic()
         raw = self.connection_class(**self.connect_kwargs)
+        if self.config.kill_on_cancel:
+            # aiomysql closes the socket when a read is cancelled, before the KILL could go out;
+            # the pool closes it itself, after the KILL (`_failed_connect`, `abandon`).
+            setattr(raw, "_close_on_cancel", lambda: None)  # noqa: B010 - mypy: no method assignment
         limit = self.connect_timeout or self.config.timeout
         try:
             async with asyncio.timeout(limit):
-                await raw._connect()
-                if self.ssl_required and raw._writer.get_extra_info("ssl_object") is None:
-                    raise pymysql.err.OperationalError(
-                        2026,
-                        "SSL connection error: the server does not support TLS but OPTIONS['ssl'] is set",
-                    )
-                for statement in self.session_init:
-                    async with raw.cursor() as cursor:
-                        await cursor.execute(statement)
-                if not raw.get_autocommit():
-                    await raw.autocommit(True)
-                conn = PooledConnection(raw, self, self._jittered_lifetime())
-                if self.config.kill_on_cancel:
-                    conn.server_id, conn.node_id = await self._session_ids(raw)
+                server_id, node_id = await self._handshake(raw)
+            conn = PooledConnection(raw, self, self._jittered_lifetime())
+            conn.server_id, conn.node_id = server_id, node_id
+            if self.config.kill_on_cancel:
+                on_cancel = functools.partial(self.abandon, conn, "cancelled during a read")
+                setattr(raw, "_close_on_cancel", on_cancel)  # noqa: B010
         except BaseException as exc:
-            raw.close()
-            self._size -= 1
-            self._wake_one_waiter()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            self._stats["connections_errors"] += 1
-            self._last_connect_error = exc
+            self._failed_connect(raw, exc)
             if isinstance(exc, TimeoutError):
                 raise pymysql.err.OperationalError(
-                    2003,
+                    CR_CONN_HOST_ERROR,
                     f"Can't connect to server on {self.connect_kwargs.get('host')!r} "
                     f"(connect_timeout of {limit:g}s exceeded)",
                 ) from exc
             raise
-        self._stats["connections_num"] += 1
-        self._stats["connections_ms"] += int((time.monotonic() - started) * 1000)
+        self._count("connections_num")
+        self._count("connections_ms", int((time.monotonic() - started) * 1000))
         if self._replace_debt:
             self._replace_debt -= 1
-            self._stats["reconnects"] += 1
+            self._count("reconnects")
         return conn
 
-    async def _session_ids(self, raw: aiomysql.Connection) -> tuple[int, int | None]:
-        """`CONNECTION_ID()` and the aggregator the session is on (SingleStore's `@@aggregator_id`),
-        for `KILL QUERY <id> <node_id>`. On MySQL/MariaDB (no such variable) the node id is None."""
-        async with raw.cursor() as cursor:
-            try:
-                await cursor.execute("SELECT CONNECTION_ID(), @@aggregator_id")
-            except pymysql.err.MySQLError as exc:
-                if not leaves_connection_usable(exc):
-                    raise
-                await cursor.execute("SELECT CONNECTION_ID(), NULL")
-            row = await cursor.fetchone()
-        return int(row[0]), None if row[1] is None else int(row[1])
-
-    def _jittered_lifetime(self) -> float | None:
-        lifetime = self.config.max_lifetime
-        return None if lifetime is None else lifetime * random.uniform(0.95, 1.0)
+    def _failed_connect(self, raw: aiomysql.Connection, exc: BaseException) -> None:
+        """A connect failed or was cancelled: its slot comes back, after the server session (if the
+        handshake got that far) has been ended."""
+        if not isinstance(exc, asyncio.CancelledError):
+            self._count("connections_errors")
+            self._last_connect_error = exc
+        handshake = getattr(raw, "server_thread_id", None)
+        if not handshake or raw._writer is None or not self.config.kill_on_cancel:
+            raw.close()
+            self._release_slot(refill=False)
+        else:
+            self._release_slot_after(self._kill_session(raw, handshake[0], None), refill=False)
 
     def _fill_to_min(self) -> list[asyncio.Task[Any]]:
         if self._closed or not self._opened:
@@ -588,21 +465,9 @@ class AsyncConnectionPool:
             logger.warning("pool %r: could not open a connection: %r", self.name, exc)
             return
         if self._closed:
-            self._size -= 1
-            conn.poison("opened after the pool closed")
-            return
-        self._return_idle(conn)
-
-    async def _close_gracefully(self, conns: list[PooledConnection], timeout: float) -> None:
-        """COM_QUIT each connection (bounded), falling back to closing the socket."""
-        for conn in conns:
-            try:
-                async with asyncio.timeout(timeout):
-                    await conn.raw.ensure_closed()
-            except Exception:
-                pass
-            finally:
-                conn.raw.close()
+            self._discard(conn, "discards")
+        else:
+            self._return_idle(conn)
 
     # -- maintenance -------------------------------------------------------------------------------
 
@@ -625,116 +490,9 @@ class AsyncConnectionPool:
         if max_idle is not None:
             # The oldest-returned first; never below min_size.
             for conn in sorted(self._idle, key=lambda c: c.returned_at):
-                if self._size <= self.config.min_size:
+                if self._size - self._ending <= self.config.min_size:
                     break
                 if now - conn.returned_at >= max_idle:
                     self._idle.remove(conn)
                     self._discard(conn, "idle_closed")
         self._fill_to_min()
-
-    # -- kill on cancel ----------------------------------------------------------------------------
-
-    def _kill_query_soon(self, conn: PooledConnection) -> None:
-        self._spawn(self._kill_query(conn.server_id, conn.node_id), f"pool-kill-{conn.server_id}")
-
-    async def _kill_query(self, server_id: int, node_id: int | None) -> None:
-        """`KILL QUERY <id> <node_id>` from a side connection outside the pool's limits."""
-        statement = f"KILL QUERY {int(server_id)}" + (f" {int(node_id)}" if node_id is not None else "")
-        side = self.connection_class(**self.connect_kwargs)
-        try:
-            async with asyncio.timeout(self.connect_timeout or 10.0):
-                await side._connect()
-                async with side.cursor() as cursor:
-                    await cursor.execute(statement)
-            self._stats["kills"] += 1
-            logger.info("pool %r: %s after a cancelled query", self.name, statement)
-        except Exception as exc:
-            logger.warning("pool %r: %s failed: %r", self.name, statement, exc)
-        finally:
-            side.close()
-
-    # -- helpers -----------------------------------------------------------------------------------
-
-    def _bind_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-            self._all_returned = asyncio.Event()
-        elif self._loop is not loop:
-            raise RuntimeError(
-                f"pool {self.name!r} belongs to another event loop; use pool_for() to get this loop's pool"
-            )
-
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    # -- statistics --------------------------------------------------------------------------------
-
-    def get_stats(self) -> dict[str, int]:
-        """Gauges (`pool_min`, `pool_max`, `pool_size`, `pool_available`, `in_use`,
-        `requests_waiting`) and the counters since the last `pop_stats()` (psycopg_pool's style)."""
-        gauges = {
-            "pool_min": self.config.min_size,
-            "pool_max": self.config.max_size,
-            "pool_size": self._size,
-            "pool_available": len(self._idle),
-            "in_use": len(self._in_use),
-            "requests_waiting": sum(1 for f in self._waiters if not f.done()),
-        }
-        return {**gauges, **self._stats}
-
-    def pop_stats(self) -> dict[str, int]:
-        """`get_stats()`, then reset the counters."""
-        stats = self.get_stats()
-        self._stats = dict.fromkeys(self._COUNTERS, 0)
-        return stats
-
-
-# --------------------------------------------------------------------------------------------------
-# Registry: one pool per (alias, event loop)
-
-_registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConnectionPool]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def pool_for(
-    alias: str, factory: Callable[[], AsyncConnectionPool], key: Hashable = None
-) -> AsyncConnectionPool:
-    """This event loop's pool for `alias`, built by `factory()` on first use. A new loop (a test, an
-    `async_to_sync` call, a WSGI request) gets a new pool instead of one bound to a dead loop.
-
-    `key` describes the settings the pool was built from; when it changes (the test runner renames
-    NAME to the test database, `override_settings`), the old pool is terminated and a new one built."""
-    loop = asyncio.get_running_loop()
-    pools = _registry.setdefault(loop, {})
-    pool = pools.get(alias)
-    if pool is not None and not pool.closed and pool.settings_key != key:
-        logger.info("pool %r: settings changed; terminating the old pool", alias)
-        pool.terminate()
-    if pool is None or pool.closed:
-        pool = pools[alias] = factory()
-        pool.settings_key = key
-    return pool
-
-
-def loop_pools() -> dict[str, AsyncConnectionPool]:
-    """The pools of the running event loop, by alias."""
-    return dict(_registry.get(asyncio.get_running_loop(), {}))
-
-
-async def close_pools(alias: str | None = None, timeout: float = 5.0) -> int:
-    """Close the running loop's pools (or the one of `alias`); returns how many borrowed connections
-    had to be terminated. The ASGI lifespan wrapper calls it at shutdown."""
-    pools = _registry.get(asyncio.get_running_loop(), {})
-    names = [alias] if alias is not None else list(pools)
-    terminated = 0
-    for name in names:
-        pool = pools.pop(name, None)
-        if pool is not None:
-            terminated += await pool.close(timeout)
-    return terminated

@@ -26,6 +26,10 @@ DATABASES = {
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    # Routes Django's async ORM natively for aliases on ENGINE django_singlestore_async (the aliases
+    # above are sync; the async tests register their own).
+    "django_singlestore_async",
 ]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -101,7 +101,7 @@ def _check(scenario: Scenario, expected: list[tuple[Any, ...]], change: str, whe
     assert scenario.rows("id", "name", "n") == expected, when
     columns = scenario.columns()
     assert not any("__s2tmp" in c for c in columns), columns
-    assert not any(t.endswith("__s2_rebuild") for t in scenario.tables())
+    assert not any(t.endswith(("__s2_rebuild", "__s2_fence")) for t in scenario.tables())
     if "bigint" in change:
         assert columns["n"].startswith("bigint"), columns
     if "NOT NULL" in change:
@@ -138,7 +138,8 @@ def test_sigkill_between_every_pair_of_steps_then_rerun(
     _check(scenario, expected, change)
     assert len(steps) >= (2 if "empty" in change else 4), steps
     if "empty" in change:
-        assert [sql.split()[0] for sql in steps] == ["DROP", "CREATE"], steps
+        # Fenced, found still empty, created again, the fence dropped.
+        assert [sql.split()[0] for sql in steps] == ["ALTER", "CREATE", "DROP"], steps
     elif "rebuild" in change:
         assert any(sql.startswith("INSERT INTO") for sql in steps)
     else:
@@ -163,21 +164,22 @@ def test_sigkill_between_every_pair_of_steps_then_rerun(
         # The migration again, from wherever the first attempt stopped.
         rerun = ddl(scenario.run(operation))
         done = steps[k - 1]
-        if done.startswith("ALTER TABLE `alt_clean` DROP COLUMN `n`"):
-            # Stopped with the values in the temporary column only: the re-run just renames it.
-            assert rerun[0] == f"ALTER TABLE `{scenario.table}` CHANGE `n__s2tmp` `n`", rerun
+        fenced = f"`{scenario.table}__s2_fence`"
+        if done.startswith("ALTER TABLE `alt_clean__s2_fence` DROP COLUMN `n`"):
+            # Stopped with the values in the temporary column only, writes fenced off: the re-run
+            # finishes the swap of the columns before it lets writes in again.
+            assert rerun[0] == f"ALTER TABLE {fenced} CHANGE `n__s2tmp` `n`", rerun
+            reopen = f"ALTER TABLE {fenced} RENAME TO `{scenario.table}`"
+            assert all(q.startswith(f"ALTER TABLE {fenced}") for q in rerun[: rerun.index(reopen)]), rerun
             resumed += 1
-        if done.startswith("DROP TABLE `alt_clean`") and "empty" in change:
-            # An empty table dropped and not yet created: the re-run creates it.
-            assert rerun[0].startswith(f"CREATE TABLE `{scenario.table}`"), rerun
-            resumed += 1
-        elif done.startswith("DROP TABLE `alt_clean`"):
-            # Stopped with the rows in the scratch table only: the re-run renames it in place.
-            rename = f"ALTER TABLE `{scenario.table}__s2_rebuild` RENAME TO `{scenario.table}`"
-            assert rerun[0] == rename, rerun
+        if done == "ALTER TABLE `alt_clean` RENAME TO `alt_clean__s2_fence`":
+            # Stopped with writes fenced off: the re-run first puts the table back, then starts again.
+            assert rerun[0] == f"ALTER TABLE {fenced} RENAME TO `{scenario.table}`", rerun
             resumed += 1
         if k == len(steps) and "rebuild" in change and "empty" not in change:
             # Killed after the rename: the table already has its new shape, nothing is copied again.
             assert [q for q in rerun if not q.startswith("AGGREGATOR SYNC")] == [], rerun
         _check(scenario, expected, change, f"killed after step {k}: {steps[k - 1][:80]}")
-    assert resumed == 1  # the kill after the drop left the values (or the table) in one place only
+    # The kills after the fence (every change) and after the old column was dropped (column changes)
+    # left the table, or the values, in one place only.
+    assert resumed == (1 if "rebuild" in change else 2)

@@ -40,8 +40,13 @@ def test_int_to_bigint_keeps_values_and_moves_the_column_last(make_alias: Callab
     assert statements == [
         "ALTER TABLE `alt_item` ADD COLUMN `n__s2tmp` bigint NULL",
         "UPDATE `alt_item` SET `n__s2tmp` = `n`",
-        "ALTER TABLE `alt_item` DROP COLUMN `n`",
-        "ALTER TABLE `alt_item` CHANGE `n__s2tmp` `n`",
+        # Catch up with writes made during the copy, then fence writes off and reconcile the rest.
+        "UPDATE `alt_item` SET `n__s2tmp` = `n` WHERE NOT (`n__s2tmp` <=> `n`)",
+        "ALTER TABLE `alt_item` RENAME TO `alt_item__s2_fence`",
+        "UPDATE `alt_item__s2_fence` SET `n__s2tmp` = `n` WHERE NOT (`n__s2tmp` <=> `n`)",
+        "ALTER TABLE `alt_item__s2_fence` DROP COLUMN `n`",
+        "ALTER TABLE `alt_item__s2_fence` CHANGE `n__s2tmp` `n`",
+        "ALTER TABLE `alt_item__s2_fence` RENAME TO `alt_item`",
     ]
     assert s.rows("id", "name", "n", "tail") == values
     columns = s.columns()
@@ -172,17 +177,19 @@ def test_a_sort_key_column_type_change_rebuilds_with_values_kept(make_alias: Cal
 
 
 def test_making_a_column_unique_rebuilds_with_values_kept(make_alias: Callable[..., Any]) -> None:
-    s = _item(make_alias("s2"))
+    s = _item(make_alias("s2"), tail=models.IntegerField(default=0))
     s.create()
-    values = [(1, "a"), (2, "b")]
-    s.insert(["id", "name"], values)
+    values = [(1, "a", 5), (2, "b", 6)]
+    s.insert(["id", "name", "tail"], values)
     s.run(migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True)))
-    assert s.rows("id", "name") == values
+    assert s.rows("id", "name", "tail") == values
+    assert list(s.columns()) == ["id", "name", "tail"]  # the rebuild keeps the column order
+    assert not any(t.endswith(("__s2_rebuild", "__s2_fence")) for t in s.tables())
     with s.connection.cursor() as cursor:
         layout = s.connection.introspection.get_table_layout(cursor, s.table)
     assert [k.columns for k in layout.unique_keys] == [("name",)]
     with pytest.raises(IntegrityError):
-        s.insert(["id", "name"], [(3, "a")])
+        s.insert(["id", "name", "tail"], [(3, "a", 0)])
 
 
 def test_a_rowstore_table_is_altered_in_place(make_alias: Callable[..., Any]) -> None:
@@ -308,3 +315,94 @@ def test_a_collation_change_with_a_type_change(make_alias: Callable[..., Any]) -
     )
     assert s.rows("id", "info") == [(1, "Straße"), (2, "ABC")]
     assert "utf8mb4_unicode_ci" in s.columns()["info"]
+
+
+def test_a_migration_stopped_part_way_names_what_was_applied_and_resumes(
+    make_alias: Callable[..., Any],
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.alter.conftest import APP
+
+    s = _item(make_alias("s2"), a=models.IntegerField(null=True), b=models.TextField())
+    s.create()
+    s.insert(["id", "name", "a", "b"], [(1, "x", 1, "short"), (2, "y", 2, "much longer than ten")])
+    operations = [
+        migrations.AlterField("Item", "a", models.BigIntegerField(null=True)),
+        migrations.AlterField("Item", "b", models.CharField(max_length=10)),
+    ]
+
+    def migrate() -> list[str]:
+        """Both operations in one schema editor, as `migrate` applies one migration."""
+        state = s.state()
+        with CaptureQueriesContext(s.connection) as queries, s.connection.schema_editor() as editor:
+            for operation in operations:
+                new_state = state.clone()
+                operation.state_forwards(APP, new_state)
+                operation.database_forwards(APP, editor, state, new_state)
+                state = new_state
+        return [q["sql"] for q in queries.captured_queries]
+
+    with pytest.raises(DataError) as info:
+        migrate()
+    # The error says what this operation did (nothing) and which one before it was applied.
+    assert "alt.Item.b" in str(info.value) and "Nothing was changed" in str(info.value)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "altering alt.Item.a" in notes and "resumes" in notes, notes
+    columns = s.columns()
+    assert columns["a"].startswith("bigint") and columns["b"].startswith(("longtext", "text")), columns
+    # The data fixed, `migrate` again: the applied operation is recognised, the other one runs.
+    with s.connection.cursor() as cursor:
+        cursor.execute(f"UPDATE `{s.table}` SET `b` = 'long' WHERE `id` = 2")
+    queries = migrate()
+    assert not any("a__s2tmp" in q for q in queries), queries
+    assert s.columns()["b"].startswith("varchar(10)")
+    assert s.rows("id", "a", "b") == [(1, 1, "short"), (2, 2, "long")]
+
+
+def test_a_rebuild_that_cannot_reconcile_restores_the_table(make_alias: Callable[..., Any]) -> None:
+    s = _item(make_alias("s2"))
+    s.create()
+    s.insert(["id", "name"], [(1, "a"), (2, "b")])
+    before = s.columns()
+    # A row written during the copy breaks the new unique key: found while writes are fenced off.
+    inserted: list[str] = []
+
+    def hook(n: int, sql: str) -> None:
+        if sql.startswith("INSERT INTO `alt_item__s2_rebuild`") and len(inserted) < 2:
+            inserted.append(sql)
+            if len(inserted) == 2:  # after the live reconciliation, before the fence
+                with s.connection.copy().cursor() as cursor:
+                    cursor.execute("INSERT INTO `alt_item` (`id`, `name`) VALUES (3, 'a')")
+
+    with pytest.raises(IntegrityError) as info:
+        s.run(migrations.AlterField("Item", "name", models.CharField(max_length=20, unique=True)), hook)
+    assert "Nothing was changed" in str(info.value)
+    assert s.columns() == before
+    assert s.rows("id", "name") == [(1, "a"), (2, "b"), (3, "a")]
+    assert not any(t.endswith(("__s2_rebuild", "__s2_fence")) for t in s.tables())
+
+
+def test_a_column_replacement_that_cannot_reconcile_restores_the_column(
+    make_alias: Callable[..., Any],
+) -> None:
+    s = _item(make_alias("s2"), note=models.TextField())
+    s.create()
+    s.insert(["id", "name", "note"], [(1, "a", "short")])
+    before = s.columns()
+    updates: list[str] = []
+
+    def hook(n: int, sql: str) -> None:
+        if sql.startswith("UPDATE `alt_item` SET") and "WHERE NOT" in sql and not updates:
+            updates.append(sql)  # after the live reconciliation, before the fence: a value too long
+            with s.connection.copy().cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO `alt_item` (`id`, `name`, `note`) VALUES (2, 'b', %s)", ["x" * 40]
+                )
+
+    with pytest.raises(DataError) as info:
+        s.run(migrations.AlterField("Item", "note", models.CharField(max_length=10)), hook)
+    assert "Nothing was changed" in str(info.value)
+    assert s.columns() == before
+    assert s.rows("id", "name", "note") == [(1, "a", "short"), (2, "b", "x" * 40)]
+    assert not any(t.endswith("__s2_fence") for t in s.tables())

@@ -18,6 +18,7 @@ DOCUMENTED_KEYS = {
     "max_lifetime",
     "max_idle",
     "pre_ping",
+    "pre_ping_after_idle",
     "lifo",
     "kill_on_cancel",
 }
@@ -27,10 +28,18 @@ def test_the_pool_keys_are_exactly_the_documented_ones() -> None:
     assert PoolConfig.keys() == DOCUMENTED_KEYS
 
 
-def test_true_and_none_mean_defaults() -> None:
-    assert PoolConfig.from_options(True) == PoolConfig()
+def test_an_empty_dict_or_no_key_means_defaults_and_true_is_refused() -> None:
+    assert PoolConfig.from_options({}) == PoolConfig()
     assert PoolConfig.from_options(None) == PoolConfig()
     assert PoolConfig.from_options({"max_size": 3}).max_size == 3
+    with pytest.raises(ImproperlyConfigured, match=r'OPTIONS\["pool"\] must be a dict'):
+        PoolConfig.from_options(True)
+
+
+def test_documented_defaults_of_the_fault_handling_keys() -> None:
+    config = PoolConfig()
+    assert config.kill_on_cancel is True and config.pre_ping_after_idle == 1.0
+    assert PoolConfig.from_options({"pre_ping_after_idle": 0}).pre_ping_after_idle == 0
 
 
 def test_engine_defaults_fill_only_missing_keys() -> None:
@@ -44,7 +53,7 @@ def test_unknown_key_is_named() -> None:
 
 
 def test_not_a_dict_is_refused() -> None:
-    with pytest.raises(ImproperlyConfigured, match=r"must be True or a dict"):
+    with pytest.raises(ImproperlyConfigured, match=r"must be a dict"):
         PoolConfig.from_options(5)
 
 
@@ -63,6 +72,13 @@ def test_not_a_dict_is_refused() -> None:
         ({"pre_ping": 1}, "pre_ping"),
         ({"lifo": "yes"}, "lifo"),
         ({"kill_on_cancel": None}, "kill_on_cancel"),
+        ({"pre_ping_after_idle": -0.5}, "pre_ping_after_idle"),
+        ({"pre_ping_after_idle": None}, "pre_ping_after_idle"),
+    ]
+    + [
+        ({key: bad}, key)
+        for key in ("timeout", "max_lifetime", "max_idle", "pre_ping_after_idle")
+        for bad in (float("nan"), float("inf"), float("-inf"))
     ],
 )
 def test_bad_values_name_their_key(options: dict[str, object], key: str) -> None:

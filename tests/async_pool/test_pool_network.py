@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import time
@@ -15,7 +16,7 @@ import pytest
 from django.db import OperationalError
 
 from django_singlestore_async.driver import ssl_context
-from django_singlestore_async.pool import PoolConfig, close_pools
+from django_singlestore_async.pool import close_pools
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint
@@ -91,7 +92,9 @@ async def test_tls_required_but_not_offered_fails_instead_of_going_plain(endpoin
 async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
     slow_gateway: GatewayProcess, endpoint: Endpoint
 ) -> None:
-    async with make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 0.5}) as pool:
+    # Without kill_on_cancel the socket closes at once (the KILL path is in test_pool_faults.py).
+    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 0.5}, kill_on_cancel=False)
+    async with pool:
         conn = await pool.acquire()
         await conn.ping()  # COM_PING is not stalled: the connection itself is fine
         started = time.monotonic()
@@ -109,7 +112,8 @@ async def test_read_timeout_on_a_stalled_gateway_discards_the_connection(
 async def test_a_slow_statement_within_the_read_timeout_succeeds(
     slow_gateway: GatewayProcess, endpoint: Endpoint
 ) -> None:
-    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 30})
+    # kill_on_cancel off: its per-connection id query would add another 6 s stall.
+    pool = make_pool(_via(slow_gateway, endpoint), pool_kwargs={"read_timeout": 30}, kill_on_cancel=False)
     async with pool, pool.connection() as conn:
         assert await scalar(conn, "SELECT 5") == 5
         assert not conn.poisoned
@@ -135,10 +139,10 @@ async def test_connect_timeout_bounds_a_silent_server(endpoint: Endpoint) -> Non
 
 
 def _kill_query_translated(bed: Testbed) -> bool:
-    """Whether the server takes SingleStore's `KILL QUERY <id> <node_id>` (the gateway translates it)."""
+    """Whether the server takes SingleStore's `KILL CONNECTION <id> <node_id>` (the gateway translates it)."""
     conn = MySQLdb.connect(**bed.master.mysqldb_kwargs())
     try:
-        conn.cursor().execute("KILL QUERY 4000000000 0")
+        conn.cursor().execute("KILL CONNECTION 4000000000 0")
     except MySQLdb.Error as exc:
         return exc.args[0] != 1064  # 1094 unknown thread: understood
     finally:
@@ -151,10 +155,10 @@ async def test_kill_on_cancel_stops_the_server_query(
     testbed: Testbed, endpoint: Endpoint, admin: Admin
 ) -> None:
     if not _kill_query_translated(testbed):
-        pytest.skip("gateway limit: it does not translate SingleStore's KILL QUERY <id> <node_id> yet")
+        pytest.skip("gateway limit: it does not translate SingleStore's KILL CONNECTION <id> <node_id> yet")
     async with make_pool(endpoint, kill_on_cancel=True) as pool:
         conn = await pool.acquire()
-        assert conn.node_id is not None  # @@aggregator_id, for KILL QUERY's node_id
+        assert conn.node_id is not None  # @@aggregator_id, for KILL's node_id
         victim = conn.server_id
         task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
         await eventually(
@@ -166,14 +170,30 @@ async def test_kill_on_cancel_stops_the_server_query(
         pool.release(conn)
         await eventually(lambda: not (admin.running(victim) or "").startswith("SELECT SLEEP"), timeout=20)
         await eventually(lambda: pool.get_stats()["kills"] == 1, what="the KILL was counted")
+        # Sent before the socket closed: the session was still there to be killed (no 1094).
+        stats = pool.get_stats()
+        assert stats["kills_gone"] == 0 and stats["kill_connection"] == 1
+        await eventually(lambda: not admin.exists(victim), what="the session ended")
+        await eventually(lambda: pool.get_stats()["pool_size"] == 0, what="the slot came back")
+
+
+@pytest.mark.asyncio
+async def test_a_kill_for_a_session_already_gone_is_not_an_error(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_pool(endpoint) as pool:
+        with caplog.at_level(logging.INFO, logger="django_singlestore_async.pool"):
+            assert await pool._killer.kill(4_000_000_000, None) is True  # 1094 unknown thread id
+        stats = pool.get_stats()
+        assert stats["kills_gone"] == 1 and stats["kills_failed"] == 0 and stats["kills"] == 0
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 @pytest.mark.asyncio
 async def test_without_kill_on_cancel_the_server_query_keeps_running(
     endpoint: Endpoint, admin: Admin
 ) -> None:
-    assert PoolConfig().kill_on_cancel is False
-    async with make_pool(endpoint) as pool:
+    async with make_pool(endpoint, kill_on_cancel=False) as pool:
         conn = await pool.acquire()
         victim = conn.server_id
         task = asyncio.create_task(scalar(conn, "SELECT SLEEP(60)"))
@@ -213,7 +233,10 @@ async def test_engine_ssl_option_builds_a_verifying_context(
 async def test_engine_read_timeout_option_bounds_each_round_trip(
     slow_gateway: GatewayProcess, endpoint: Endpoint, make_alias: Any
 ) -> None:
-    db = make_alias("a_slow", endpoint=_via(slow_gateway, endpoint), read_timeout=1)
+    # kill_on_cancel off: its per-connection id query would itself stall 6 s on this gateway.
+    db = make_alias(
+        "a_slow", endpoint=_via(slow_gateway, endpoint), read_timeout=1, pool={"kill_on_cancel": False}
+    )
     started = time.monotonic()
     with pytest.raises(OperationalError) as info:
         async with db.acursor() as cursor:

@@ -63,9 +63,12 @@ def _update_sql(queryset, **values):
     return query.get_compiler("unit").as_sql()
 
 
-def test_update_keeps_ordering_by_own_columns(unit):
-    text, _ = _update_sql(Item.objects.order_by("-count"), name="x")
-    assert text.endswith("ORDER BY `s2_item`.`count` DESC")
+def test_update_sends_no_ordering(unit):
+    """SingleStore's UPDATE grammar has no ORDER BY (issue 21); the queryset keeps its ordering."""
+    qs = Item.objects.order_by("-count")
+    text, _ = _update_sql(qs, name="x")
+    assert text == "UPDATE `s2_item` SET `name` = %s"
+    assert qs.query.order_by == ("-count",)
 
 
 def test_update_drops_ordering_by_an_expression_over_a_joined_table(unit):
@@ -75,9 +78,9 @@ def test_update_drops_ordering_by_an_expression_over_a_joined_table(unit):
     assert qs.query.order_by  # the queryset's own ordering is untouched
 
 
-def test_update_ordering_by_expression_on_own_column_kept(unit):
+def test_update_ordering_by_expression_on_own_column_not_sent(unit):
     text, _ = _update_sql(Child.objects.order_by(Abs(F("position"))), position=1)
-    assert "ORDER BY ABS(`s2_child`.`position`)" in text
+    assert text == "UPDATE `s2_child` SET `position` = %s"
 
 
 def test_invalid_trunc_unit_is_a_data_error_and_a_value_error(unit):

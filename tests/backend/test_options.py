@@ -68,8 +68,12 @@ def test_pool_is_accepted_by_the_async_engine_and_removed_before_connecting():
     kwargs = wrapper.get_connection_params()
     assert "pool" not in kwargs
     assert wrapper.singlestore_options.pool == {"max_size": 4, "pre_ping": True}
-    with pytest.raises(ImproperlyConfigured, match="unknown key"):
-        AsyncLike(alias_settings(ENDPOINT, "db", pool={"size": 4}), "b").get_connection_params()
+    # What the dict may hold is the async engine's PoolConfig's business (one validator).
+    from django_singlestore_async.base import DatabaseWrapper as AsyncWrapper
+
+    for bad in ({"size": 4}, True):
+        with pytest.raises(ImproperlyConfigured, match="OPTIONS"):
+            AsyncWrapper(alias_settings(ENDPOINT, "db", pool=bad), "b").get_connection_params()
 
 
 def test_connect_arguments():
@@ -114,13 +118,6 @@ def test_unix_socket_host():
 def test_nan_and_infinite_timeouts_are_refused_naming_the_key(key, bad):
     with pytest.raises(ImproperlyConfigured, match=rf"OPTIONS\['{key}'\]"):
         params(**{key: bad})
-
-
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
-@pytest.mark.parametrize("key", ["timeout", "max_lifetime", "max_idle"])
-def test_nan_and_infinite_pool_numbers_are_refused_naming_the_key(key, bad):
-    with pytest.raises(ImproperlyConfigured, match=rf"OPTIONS\['pool\.{key}'\] must be a finite number"):
-        parse_options({"pool": {key: bad}}, allow_pool=True)
 
 
 @pytest.mark.parametrize("engine", ["django_singlestore", "django_singlestore_async"])

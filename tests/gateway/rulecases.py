@@ -197,3 +197,8 @@ CASES: tuple[RuleCase, ...] = (
         "UPDATE cs SET name = 'x' WHERE id = 1",
     ),
 )
+
+# Issue 21's query shapes (query_rules.py) live in their own module; imported last (it imports RuleCase).
+from tests.gateway.rulecases_shapes import SHAPE_CASES  # noqa: E402
+
+CASES = CASES + SHAPE_CASES

@@ -61,6 +61,11 @@ ANY_NAMES = st.one_of(
     st.text(alphabet="ab`;-", min_size=60, max_size=300),
 )
 
+#: Names for DDL: no '%'. Django runs some DDL with pyformat parameters (DROP TABLE with params=())
+#: and some without (CREATE TABLE with None), so a '%' in a name is created but cannot be dropped;
+#: singlestore.W003 warns about such names before migrate (tests/backend/test_checks.py).
+DDL_NAMES = ANY_NAMES.filter(lambda name: "%" not in name)
+
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -86,7 +91,7 @@ def test_quote_name_is_always_one_identifier_denoting_the_name(name: str) -> Non
 
 
 @FUZZ
-@given(table=ANY_NAMES, column=ANY_NAMES)
+@given(table=DDL_NAMES, column=DDL_NAMES)
 def test_schema_editor_and_introspection_with_hostile_names(s2: Any, table: str, column: str) -> None:
     with isolate_apps("tests.security"):
 

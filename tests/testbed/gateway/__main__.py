@@ -2,7 +2,7 @@
 
     python -m tests.testbed.gateway --upstream-port 3307 --admin-user U --admin-password W \\
         --master-port 0 --child-port 0 [--tls --state-dir D] [--latency-ms N] \\
-        [--no-implicit-order] [--memsql-version X] [--foreign-keys ignore|reject]
+        [--no-implicit-order] [--no-assumption-rules] [--memsql-version X] [--foreign-keys ignore|reject]
 
 Once both ports listen it prints one JSON line to stdout, `{"master_port": ..., "child_port": ...,
 "pid": ..., "tls_cert": ...}` (`tls_cert` only with --tls), and logs to stderr. SIGTERM or SIGINT
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--state-dir", type=Path, default=None, help="where the TLS certificate is written")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="sleep this long before each COM_QUERY")
     ap.add_argument("--no-implicit-order", action="store_true", help="shuffle SELECTs without ORDER BY")
+    ap.add_argument(
+        "--no-assumption-rules",
+        action="store_true",
+        help="do not apply the rules known only from skip texts (errors.ASSUMPTION_RULES)",
+    )
     ap.add_argument("--memsql-version", default=None, help="the @@memsql_version to report")
     ap.add_argument(
         "--foreign-keys",
@@ -66,7 +71,11 @@ async def _serve(args: argparse.Namespace) -> None:
     from tests.testbed.gateway.server import Gateway, make_tls_context
 
     _raise_open_file_limit()
-    config = GatewayConfig(latency_ms=args.latency_ms, no_implicit_order=args.no_implicit_order)
+    config = GatewayConfig(
+        latency_ms=args.latency_ms,
+        no_implicit_order=args.no_implicit_order,
+        assumption_rules=not args.no_assumption_rules,
+    )
     if args.memsql_version:
         config.memsql_version = args.memsql_version
     if args.foreign_keys:

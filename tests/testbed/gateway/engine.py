@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from tests.testbed.gateway import ddl, identity, rules, translate
+from tests.testbed.gateway import ddl, identity, query_rules, rules, translate
 from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo, sql_literal
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
@@ -136,6 +136,9 @@ class GatewayConfig:
     #: "SingleStore does not enforce FOREIGN KEY constraints"). "reject": answer errors.ERRORS["foreign_key"]
     #: (for servers/versions that refuse them; [unverified]).
     foreign_keys: str = "ignore"
+    #: Rules known only from the older backend's skip texts (errors.ASSUMPTION_RULES and the LIMIT-after-
+    #: UNION reading, query_rules.py): on by default so the backend is held to them.
+    assumption_rules: bool = True
 
 
 @dataclass
@@ -167,7 +170,7 @@ _WORD_TRIGGERS = (
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
 
 
-def _has_triggers(sql: bytes) -> bool:
+def _has_triggers(sql: bytes, head: bytes = b"") -> bool:
     """Could a rewrite or rule apply? Cheap substring scans (memchr first for the two-byte needles)."""
     if b"@" in sql and b"@@" in sql:
         return True
@@ -176,7 +179,7 @@ def _has_triggers(sql: bytes) -> bool:
     if b"/*" in sql and (b"/*!" in sql or b"/*M!" in sql or b"/*m!" in sql):
         return True
     low = sql.lower()
-    return any(t in low for t in _WORD_TRIGGERS)
+    return any(t in low for t in _WORD_TRIGGERS) or query_rules.needs_query_rules(low, head)
 
 
 _HEAD_RE = re.compile(rb"(?:\s+|/\*(?![!M]).*?\*/|--[ \t][^\n]*\n?|#[^\n]*\n?|\()*([A-Za-z]+)", re.S)
@@ -207,10 +210,13 @@ class Engine:
         m = _HEAD_RE.match(sql, 0, 4096)
         head = m.group(1).upper() if m is not None else b""
         if head not in _ALWAYS and not (self.config.no_implicit_order and head in (b"SELECT", b"WITH")):
-            if m is not None and not _has_triggers(sql):
+            if m is not None and not _has_triggers(sql, head):
                 return Forward(sql)
         elif (
-            head in _DML and b";" not in sql and not _has_triggers(sql) and self._dml_untouched(sql, session)
+            head in _DML
+            and b";" not in sql
+            and not _has_triggers(sql, head)
+            and self._dml_untouched(sql, session)
         ):
             return Forward(sql)
         text = sql.decode("utf-8", "surrogateescape")
@@ -264,6 +270,8 @@ class Engine:
                 return False
             if head == "UPDATE" and info.sharded:
                 return False
+            if head in ("UPDATE", "DELETE") and info.reference and len(rules.table_refs(toks)) > 1:
+                return False  # query_rules: multi-table UPDATE/DELETE with a reference target
         return True
 
     def _finish_single(self, original: bytes, out: _Out) -> Decision:
@@ -387,7 +395,12 @@ class Engine:
                 role=session.role,
                 in_transaction=session.in_transaction,
                 autocommit=session.autocommit,
+                assumptions=self.config.assumption_rules,
             )
+            if self.config.assumption_rules and head == "SELECT":
+                limited = query_rules.union_limit_rewrite(stmt, toks)
+                if limited is not None:
+                    stmt, toks, changed = limited, significant(limited), True
         low = stmt.lower()
         if "@@" in low or "version" in low:
             new = identity.rewrite_identity(stmt, self._identity_ctx(session))

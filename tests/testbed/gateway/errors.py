@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ERRORS", "ErrorSpec", "GatewayError"]
+__all__ = ["ASSUMPTION_RULES", "ERRORS", "ErrorSpec", "GatewayError"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class ErrorSpec:
     template: str
     source: str
     verified: bool
+    #: True for a rule known only from the older backend's skip texts (not from SingleStore's docs):
+    #: switched off by ``GatewayConfig.assumption_rules=False`` and listed apart (``ASSUMPTION_RULES``).
+    assumption: bool = False
 
     def format(self, **fields: str) -> str:
         if "near" in fields:  # MySQL's parser error quotes at most 80 characters (ER_PARSE_ERROR %.80s)
@@ -324,4 +327,142 @@ ERRORS: dict[str, ErrorSpec] = {
         "the shard key.' No server text found: text and code are an assumption",
         False,
     ),
+    # --- issue 21: query shapes (query_rules.py) ---------------------------------------------------
+    "multi_table_reference_target": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'Multi-table UPDATE/DELETE with a reference table as target table' is not supported by "
+        "SingleStore.",
+        "[doc] troubleshooting-reference/query-errors 'ERROR 1706 (HY000): Feature Multi-table "
+        "UPDATE/DELETE with a reference table as target table is not supported by MemSQL' (v7.3 to v9.1, "
+        "cloud): code and feature name from the page title; 'SingleStore' for 'MemSQL' as in the other "
+        "Feature texts [unverified on a current server]",
+        True,
+    ),
+    "update_order_by": ErrorSpec(
+        1064,
+        "42000",
+        "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server "
+        "version for the right syntax to use near '{near}' at line 1",
+        "[doc] UPDATE grammar (v7.3 to v9.1): 'UPDATE table_references SET ... [WHERE ...] [LIMIT ...]', no "
+        "ORDER BY. That the server answers 1064 is an assumption (text shape: [obs] laravel-driver #63)",
+        False,
+    ),
+    "update_limit_sharded": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'UPDATE...LIMIT on a sharded table' is not supported by SingleStore Distributed.",
+        "[doc] distributed-sql-surface-area: sharded tables do not support UPDATE ... LIMIT. No server "
+        "text found: text and code are an assumption",
+        False,
+    ),
+    "select_in_values": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'select within values clause' is not supported by SingleStore.",
+        "[code] " + _DJS + " ('Feature 'select within values clause' is not supported by SingleStore')",
+        False,
+        assumption=True,
+    ),
+    "upsert_shard_key": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'UPDATE of a shard key column' is not supported by SingleStore Distributed.",
+        "[assumption] the update_shard_key rule ([doc] distributed-sql-surface-area) applied to the update "
+        "part of INSERT ... ON DUPLICATE KEY UPDATE; nothing public shows the server's answer",
+        False,
+        assumption=True,
+    ),
+    "date_before_1000": ErrorSpec(
+        1292,
+        "22007",
+        "Incorrect datetime value: '{value}'",
+        "[doc] data-types time-and-date (v8.0, v8.1, cloud): DATE and DATETIME range from 1000-01-01. "
+        "What the server answers for an earlier value is an assumption (MySQL's ER_TRUNCATED_WRONG_VALUE "
+        "shape, 1292/22007)",
+        False,
+    ),
+    "recursive_cte_union": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'recursive CTE that is not UNION ALL' is not supported by SingleStore.",
+        "[doc] with-common-table-expressions: recursive CTE grammar '<base_case> UNION ALL "
+        "<recursive_case>'. Text and code are an assumption",
+        False,
+    ),
+    "collate_order_by": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'COLLATE in ORDER BY' is not supported by SingleStore.",
+        "[code] " + _DJS + " ('SingleStore does not support the COLLATE clause in the ORDER BY "
+        "statement'): a test-skip reason, not a server text; text and code are an assumption",
+        False,
+        assumption=True,
+    ),
+    "subselect_two_levels_up": ErrorSpec(
+        1105,
+        "HY000",
+        "The query cannot be executed. SingleStore does not support this type of query: scalar subselect "
+        "references field belonging to outer select that is more than one level up",
+        "[code] " + _DJS + "; code unknown -> 1105 (" + _SEMANTICS + " s2)",
+        False,
+        assumption=True,
+    ),
+    "correlated_subselect_order_by": ErrorSpec(
+        1105,
+        "HY000",
+        "The query cannot be executed. SingleStore does not support this type of query: correlated "
+        "subselect in ORDER BY",
+        "[code] " + _DJS + "; EF-Core provider skips; code unknown -> 1105",
+        False,
+        assumption=True,
+    ),
+    "correlated_subselect_having": ErrorSpec(
+        1105,
+        "HY000",
+        "The query cannot be executed. SingleStore does not support this type of query: correlated "
+        "subselect inside HAVING",
+        "[code] " + _DJS + "; code unknown -> 1105",
+        False,
+        assumption=True,
+    ),
+    "subselect_group_order_pushed_down": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'scalar subselect inside the GROUP/ORDER BY of a pushed down query' is not supported by "
+        "SingleStore Distributed.",
+        "[code] " + _DJS + "; code inferred from the 'Feature' family",
+        False,
+        assumption=True,
+    ),
+    "subselect_in_aggregate": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'Subselect in aggregate functions' is not supported by SingleStore.",
+        "[code] " + _DJS + "; code inferred from the 'Feature' family",
+        False,
+        assumption=True,
+    ),
+    "correlated_subselect_columnstore_project": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'Correlated subselect in the project list of a columnstore query with an ORDER BY, GROUP "
+        "BY, or DISTINCT' is not supported by SingleStore.",
+        "[code] " + _DJS + "; code inferred from the 'Feature' family",
+        False,
+        assumption=True,
+    ),
+    "nested_scalar_subselects": ErrorSpec(
+        1105,
+        "HY000",
+        "The query cannot be executed. SingleStore does not support this type of query: nested scalar "
+        "subselects in project list",
+        "[code] " + _DJS + "; code unknown -> 1105",
+        False,
+        assumption=True,
+    ),
 }
+
+#: Rules known only from skip texts: on by default, off with GatewayConfig.assumption_rules=False. The
+#: LIMIT-after-UNION reading (query_rules.union_limit_rewrite) is the one assumption that is not an error.
+ASSUMPTION_RULES = frozenset(name for name, spec in ERRORS.items() if spec.assumption)

@@ -50,7 +50,7 @@ column facts (type, nullability, AUTO_INCREMENT):
   * the CREATE rules that apply to a single column or index (precision, DEFAULT (expr), DESC, CHECK,
     duplicate HASH index, BIGINT AUTO_INCREMENT).
 
-Queries (``check_statement``):
+Queries (``check_statement``; the query shapes of issue 21 are in ``query_rules.py``):
   * ``FOR UPDATE NOWAIT | SKIP LOCKED | OF ... | WAIT n`` -> 1064; ``FOR UPDATE`` in a statement with a
     join or subselect that involves a columnstore table -> 1706.
   * ``CUME_DIST(...)`` -> 1706; ``RETURNING`` in INSERT/REPLACE/DELETE -> 1064.
@@ -432,7 +432,14 @@ def write_targets(toks: list[Token]) -> list[tuple[str | None, str]]:
 
 
 def check_statement(
-    text: str, toks: list[Token], lookup: Lookup, *, role: str, in_transaction: bool, autocommit: bool
+    text: str,
+    toks: list[Token],
+    lookup: Lookup,
+    *,
+    role: str,
+    in_transaction: bool,
+    autocommit: bool,
+    assumptions: bool = True,
 ) -> None:
     head = toks[0].upper
     # CUME_DIST
@@ -460,6 +467,9 @@ def check_statement(
             info = lookup(db, name)
             if info is not None and info.reference:
                 raise GatewayError("reference_write_child")
+    from tests.testbed.gateway.query_rules import check_query_shapes  # issue 21's query shapes
+
+    check_query_shapes(text, toks, lookup, assumptions=assumptions)
 
 
 def _check_for_update_join(toks: list[Token], lookup: Lookup) -> None:
