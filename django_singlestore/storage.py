@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 
-__all__ = ["Storage"]
+__all__ = ["ModelStorageManager", "Storage"]
 
 
 class Storage(StrEnum):
@@ -77,3 +78,25 @@ class Storage(StrEnum):
         """The index type of a secondary key: a columnstore table's keys are hash keys (` USING HASH`),
         a rowstore table's are its default (skiplist)."""
         return " USING HASH" if self.columnstore else ""
+
+
+class ModelStorageManager(models.Manager):
+    """A model's own table storage, kept from the original backend and recorded by migrations:
+
+        class Food(models.Model):
+            objects = models.Manager()
+            storage = ModelStorageManager(table_storage_type="REFERENCE")
+
+    `table_storage_type`: "COLUMNSTORE", "ROWSTORE", "REFERENCE" or "ROWSTORE REFERENCE" (also "", the
+    server default). It takes precedence over every setting (django_singlestore.layout). Also
+    importable as `django_singlestore.schema.ModelStorageManager`, the path older migrations name."""
+
+    use_in_migrations = True
+
+    def __init__(self, table_storage_type: str = "") -> None:
+        super().__init__()
+        self.table_storage_type: Storage | str = (
+            Storage.parse(table_storage_type, "ModelStorageManager(table_storage_type=...)")
+            if table_storage_type
+            else ""
+        )
