@@ -49,7 +49,6 @@ The async engine subclasses the sync wrapper and so inherits `TransactionPolicyM
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from collections.abc import Mapping
@@ -59,6 +58,14 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.utils.functional import cached_property
+
+from django_singlestore.errors import REFERENCE_WRITE_REMEDIES, server_text
+from django_singlestore.options import (
+    SKIP_AUTOCOMMIT_ENV,
+    ConnectionOptions,
+    parse_options,
+    parse_skip_autocommit_env,
+)
 
 __all__ = [
     "AGGREGATOR_ROLE_CHILD",
@@ -74,29 +81,16 @@ __all__ = [
     "aggregator_role",
     "forget_child_aggregator_warnings",
     "parse_skip_autocommit_env",
+    "policy_from_options",
     "set_test_flush",
     "test_reset_mode",
     "transaction_policy_for",
     "warn_if_child_aggregator",
 ]
 
-#: The environment variable kept from the original README (process-wide default for skip_autocommit).
-SKIP_AUTOCOMMIT_ENV = "DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-
 AGGREGATOR_ROLE_MASTER = "master"
 AGGREGATOR_ROLE_CHILD = "child"
 AGGREGATOR_ROLE_UNKNOWN = "unknown"
-
-#: What to do about error 2549; appended to the server's text by errors.ReferenceTableWriteOnChildAggregator.
-REFERENCE_WRITE_REMEDIES = (
-    "Remedies: keep the table sharded (django_singlestore's automatic layout does, unless the model "
-    "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
-    "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
-    "autocommitted and atomic() blocks are not transactions."
-)
 
 
 #: DATABASES[alias]["TEST"]["RESET"] values: per-test transaction (default) or per-test flush.
@@ -135,21 +129,6 @@ class ChildAggregatorWarning(RuntimeWarning):
     transactions (2549)."""
 
 
-def parse_skip_autocommit_env(value: str | None) -> bool | None:
-    """The variable's meaning: True, False, or None when unset. Anything unrecognised raises."""
-    if value is None:
-        return None
-    normal = value.strip().lower()
-    if normal in _TRUE:
-        return True
-    if normal in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{SKIP_AUTOCOMMIT_ENV}={value!r} is not understood: use 1, true, yes or on to skip autocommit "
-        f"toggling, and 0, false, no, off or an empty value (or leave it unset) to use transactions."
-    )
-
-
 @dataclass(frozen=True)
 class TransactionPolicy:
     """How one alias treats transactions; pure data, decided from settings without I/O."""
@@ -171,35 +150,34 @@ class TransactionPolicy:
         return not self.skip_autocommit and not self.test_flush
 
 
-def transaction_policy_for(
-    alias: str, settings_dict: Mapping[str, Any], environ: Mapping[str, str] | None = None
+def policy_from_options(
+    alias: str, options: ConnectionOptions, autocommit: bool = True, test_reset: str = "transaction"
 ) -> TransactionPolicy:
-    """The policy of one alias from its settings dict and the environment (no I/O).
-
-    OPTIONS["skip_autocommit"] (validated by options.parse_options) wins; otherwise the environment
-    variable decides. skip_autocommit with AUTOCOMMIT=False is contradictory and refused.
-    """
-    environ = os.environ if environ is None else environ
-    options = settings_dict.get("OPTIONS") or {}
-    from_env = parse_skip_autocommit_env(environ.get(SKIP_AUTOCOMMIT_ENV))
-    if "skip_autocommit" in options:
-        skip, source = bool(options["skip_autocommit"]), "OPTIONS"
-    elif from_env is not None:
-        skip, source = from_env, SKIP_AUTOCOMMIT_ENV
-    else:
-        skip, source = False, "default"
-    if skip and settings_dict.get("AUTOCOMMIT", True) is False:
+    """The policy of one alias from its parsed options (`options.parse_options`, which read OPTIONS and
+    DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT) and its TEST["RESET"] mode (`test_reset_mode`). skip_autocommit
+    with AUTOCOMMIT=False is contradictory and refused."""
+    skip, source = options.skip_autocommit, options.skip_autocommit_source
+    if skip and autocommit is False:
         raise ImproperlyConfigured(
             f"Database {alias!r}: skip_autocommit (from {source}) keeps the connection in autocommit, "
             f"which contradicts AUTOCOMMIT=False; drop one of them."
         )
     # NO_DB_ALIAS: Django's helper connection (a copy of a real alias's settings) runs no tests.
-    test_flush = (
-        alias != NO_DB_ALIAS
-        and test_reset_mode(alias, settings_dict) == "flush"
-        and alias in _flushing_test_aliases
-    )
+    test_flush = alias != NO_DB_ALIAS and test_reset == "flush" and alias in _flushing_test_aliases
     return TransactionPolicy(alias=alias, skip_autocommit=skip, source=source, test_flush=test_flush)
+
+
+def transaction_policy_for(
+    alias: str, settings_dict: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> TransactionPolicy:
+    """The policy of one alias from its settings dict and the environment (no I/O).
+
+    OPTIONS["skip_autocommit"] wins; otherwise the environment variable decides.
+    """
+    options = parse_options(settings_dict.get("OPTIONS"), allow_pool=True, alias=alias, environ=environ)
+    return policy_from_options(
+        alias, options, settings_dict.get("AUTOCOMMIT", True), test_reset_mode(alias, settings_dict)
+    )
 
 
 # --- aggregator role ------------------------------------------------------------------------------
@@ -210,9 +188,7 @@ def aggregator_role(master_aggregator: Any) -> str:
     non-empty value (the master's address), 'unknown' when the server did not say."""
     if master_aggregator is None:
         return AGGREGATOR_ROLE_UNKNOWN
-    if isinstance(master_aggregator, bytes):
-        master_aggregator = master_aggregator.decode("utf-8", "replace")
-    value = str(master_aggregator).strip()
+    value = server_text(master_aggregator).strip()
     if not value:
         return AGGREGATOR_ROLE_UNKNOWN
     return AGGREGATOR_ROLE_MASTER if value.lower() == "self" else AGGREGATOR_ROLE_CHILD
@@ -275,13 +251,19 @@ class TransactionPolicyMixin:
     alias: str
     settings_dict: dict[str, Any]
     autocommit: bool
+    singlestore_options: ConnectionOptions
 
     #: Statements that succeeded since Django last turned autocommit off (skip_autocommit only).
     _statements_in_pseudo_transaction = 0
 
     @cached_property
     def transaction_policy(self) -> TransactionPolicy:
-        return transaction_policy_for(self.alias, self.settings_dict)
+        return policy_from_options(
+            self.alias,
+            self.singlestore_options,
+            self.settings_dict.get("AUTOCOMMIT", True),
+            test_reset_mode(self.alias, self.settings_dict),
+        )
 
     def check_settings(self) -> None:
         super().check_settings()  # type: ignore[misc]
