@@ -42,6 +42,9 @@ _engine, _max_age, _health = PATH_ALIASES[BENCH_PATH]
 _options: dict[str, object] = {}
 if _engine == ASYNC_ENGINE:
     _options["pool"] = {"max_size": POOL_MAX_SIZE}
+    # The async engine's app routes Django's a* ORM API natively (README, "The async engine"); without
+    # it the alias keeps Django's thread hop. The older backend's venv runs no async path.
+    INSTALLED_APPS.append("django_singlestore_async")
 
 DATABASES = {
     "default": {
