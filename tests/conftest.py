@@ -6,8 +6,11 @@ tests marked `gateway_only` (what only the gateway can check) are skipped with t
 
 from __future__ import annotations
 
+import ast
 import fnmatch
+import gc
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +86,31 @@ class SkipAudit:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SkipAudit(), "singlestore-skip-audit")
+
+
+# CPython < 3.11.8 and 3.12.0-3.12.1 keep one interpreter-wide depth counter while turning a parse tree
+# into `ast` objects (gh-106905). When the garbage collector runs a finalizer in the middle of that and
+# the finalizer parses Python too (an asyncio Task or Future dying with an unretrieved exception logs
+# it; 3.11's traceback module calls ast.parse for its carets), the outer parse ends with `SystemError:
+# AST constructor recursion depth mismatch`. pytest parses the test's source to report a failure, so a
+# failing assertion in tests/async_pool (cyclic garbage: failed tasks, their tracebacks and frames)
+# crashed the run as INTERNALERROR instead of naming the test. No collection during a parse, no finalizer.
+AST_REENTRANCY_BUG = sys.version_info < (3, 11, 8) or (3, 12) <= sys.version_info < (3, 12, 2)
+
+
+def _parse_without_collection(*args: Any, **kwargs: Any) -> ast.AST:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _ast_parse(*args, **kwargs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_ast_parse = ast.parse
+if AST_REENTRANCY_BUG:
+    ast.parse = _parse_without_collection  # type: ignore[assignment]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
