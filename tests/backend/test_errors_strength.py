@@ -8,6 +8,7 @@ import pymysql
 import pytest
 from django.db import IntegrityError, NotSupportedError, OperationalError
 
+from django_singlestore.base import SERVER_DATA_QUERY, server_data_fallback
 from django_singlestore.errors import (
     REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR,
     ReferenceTableWriteOnChildAggregator,
@@ -79,3 +80,23 @@ def test_child_aggregator_refusal_text_keeps_the_servers_code_and_message_and_ad
     assert str(ReferenceTableWriteOnChildAggregator()) == f"(2549)  {REFERENCE_WRITE_REMEDIES}"
     assert REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR == 2549
     assert ReferenceTableWriteOnChildAggregator.remedies == REFERENCE_WRITE_REMEDIES
+
+
+@pytest.mark.parametrize("driver_error", [MySQLdb.OperationalError, pymysql.err.InternalError])
+def test_unknown_system_variable_1193_is_what_refuses_a_server_without_memsql_version(driver_error):
+    """errors.UNKNOWN_SYSTEM_VARIABLE drives the refusal of MySQL/MariaDB; a neighbouring code does not."""
+    where = {"alias": "a", "host": "db.example", "port": 3307}
+    missing = driver_error(1193, "Unknown system variable 'memsql_version'")
+    with pytest.raises(NotSupportedError) as info:
+        server_data_fallback(SERVER_DATA_QUERY, missing, **where)
+    # The backend's own text, pinned literally (not re-derived from not_singlestore_error()).
+    assert str(info.value) == (
+        "The server at db.example:3307 (alias 'a') is not SingleStore: it has no @@memsql_version, as MySQL "
+        "and MariaDB do not. django_singlestore needs SingleStore 8.5 or later; use "
+        "'django.db.backends.mysql' for MySQL or MariaDB."
+    )
+    for code in (1192, 1194):
+        other = driver_error(code, "Unknown system variable 'memsql_version'")
+        with pytest.raises(driver_error) as raised:
+            server_data_fallback(SERVER_DATA_QUERY, other, **where)
+        assert raised.value is other

@@ -319,9 +319,14 @@ def load_verdicts() -> dict[str, list[dict]]:
 
 
 def verdict_for(verdicts: dict[str, list[dict]], name: str, before: str, after: str) -> dict | None:
-    for v in verdicts.get(name, []):
-        if v["before"] == before and v["after"] == after:
-            return v
+    """The verdict whose `before`/`after` equal the mutant's changed lines, or whose `before_contains`/
+    `after_contains` are in them (one entry then covers a family, e.g. every operator in an annotation)."""
+    for v in verdicts.get(name, []) + verdicts.get("any", []):
+        if "before" in v and (v["before"] != before or v.get("after", after) != after):
+            continue
+        if v.get("before_contains", "") not in before or v.get("after_contains", "") not in after:
+            continue
+        return v
     return None
 
 
