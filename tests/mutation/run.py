@@ -85,7 +85,11 @@ MODULES: dict[str, Target] = {
         ("tests/backend/test_sql_generation.py",),
         ("tests/backend/test_shard_key_move_strength_it.py", "tests/backend/test_orm_it.py"),
     ),
-    "alter": Target("django_singlestore/alter.py", ("tests/alter/test_names.py",), ("tests/alter",)),
+    "alter": Target(
+        "django_singlestore/alter.py",
+        ("tests/alter/test_names.py",),
+        ("tests/alter/test_rebuild_verify_strength_it.py", "tests/alter"),
+    ),
     "schema": Target(
         "django_singlestore/schema.py", ("tests/backend/test_schema_sql.py",), ("tests/schema",)
     ),
@@ -400,7 +404,7 @@ rewrites merge, one module list at a time:
 
 (a new module path goes into `MODULES` of `tests/mutation/run.py`). Their named survivors from issue 19
 already have behavioural tests that kill them: `tests/backend/test_shard_key_move_strength_it.py`,
-`tests/gateway/test_rules_every_raise_site.py`, and the verify step's test in `tests/alter_strength/`.
+`tests/gateway/test_rules_every_raise_site.py`, and `tests/alter/test_rebuild_verify_strength_it.py` (the copy check).
 """
 
 
