@@ -63,7 +63,7 @@ MODULES: dict[str, Target] = {
     "layout": Target(
         "django_singlestore/layout.py",
         ("tests/backend/test_layout.py", "tests/backend/test_layout_strength.py"),
-        ("tests/backend/test_layout_it.py",),
+        ("tests/backend/test_layout_it.py", "tests/backend/test_layout_strength_it.py"),
     ),
     "transactions": Target(
         "django_singlestore/transactions.py",

@@ -1,0 +1,182 @@
+"""More cases for the layout rules that hung on a single test (issue 19): the columnstore capacity rule
+(several unique keys with a multi-column one) and the FLOAT/DOUBLE primary key rule. No server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import models
+from django.test.utils import isolate_apps
+
+from django_singlestore.layout import resolve_layout
+
+pytestmark = pytest.mark.usefixtures("unit")
+
+
+def create_sql(connection: Any, model: type[models.Model]) -> str:
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        editor.create_model(model)
+    [ddl] = [str(s).rstrip(";") for s in editor.collected_sql if not str(s).startswith("--")]
+    return ddl
+
+
+# --- capacity: a columnstore table holds several unique keys only if each has one column ------------
+
+
+@isolate_apps("tests.backend")
+def test_one_multi_column_unique_key_alone_stays_columnstore(unit: Any) -> None:
+    class Booking(models.Model):
+        room = models.IntegerField()
+        hour = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+
+    layout = resolve_layout(Booking, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key, layout.demoted_key) == (
+        "COLUMNSTORE",
+        ("room", "hour"),
+        None,
+        "id",
+    )
+    assert create_sql(unit, Booking).startswith("CREATE TABLE `backend_booking`")
+
+
+@isolate_apps("tests.backend")
+def test_two_single_column_unique_keys_stay_columnstore(unit: Any) -> None:
+    class Tag(models.Model):
+        slug = models.CharField(max_length=20, primary_key=True)
+
+        class Meta:
+            app_label = "backend"
+            constraints = [models.UniqueConstraint(fields=["slug"], name="tag_slug_again")]
+
+    layout = resolve_layout(Tag, unit)
+    assert layout.storage == "COLUMNSTORE" and layout.shard_key == ("slug",)
+
+
+@isolate_apps("tests.backend")
+def test_a_multi_column_primary_key_beside_a_unique_key_is_a_sharded_rowstore(unit: Any) -> None:
+    class Visit(models.Model):
+        pk = models.CompositePrimaryKey("site", "day")
+        site = models.IntegerField()
+        day = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            constraints = [models.UniqueConstraint(fields=["site"], name="visit_site_uq")]
+
+    layout = resolve_layout(Visit, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key) == ("ROWSTORE", ("site",), ("site", "day"))
+    assert layout.rule.endswith(", rowstore")
+    assert "several unique keys with a multi-column one" in layout.reason
+    ddl = create_sql(unit, Visit)
+    assert ddl.startswith("CREATE ROWSTORE TABLE `backend_visit`") and ddl.endswith("SHARD KEY (`site`))")
+
+
+@isolate_apps("tests.backend")
+def test_a_multi_column_primary_key_alone_stays_columnstore(unit: Any) -> None:
+    class Visit2(models.Model):
+        pk = models.CompositePrimaryKey("site", "day")
+        site = models.IntegerField()
+        day = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Visit2, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key) == (
+        "COLUMNSTORE",
+        ("site", "day"),
+        ("site", "day"),
+    )
+
+
+@isolate_apps("tests.backend")
+def test_three_keys_sharing_a_column_with_a_multi_column_one_is_a_rowstore(unit: Any) -> None:
+    class Seat(models.Model):
+        hall = models.IntegerField()
+        row = models.IntegerField()
+        number = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("hall", "row", "number"), ("hall", "row")]
+
+    layout = resolve_layout(Seat, unit)
+    assert layout.storage == "ROWSTORE" and layout.shard_key == ("hall", "row")
+
+
+# --- FLOAT / DOUBLE in a columnstore primary key ----------------------------------------------------
+
+
+@isolate_apps("tests.backend")
+def test_a_float_column_in_a_composite_primary_key_gets_a_rowstore(unit: Any) -> None:
+    class Reading(models.Model):
+        pk = models.CompositePrimaryKey("sensor", "value")
+        sensor = models.IntegerField()
+        value = models.FloatField()
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Reading, unit)
+    assert (layout.storage, layout.rule) == ("ROWSTORE", "primary key, rowstore (float key)")
+    assert "FLOAT or DOUBLE" in layout.reason
+
+
+@isolate_apps("tests.backend")
+def test_a_float_column_outside_the_primary_key_keeps_columnstore(unit: Any) -> None:
+    class Price(models.Model):
+        amount = models.FloatField()
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Price, unit)
+    assert (layout.storage, layout.rule) == ("COLUMNSTORE", "primary key")
+    assert "FLOAT" not in layout.reason
+
+
+@isolate_apps("tests.backend")
+def test_a_unique_float_beside_the_auto_id_is_sharded_on_it_as_columnstore(unit: Any) -> None:
+    """The id is demoted, so the table has no primary key and the float rule does not apply."""
+
+    class Ratio(models.Model):
+        value = models.FloatField(unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Ratio, unit)
+    assert (layout.storage, layout.shard_key, layout.primary_key) == ("COLUMNSTORE", ("value",), None)
+
+
+@isolate_apps("tests.backend")
+def test_a_decimal_primary_key_is_not_a_float_key(unit: Any) -> None:
+    class Money(models.Model):
+        amount = models.DecimalField(max_digits=10, decimal_places=2, primary_key=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Money, unit)
+    assert (layout.storage, layout.rule) == ("COLUMNSTORE", "primary key")
+
+
+@isolate_apps("tests.backend")
+def test_a_float_primary_key_with_a_multi_column_unique_says_float(unit: Any) -> None:
+    class Point(models.Model):
+        x = models.FloatField(primary_key=True)
+        label = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("x", "label")]
+
+    layout = resolve_layout(Point, unit)
+    assert layout.storage == "ROWSTORE" and layout.shard_key == ("x",)
+    assert layout.rule == "shared columns, rowstore (float key)"
+    assert "FLOAT or DOUBLE" in layout.reason and "several unique keys" not in layout.reason
