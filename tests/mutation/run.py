@@ -145,7 +145,7 @@ def refresh_tree() -> None:
 
 
 def write_config(name: str, target: Target, stage: str) -> Path:
-    tests = existing_tests(target) if stage == "it" else [t for t in target.unit if (ROOT / t).exists()]
+    tests = existing_tests(target, TREE) if stage == "it" else [t for t in target.unit if (TREE / t).exists()]
     cmd = f"nice -n 10 {PYTHON} -m tests.mutation.forkserver {SOCKET} -x -q -p no:cacheprovider {' '.join(tests)}"
     cfg = WORK / f"{name}.{stage}.toml"
     cfg.write_text(
@@ -185,7 +185,7 @@ def run_module(name: str, fresh: bool) -> None:
     elif old[1] != tests_fp:
         (WORK / f"{name}.stage2").unlink(missing_ok=True)
         with sqlite3.connect(session) as db:
-            n = db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount
+            n = db.execute("DELETE FROM work_results WHERE UPPER(test_outcome) = 'SURVIVED'").rowcount
         log(f"{name}: its tests changed: re-running its {n} survivors")
     stamp.write_text(f"{src_fp} {tests_fp}")
     if not (WORK / f"{name}.stage2").exists():
@@ -194,7 +194,7 @@ def run_module(name: str, fresh: bool) -> None:
         _exec(name, unit_cfg)
         if target.it:
             with sqlite3.connect(session) as db:
-                n = db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount
+                n = db.execute("DELETE FROM work_results WHERE UPPER(test_outcome) = 'SURVIVED'").rowcount
             log(f"{name}: stage 2 (with the test-bed tests): {n} survivors of stage 1")
         (WORK / f"{name}.stage2").touch()
     _exec(name, it_cfg)
@@ -202,7 +202,22 @@ def run_module(name: str, fresh: bool) -> None:
     log(f"{name}: {done}/{total} done")
 
 
+def baseline(name: str, cfg: Path) -> None:
+    """The unmutated tree must pass the stage's tests, or every mutant would count as killed."""
+    command = tomllib.loads(cfg.read_text())["cosmic-ray"]["test-command"]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    rc = subprocess.run(command, shell=True, cwd=TREE, env=env, capture_output=True).returncode
+    if rc != 0:
+        raise SystemExit(
+            f"{name}: the unmutated tree fails its tests ({cfg.name}, exit {rc}): fix that first"
+        )
+
+
 def _exec(name: str, cfg: Path) -> None:
+    done, total = count(WORK / f"{name}.sqlite")
+    if done == total:
+        return
+    baseline(name, cfg)
     out = cosmic("exec", str(cfg), str(WORK / f"{name}.sqlite"))
     if out.returncode:
         log(f"{name}: cosmic-ray exec exited {out.returncode}: {out.stderr[-2000:]}")
