@@ -78,6 +78,8 @@ def test_child_aggregator_refusal_text_keeps_the_servers_code_and_message_and_ad
         == f"(2549) only text {REFERENCE_WRITE_REMEDIES}"
     )
     assert str(ReferenceTableWriteOnChildAggregator()) == f"(2549)  {REFERENCE_WRITE_REMEDIES}"
+    # The code shown is the one the server sent (a proxy or a future server may send another).
+    assert str(ReferenceTableWriteOnChildAggregator(1105, "m")) == f"(1105) m {REFERENCE_WRITE_REMEDIES}"
     assert REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR == 2549
     assert ReferenceTableWriteOnChildAggregator.remedies == REFERENCE_WRITE_REMEDIES
 

@@ -184,9 +184,8 @@ def run_module(name: str, fresh: bool) -> None:
         log(f"{name}: new session ({count(session)[1]} mutants)")
     elif old[1] != tests_fp:
         (WORK / f"{name}.stage2").unlink(missing_ok=True)
-        with sqlite3.connect(session) as db:
-            n = db.execute("DELETE FROM work_results WHERE UPPER(test_outcome) = 'SURVIVED'").rowcount
-        log(f"{name}: its tests changed: re-running its {n} survivors")
+        n = forget_survivors(name, session)
+        log(f"{name}: its tests changed: re-running its {n} survivors (not those judged equivalent)")
     stamp.write_text(f"{src_fp} {tests_fp}")
     if not (WORK / f"{name}.stage2").exists():
         done, total = count(session)
@@ -211,6 +210,22 @@ def baseline(name: str, cfg: Path) -> None:
         raise SystemExit(
             f"{name}: the unmutated tree fails its tests ({cfg.name}, exit {rc}): fix that first"
         )
+
+
+def forget_survivors(name: str, session: Path) -> int:
+    """Drop the results of the survivors that verdicts.toml does not call equivalent, so they run again."""
+    verdicts = load_verdicts()
+    again = []
+    for item, result in dump(session):
+        if result is None or result["test_outcome"] != "survived":
+            continue
+        before, after = changed_lines(result.get("diff") or "")
+        v = verdict_for(verdicts, name, before, after) or _annotation_only(before, after)
+        if not (v and v.get("kind") == "equivalent"):
+            again.append(item["job_id"])
+    with sqlite3.connect(session) as db:
+        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in again])
+    return len(again)
 
 
 def _exec(name: str, cfg: Path) -> None:
@@ -349,6 +364,19 @@ def verdict_for(verdicts: dict[str, list[dict]], name: str, before: str, after: 
     return None
 
 
+def _annotation_only(before: str, after: str) -> dict | None:
+    """A mutant that changes only a return annotation (`def f(...) -> int | None:`): every module has
+    `from __future__ import annotations`, so annotations are never evaluated."""
+    b_head, sep_b, b_tail = before.rpartition(") ->")
+    a_head, sep_a, a_tail = after.rpartition(") ->")
+    if before.startswith("def ") and sep_b and sep_a and b_head == a_head and b_tail != a_tail:
+        return {
+            "kind": "equivalent",
+            "why": "a return annotation (never evaluated: `from __future__ import annotations`)",
+        }
+    return None
+
+
 def write_report() -> None:
     verdicts = load_verdicts()
     summary, details = [], []
@@ -372,7 +400,7 @@ def write_report() -> None:
                 continue
             before, after = changed_lines(result.get("diff") or "")
             line_no = mut["start_pos"][0]
-            v = verdict_for(verdicts, name, before, after)
+            v = verdict_for(verdicts, name, before, after) or _annotation_only(before, after)
             if v is not None and v.get("kind") == "equivalent":
                 equivalent += 1
                 why = f"equivalent: {v['why']}"
