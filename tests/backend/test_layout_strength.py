@@ -9,7 +9,9 @@ import pytest
 from django.db import models
 from django.test.utils import isolate_apps
 
+from django_singlestore.indexes import ShardKey, SortKey
 from django_singlestore.layout import resolve_layout
+from django_singlestore.schema import ModelStorageManager
 
 pytestmark = pytest.mark.usefixtures("unit")
 
@@ -180,3 +182,86 @@ def test_a_float_primary_key_with_a_multi_column_unique_says_float(unit: Any) ->
     assert layout.storage == "ROWSTORE" and layout.shard_key == ("x",)
     assert layout.rule == "shared columns, rowstore (float key)"
     assert "FLOAT or DOUBLE" in layout.reason and "several unique keys" not in layout.reason
+
+
+# --- explicit storage: the automatic rowstore fallback is not applied, and the source is named --------
+
+
+@isolate_apps("tests.backend")
+def test_explicit_columnstore_that_cannot_hold_the_keys_is_an_error_not_a_rowstore(unit: Any) -> None:
+    class Booking2(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+        storage = ModelStorageManager(table_storage_type="COLUMNSTORE")
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+
+    layout = resolve_layout(Booking2, unit)
+    assert layout.errors and "columnstore table can hold" in layout.errors[0]
+
+
+@isolate_apps("tests.backend")
+def test_a_sort_key_blocks_the_rowstore_fallback(unit: Any) -> None:
+    """A rowstore cannot hold a SORT KEY: the model is not silently made a sharded rowstore."""
+
+    class Booking3(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+            indexes = [SortKey(fields=["hour"], name="b3_sort")]
+
+    layout = resolve_layout(Booking3, unit)
+    # Today's answer: the automatic layout ends at a REFERENCE table, where the SORT KEY is not kept.
+    assert (layout.storage, layout.rule, layout.shard_key) == ("ROWSTORE REFERENCE", "reference", None)
+
+
+@isolate_apps("tests.backend")
+def test_a_declared_shard_key_on_an_explicit_rowstore_may_hold_a_multi_column_unique(unit: Any) -> None:
+    class Booking4(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+        storage = ModelStorageManager(table_storage_type="ROWSTORE")
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+            indexes = [ShardKey(fields=["room"], name="b4_shard")]
+
+    layout = resolve_layout(Booking4, unit)
+    assert not layout.errors
+    assert (layout.storage, layout.shard_key, layout.rule) == ("ROWSTORE", ("room",), "declared shard key")
+    assert " says " not in layout.reason  # the declared key is the reason, not the storage's source
+
+
+@isolate_apps("tests.backend")
+def test_a_declared_shard_key_on_a_columnstore_cannot_hold_a_multi_column_unique(unit: Any) -> None:
+    class Booking5(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+            indexes = [ShardKey(fields=["room"], name="b5_shard")]
+
+    layout = resolve_layout(Booking5, unit)
+    assert layout.errors and "one multi-column unique key" in layout.errors[0]
+
+
+@isolate_apps("tests.backend")
+def test_an_explicit_storage_names_its_source_in_the_reason(unit: Any) -> None:
+    class Ledger(models.Model):
+        amount = models.IntegerField()
+        storage = ModelStorageManager(table_storage_type="ROWSTORE")
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Ledger, unit)
+    assert (layout.storage, layout.rule) == ("ROWSTORE", "primary key")
+    assert layout.reason.startswith(f"{layout.source} says ROWSTORE; ")

@@ -3,12 +3,14 @@ negative-value check of `client_flag` could be dropped without a test failing)."
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from MySQLdb.constants import CLIENT
 
 from django_singlestore.base import DatabaseWrapper
-from django_singlestore.options import parse_options
+from django_singlestore.options import ConnectionOptions, parse_options
 from tests.dbtools import alias_settings
 from tests.testbed import Endpoint
 
@@ -139,3 +141,55 @@ def test_unknown_key_message_lists_the_backend_and_driver_keys():
     assert (
         "skip_autocommit, isolation_level, pool" in text and "client_flag" in text and "unix_socket" in text
     )
+
+
+def test_charset_refused_on_either_side_of_utf8mb4_and_accepted_when_built_at_run_time():
+    for value in ("utf8mb3", "utf8mb5", "latin1", "zz"):
+        refused("must be 'utf8mb4'", charset=value)
+    built = "".join(["utf8", "mb4"])  # equal, not the same object (e.g. read from a file)
+    assert params(charset=built)["charset"] == "utf8mb4"
+
+
+def test_keys_built_at_run_time_are_recognised():
+    """OPTIONS read from JSON or the environment: equal keys, not the interned literals."""
+
+    def key(*parts: str) -> str:
+        return "".join(parts)
+
+    parsed = parse_options(
+        {
+            key("table_storage", "_type"): "ROWSTORE",
+            key("app_table", "_storage_types"): {"auth": "REFERENCE"},
+            key("skip_", "autocommit"): True,
+            key("isolation", "_level"): "read committed",
+            key("connect", "_timeout"): 3,
+        }
+    )
+    assert (parsed.table_storage_type, parsed.app_table_storage_types) == ("ROWSTORE", {"auth": "REFERENCE"})
+    assert parsed.skip_autocommit is True and parsed.driver_kwargs == {"connect_timeout": 3}
+    assert parse_options({key("po", "ol"): {"max_size": 2}}, allow_pool=True).pool == {"max_size": 2}
+
+
+@pytest.mark.parametrize("name", ["abc", "a", "AUTOCOMMIT", "app_table_storage_type", "table_storage_types"])
+def test_unknown_keys_near_known_ones_are_unknown(name):
+    refused(f"Unknown OPTIONS key {name!r}", **{name: {}})
+
+
+def test_defaults_without_the_keys():
+    parsed = parse_options({})
+    assert parsed.skip_autocommit is False and parsed.table_storage_type is None
+    assert parsed.app_table_storage_types == {} and parsed.pool is None and parsed.driver_kwargs == {}
+    assert ConnectionOptions().skip_autocommit is False
+
+
+def test_pool_needs_allow_pool_passed_by_keyword():
+    with pytest.raises(ImproperlyConfigured, match="only for ENGINE 'django_singlestore_async'"):
+        parse_options({"pool": {"max_size": 4}})
+    with pytest.raises(TypeError):
+        parse_options({"pool": {"max_size": 4}}, True)  # type: ignore[misc]
+
+
+def test_parsed_options_cannot_be_changed_after_validation():
+    parsed = parse_options({"skip_autocommit": True})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parsed.skip_autocommit = False  # type: ignore[misc]

@@ -17,9 +17,11 @@ keyed by the module and the mutant's changed line, so line moves do not lose the
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -365,14 +367,28 @@ def verdict_for(verdicts: dict[str, list[dict]], name: str, before: str, after: 
 
 
 def _annotation_only(before: str, after: str) -> dict | None:
-    """A mutant that changes only a return annotation (`def f(...) -> int | None:`): every module has
-    `from __future__ import annotations`, so annotations are never evaluated."""
-    b_head, sep_b, b_tail = before.rpartition(") ->")
-    a_head, sep_a, a_tail = after.rpartition(") ->")
-    if before.startswith("def ") and sep_b and sep_a and b_head == a_head and b_tail != a_tail:
+    """A mutant that changes only annotations of a `def` line (`-> int | None`, `x: A | None`): every
+    module has `from __future__ import annotations`, so annotations are never evaluated."""
+    if before.startswith("def ") and after.startswith("def "):
+        sources = [before + " pass", after + " pass"]
+    elif re.match(r"^\w+: ", before) and before.endswith(",") and after.endswith(","):
+        sources = [f"def f({before}): pass", f"def f({after}): pass"]  # a parameter line of a long def
+    else:
+        return None
+    try:
+        trees = [ast.parse(source) for source in sources]
+    except SyntaxError:
+        return None
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.arg):
+                node.annotation = None
+            elif isinstance(node, ast.FunctionDef):
+                node.returns = None
+    if before != after and ast.dump(trees[0]) == ast.dump(trees[1]):
         return {
             "kind": "equivalent",
-            "why": "a return annotation (never evaluated: `from __future__ import annotations`)",
+            "why": "an annotation (never evaluated: `from __future__ import annotations`)",
         }
     return None
 
