@@ -370,8 +370,8 @@ def _annotation_only(before: str, after: str) -> dict | None:
     module has `from __future__ import annotations`, so annotations are never evaluated."""
     if before.startswith("def ") and after.startswith("def "):
         sources = [before + " pass", after + " pass"]
-    elif re.match(r"^\w+: ", before) and before.endswith(",") and after.endswith(","):
-        sources = [f"def f({before}): pass", f"def f({after}): pass"]  # a parameter line of a long def
+    elif re.match(r"^\w+: ", before) and re.match(r"^\w+: ", after):
+        sources = [f"def f({before}): pass", f"def f({after}): pass"]  # parameter lines of a long def
     else:
         return None
     try:
