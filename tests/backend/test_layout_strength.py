@@ -265,3 +265,107 @@ def test_an_explicit_storage_names_its_source_in_the_reason(unit: Any) -> None:
     layout = resolve_layout(Ledger, unit)
     assert (layout.storage, layout.rule) == ("ROWSTORE", "primary key")
     assert layout.reason.startswith(f"{layout.source} says ROWSTORE; ")
+
+
+# --- the description (sqlmigrate comments, check messages) and the error layouts ---------------------
+
+
+@isolate_apps("tests.backend")
+def test_describe_names_the_keys_of_each_kind_of_layout(unit: Any) -> None:
+    class Plain(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "backend"
+
+    class Account(models.Model):
+        username = models.CharField(max_length=30, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    class Pair(models.Model):
+        a = models.IntegerField(unique=True)
+        b = models.IntegerField(unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    assert resolve_layout(Plain, unit).describe() == "COLUMNSTORE, shard key (id)"
+    assert (
+        resolve_layout(Account, unit).describe()
+        == "COLUMNSTORE, shard key (username), `id` kept as a plain KEY"
+    )
+    assert resolve_layout(Pair, unit).describe() == "ROWSTORE REFERENCE, primary key (id)"
+
+
+@isolate_apps("tests.backend")
+def test_three_keys_with_a_multi_column_one_get_a_rowstore(unit: Any) -> None:
+    class Slot(models.Model):
+        code = models.CharField(max_length=10, primary_key=True)
+        day = models.IntegerField()
+        hall = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("code", "day"), ("code", "hall")]
+
+    layout = resolve_layout(Slot, unit)
+    assert (layout.storage, layout.shard_key) == ("ROWSTORE", ("code",))
+
+
+@isolate_apps("tests.backend")
+def test_a_declared_shard_key_counts_the_primary_key_among_the_unique_keys(unit: Any) -> None:
+    """pk (code) + unique (code, day) on a columnstore: two unique keys, one multi-column: refused."""
+
+    class Slot2(models.Model):
+        code = models.CharField(max_length=10, primary_key=True)
+        day = models.IntegerField()
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("code", "day")]
+            indexes = [ShardKey(fields=["code"], name="slot2_shard")]
+
+    layout = resolve_layout(Slot2, unit)
+    assert layout.errors and "one multi-column unique key" in layout.errors[0]
+
+
+@isolate_apps("tests.backend")
+def test_storage_from_the_environment_is_named_in_the_reason(
+    unit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND", "rowstore")
+
+    class Entry(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Entry, unit)
+    assert (layout.storage, layout.source) == ("ROWSTORE", "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND")
+    assert layout.reason.startswith("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND says ROWSTORE; ")
+
+
+@isolate_apps("tests.backend")
+def test_an_error_layout_keeps_the_storage_asked_for_or_the_server_default(unit: Any) -> None:
+    class Log2(models.Model):
+        at = models.DateTimeField()
+        storage = ModelStorageManager(table_storage_type="ROWSTORE")
+
+        class Meta:
+            app_label = "backend"
+            indexes = [SortKey(fields=["at"], name="log2_sort")]
+
+    class Badge2(models.Model):
+        owner = models.IntegerField()
+        code = models.CharField(max_length=10, unique=True)
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(fields=["owner"], name="badge2_shard")]
+
+    rowstore, automatic = resolve_layout(Log2, unit), resolve_layout(Badge2, unit)
+    assert rowstore.errors and (rowstore.storage, rowstore.rule) == ("ROWSTORE", "invalid")
+    assert automatic.errors and (automatic.storage, automatic.rule) == ("COLUMNSTORE", "invalid")
