@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -369,3 +370,61 @@ def test_an_error_layout_keeps_the_storage_asked_for_or_the_server_default(unit:
     rowstore, automatic = resolve_layout(Log2, unit), resolve_layout(Badge2, unit)
     assert rowstore.errors and (rowstore.storage, rowstore.rule) == ("ROWSTORE", "invalid")
     assert automatic.errors and (automatic.storage, automatic.rule) == ("COLUMNSTORE", "invalid")
+
+
+@isolate_apps("tests.backend")
+def test_describe_keyless_sharding(unit: Any) -> None:
+    class Event2(models.Model):
+        payload = models.TextField()
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(name="event2_keyless")]
+
+    layout = resolve_layout(Event2, unit)
+    assert layout.shard_key == () and layout.describe().endswith(", keyless sharding")
+
+
+@isolate_apps("tests.backend")
+def test_an_explicit_reference_storage_is_a_reference_table_and_refuses_a_shard_key(unit: Any) -> None:
+    class Country(models.Model):
+        code = models.CharField(max_length=2, unique=True)
+        storage = ModelStorageManager(table_storage_type="REFERENCE")
+
+        class Meta:
+            app_label = "backend"
+
+    class Country2(models.Model):
+        code = models.CharField(max_length=2)
+        storage = ModelStorageManager(table_storage_type="ROWSTORE REFERENCE")
+
+        class Meta:
+            app_label = "backend"
+            indexes = [ShardKey(fields=["code"], name="country2_shard")]
+
+    layout = resolve_layout(Country, unit)
+    assert (layout.storage, layout.shard_key, layout.rule, layout.errors) == (
+        "REFERENCE",
+        None,
+        "reference",
+        (),
+    )
+    assert layout.reason == "model says REFERENCE"
+    refused = resolve_layout(Country2, unit)
+    assert refused.errors == ("a reference table has no shard key",)
+
+
+@isolate_apps("tests.backend")
+def test_layouts_are_immutable_values(unit: Any) -> None:
+    class Plain2(models.Model):
+        name = models.CharField(max_length=10, unique=True)
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Plain2, unit)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layout.storage = "ROWSTORE"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layout.unique_keys[0].enforced = False  # type: ignore[misc]
+    assert hash(layout.unique_keys[0]) == hash(resolve_layout(Plain2, unit).unique_keys[0])
