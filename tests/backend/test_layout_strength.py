@@ -428,3 +428,19 @@ def test_layouts_are_immutable_values(unit: Any) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         layout.unique_keys[0].enforced = False  # type: ignore[misc]
     assert hash(layout.unique_keys[0]) == hash(resolve_layout(Plain2, unit).unique_keys[0])
+
+
+@isolate_apps("tests.backend")
+def test_an_explicit_columnstore_is_written_without_a_keyword(unit: Any) -> None:
+    """SingleStore's grammar has no COLUMNSTORE keyword: `CREATE TABLE`, however the setting is spelled."""
+
+    class Metric(models.Model):
+        value = models.IntegerField()
+        storage = ModelStorageManager(table_storage_type=" columnstore ")
+
+        class Meta:
+            app_label = "backend"
+
+    layout = resolve_layout(Metric, unit)
+    assert layout.storage == "COLUMNSTORE" and layout.storage_prefix == ""
+    assert create_sql(unit, Metric).startswith("CREATE TABLE `backend_metric`")
