@@ -444,3 +444,21 @@ def test_an_explicit_columnstore_is_written_without_a_keyword(unit: Any) -> None
     layout = resolve_layout(Metric, unit)
     assert layout.storage == "COLUMNSTORE" and layout.storage_prefix == ""
     assert create_sql(unit, Metric).startswith("CREATE TABLE `backend_metric`")
+
+
+@isolate_apps("tests.backend")
+def test_an_explicit_columnstore_with_a_declared_shard_key_cannot_hold_a_multi_column_unique(
+    unit: Any,
+) -> None:
+    class Booking6(models.Model):
+        room = models.IntegerField(unique=True)
+        hour = models.IntegerField()
+        storage = ModelStorageManager(table_storage_type="columnstore")
+
+        class Meta:
+            app_label = "backend"
+            unique_together = [("room", "hour")]
+            indexes = [ShardKey(fields=["room"], name="b6_shard")]
+
+    layout = resolve_layout(Booking6, unit)
+    assert layout.errors and "one multi-column unique key" in layout.errors[0]
