@@ -17,7 +17,7 @@ DEB_PACKAGES := mariadb-server mariadb-client libmariadb-dev libmariadb-dev-comp
 DEB_BINARIES := /usr/sbin/mariadbd /usr/bin/mariadb /usr/bin/mariadb-install-db /usr/bin/mariadb-tzinfo-to-sql \
                 /usr/bin/mariadb_config /usr/bin/pkg-config /usr/bin/gcc /usr/bin/openssl
 
-.PHONY: help deps venvs test lint testbed testbed-stop demo django-suite bench faults clean
+.PHONY: help deps venvs test lint testbed testbed-stop demo django-suite mutation bench faults clean
 
 help:
 	@echo "make deps          install the Debian packages (root) the project needs"
@@ -30,6 +30,8 @@ help:
 	@echo "make testbed-stop  stop it, saying what it stopped"
 	@echo "make demo          the example app on the embedded default (DEMO_KEEP=1 keeps its tables and the test bed)"
 	@echo "make django-suite  Django's own test suite against the backend, in the background (tests/django_suite/README.md)"
+	@echo "make mutation      mutation testing (cosmic-ray) of the rule modules, in the background; resumable;"
+	@echo "                   MUTATION_MODULES=errors,options,... picks modules; report: tests/MUTATION.md"
 	@echo "make bench         the benchmarks into benchmarks/results/ (resumable; QUICK=1 for the short run)"
 	@echo "make faults        fault experiments: schema changes under live traffic, per-run report"
 	@echo "make clean         make testbed-stop, then remove .testbed/ and the tool caches"
@@ -148,6 +150,17 @@ faults: $(TOOL_VENV)/.installed
 	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m pytest tests/faults -m slow -s -q $(FAULTS_ARGS) \
 	  | grep -E '(rebuild|column) +(updates|mixed|collide) |^REPORT|passed|failed|[Ee]rror' | sed 's/^\.//'; \
 	  exit $${PIPESTATUS[0]}
+
+# Mutation testing (issue 19, tests/mutation/run.py): each mutant of a rule module against that module's
+# tests, in the background under nice; a rerun resumes. `python -m tests.mutation status|report|stop`.
+# MUTATION_MODULES picks modules (default: the stable ones); MUTATION_BG= (empty) runs in the foreground.
+MUTATION_MODULES ?=
+MUTATION_BG ?= --background
+mutation: $(VENV_DJ52)/.installed
+	@$(VENV_DJ52)/bin/python -c 'import cosmic_ray' 2>/dev/null || $(VENV_DJ52)/bin/pip install -q -e '.[mutation]'
+	@cd $(ROOT) && nice -n 10 $(VENV_DJ52)/bin/python -m tests.mutation run $(MUTATION_BG) \
+	  $(if $(MUTATION_MODULES),--modules $(MUTATION_MODULES))
+
 
 clean: testbed-stop
 	rm -rf .testbed .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from django.db import NotSupportedError, OperationalError
 from django_singlestore.base import forget_server_data
 from tests import testbed as tb
 from tests.dbtools import AliasFactory, database_name, run_admin_sql
+from tests.gateway.test_proxy_tls import mysqldb_cipher
 
 
 def test_server_data_comes_from_memsql_version(s2):
@@ -141,7 +142,21 @@ def test_mysqlclient_direct_tls_sanity(tls_gateway: tb.Testbed):
     """The raw driver with the same dict, to tell a backend bug from an environment problem."""
     cert = _certificate(tls_gateway)
     conn = MySQLdb.connect(**tls_gateway.master.mysqldb_kwargs(database="", ssl={"ca": str(cert)}))
-    conn.close()
+    try:
+        # The session is encrypted: libmariadb reports the negotiated cipher (the gateway terminates TLS,
+        # so the server's Ssl_cipher status would describe the gateway's plain link to MariaDB instead).
+        cipher = mysqldb_cipher(conn)
+        assert cipher and ("AES" in cipher or "CHACHA20" in cipher), cipher
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        conn.close()
+    plain = MySQLdb.connect(**tls_gateway.master.mysqldb_kwargs(database="", ssl_mode="DISABLED"))
+    try:
+        assert mysqldb_cipher(plain) is None  # the cipher check above can tell the two apart
+    finally:
+        plain.close()
 
 
 def test_dbshell_runs_a_query_through_the_gateway(s2, testbed: tb.Testbed):

@@ -188,3 +188,91 @@ def test_the_battery_covers_the_singlestore_spellings(emitted):
         "EXPLAIN JSON",
     ):
         assert spelling in text, spelling
+
+
+#: For each pattern: a statement it must catch (what SingleStore refuses, or the MySQL/MariaDB spelling
+#: Django's MySQL backend emits) and the SingleStore spelling it must let through. Without these a
+#: pattern with a typo would match nothing and `test_never_emitted` would pass vacuously.
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "SAVEPOINT (1706)": ("SAVEPOINT `s140_x1`", "START TRANSACTION"),
+    "CHECK constraint": (
+        "CREATE TABLE `t` (`n` integer UNSIGNED NOT NULL CHECK (`n` >= 0))",
+        "CREATE TABLE `t` (`n` integer UNSIGNED NOT NULL)",
+    ),
+    "FOREIGN KEY": (
+        "ALTER TABLE `c` ADD CONSTRAINT `c_p_fk` FOREIGN KEY (`p_id`) REFERENCES `p` (`id`)",
+        "CREATE INDEX `c_p_id` ON `c` (`p_id`)",
+    ),
+    "RETURNING": ("INSERT INTO `t` (`a`) VALUES (1) RETURNING `t`.`id`", "INSERT INTO `t` (`a`) VALUES (1)"),
+    "DEFAULT (expr)": ("ALTER TABLE `t` ADD COLUMN `d` datetime(6) DEFAULT (NOW())", "`a` integer DEFAULT 2"),
+    "FOR UPDATE NOWAIT / SKIP LOCKED / OF": (
+        "SELECT `t`.`id` FROM `t` FOR UPDATE SKIP LOCKED",
+        "SELECT `t`.`id` FROM `t` FOR UPDATE",
+    ),
+    "CUME_DIST": (
+        "SELECT CUME_DIST() OVER (ORDER BY `t`.`a`) FROM `t`",
+        "SELECT RANK() OVER (ORDER BY `t`.`a`) FROM `t`",
+    ),
+    "CREATE COLUMNSTORE TABLE": ("CREATE COLUMNSTORE TABLE `t` (`a` int)", "CREATE TABLE `t` (`a` int)"),
+    "RENAME INDEX": ("ALTER TABLE `t` RENAME INDEX `a` TO `b`", "ALTER TABLE `t` RENAME TO `u`"),
+    "fractional seconds other than 0 or 6": ("`d` datetime(3) NOT NULL", "`d` datetime(6) NOT NULL"),
+    "ALTER TABLE ... AUTO_INCREMENT =": (
+        "ALTER TABLE `t` AUTO_INCREMENT = 1000",
+        "`id` bigint AUTO_INCREMENT NOT NULL",
+    ),
+    "AUTO_INCREMENT that is not BIGINT": (
+        "`id` integer AUTO_INCREMENT NOT NULL PRIMARY KEY",
+        "`id` bigint AUTO_INCREMENT NOT NULL",
+    ),
+    "ALTER TABLE ... COMMENT": ("ALTER TABLE `t` COMMENT = 'x'", "CREATE TABLE `t` (`a` int COMMENT 'x')"),
+    "DESC index column": ("CREATE INDEX `t_a` ON `t` (`a` DESC)", "CREATE INDEX `t_a` ON `t` (`a`)"),
+    "SET TRANSACTION ISOLATION": (
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "SET SESSION autocommit = 1",
+    ),
+    "JSON_EXTRACT with a $ path": (
+        "SELECT JSON_EXTRACT(`t`.`data`, '$.\"k\"') FROM `t`",
+        "SELECT JSON_EXTRACT_JSON(`t`.`data`, 'k') FROM `t`",
+    ),
+    "JSON_CONTAINS / JSON_CONTAINS_PATH": (
+        "WHERE JSON_CONTAINS_PATH(`t`.`data`, 'one', '$.\"k\"')",
+        "WHERE JSON_MATCH_ANY_EXISTS(`t`.`data`, 'k')",
+    ),
+    "JSON_UNQUOTE": ("JSON_UNQUOTE(JSON_EXTRACT(`t`.`data`, '$.k'))", "JSON_EXTRACT_STRING(`t`.`data`, 'k')"),
+    "->> / ->": ("SELECT `t`.`data` ->> '$.k' FROM `t`", "SELECT `t`.`data`::$k FROM `t`"),
+    "JSON_OBJECT": (
+        "SELECT JSON_OBJECT('n', `t`.`name`) FROM `t`",
+        "SELECT JSON_BUILD_OBJECT('n', `t`.`name`) FROM `t`",
+    ),
+    "REGEXP_LIKE / REGEXP BINARY": (
+        "WHERE REGEXP_LIKE(`t`.`name`, 'a', 'c')",
+        "WHERE REGEXP_INSTR(`t`.`name`, 'a') > 0",
+    ),
+    "VERSION()": ("SELECT VERSION()", "SELECT @@memsql_version"),
+    "EXPLAIN FORMAT=": ("EXPLAIN FORMAT=JSON SELECT 1", "EXPLAIN JSON SELECT 1"),
+    "CHAR(... USING ...)": ("SELECT CHAR(`t`.`n` USING utf16)", "SELECT CHAR(`t`.`n`)"),
+    "INSERT ... AS new": (
+        "INSERT INTO `t` (`a`) VALUES (1) AS new ON DUPLICATE KEY UPDATE `a` = new.`a`",
+        "INSERT INTO `t` (`a`) VALUES (1) ON DUPLICATE KEY UPDATE `a` = VALUES(`a`)",
+    ),
+    "GENERATED ALWAYS AS ... STORED": (
+        "`area` integer GENERATED ALWAYS AS ((`w` * `h`)) STORED",
+        "`area` AS (`w` * `h`) PERSISTED bigint",
+    ),
+    "SET FOREIGN_KEY_CHECKS": ("SET FOREIGN_KEY_CHECKS = 0", "SET SESSION sql_mode = 'STRICT_ALL_TABLES'"),
+    "CHAR_LENGTH": ("SELECT CHAR_LENGTH(`t`.`name`)", "SELECT CHARACTER_LENGTH(`t`.`name`)"),
+    "ORD()": ("SELECT ORD(`t`.`name`)", "SELECT ASCII(`t`.`name`)"),
+    "CAST(... AS JSON)": ("SELECT CAST(`t`.`v` AS JSON)", "SELECT (`t`.`v` :> JSON)"),
+}
+
+
+def test_every_pattern_has_an_example():
+    assert set(EXAMPLES) == set(REFUSED) | set(MYSQL_ONLY)
+
+
+@pytest.mark.parametrize("label", sorted(EXAMPLES))
+def test_pattern_catches_its_known_bad_statement_and_lets_the_singlestore_spelling_through(label):
+    pattern = re.compile(REFUSED.get(label) or MYSQL_ONLY[label], re.IGNORECASE)
+    bad, good = EXAMPLES[label]
+    assert pattern.search(bad), f"{label}: the pattern does not catch {bad!r}"
+    assert not pattern.search(good), f"{label}: the pattern also catches {good!r}"

@@ -1,19 +1,18 @@
 """The ORM through the gateway (or SINGLESTORE_URL): SingleStore SQL executed, results checked.
 
-Where the gateway's translation to MariaDB changes semantics, the test says so. Where a spelling
-the backend emits has no translation yet, the test skips naming the gateway limit.
+Where the gateway's translation to MariaDB changes semantics, the test says so. No test here turns a
+server error into a skip: malformed SQL from the backend (MariaDB 1064/1305 behind the gateway) fails.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import NotSupportedError, OperationalError, ProgrammingError, models, transaction
+from django.db import NotSupportedError, models, transaction
 from django.db.models import F, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import (
@@ -40,19 +39,6 @@ from django.utils import timezone
 from tests.backend.models import Child, Computed, Counter, Documented, Item
 
 UTC = datetime.UTC
-
-
-@contextlib.contextmanager
-def gateway_may_not_translate(testbed, spelling: str) -> Iterator[None]:
-    """Skip (gateway limit) when MariaDB received `spelling` untranslated: 1064 (syntax) or 1305
-    (no such function). A real SingleStore never takes this branch."""
-    try:
-        yield
-    except (ProgrammingError, OperationalError) as exc:
-        code = exc.args[0] if exc.args else None
-        if testbed.is_gateway and code in (1064, 1305):
-            pytest.skip(f"gateway limit: the gateway does not translate {spelling} yet (MariaDB {code})")
-        raise
 
 
 @pytest.fixture
@@ -288,13 +274,12 @@ def test_select_for_update_with_a_join_on_columnstore_is_refused(db, testbed):
     assert info.value.args[0] == 1706
 
 
-def test_explain(db, testbed):
+def test_explain(db):
     using(Item).create(name="x")
     assert using(Item).filter(name="x").explain()
     with pytest.raises(NotSupportedError, match="ANALYZE"):
         using(Item).explain(analyze=True)
-    with gateway_may_not_translate(testbed, "EXPLAIN JSON"):
-        plan = using(Item).filter(name="x").explain(format="json")
+    plan = using(Item).filter(name="x").explain(format="json")
     json.loads(plan)
 
 
@@ -320,8 +305,8 @@ def test_db_default_and_comments(s2, testbed):
         editor.alter_db_table_comment(Documented, "models with comments and database defaults", "changed")
 
 
-def test_generated_field_is_a_persisted_computed_column(s2, testbed):
-    with gateway_may_not_translate(testbed, "`col AS (expr) PERSISTED type`"), s2.schema_editor() as editor:
+def test_generated_field_is_a_persisted_computed_column(s2):
+    with s2.schema_editor() as editor:
         editor.create_model(Computed)
     obj = using(Computed).create(width=4, height=5)
     obj.refresh_from_db(using="s2")
@@ -335,15 +320,13 @@ def test_length_and_other_functions(db):
     assert (row.n, row.o, row.c) == (6, 83, "A")
 
 
-def test_json_object(db, testbed):
+def test_json_object(db):
     using(Item).create(name="x", count=3)
-    with gateway_may_not_translate(testbed, "JSON_BUILD_OBJECT"):
-        value = using(Item).annotate(j=JSONObject(name="name", n="count")).get().j
+    value = using(Item).annotate(j=JSONObject(name="name", n="count")).get().j
     assert value == {"name": "x", "n": 3}
 
 
-def test_rename_column_and_table(s2, testbed):
-    from django.db import OperationalError
+def test_rename_column_and_table(s2):
 
     with s2.schema_editor() as editor:
         editor.create_model(Counter)
@@ -352,15 +335,8 @@ def test_rename_column_and_table(s2, testbed):
     new = models.CharField(max_length=50, default="")
     new.set_attributes_from_name("caption")
     new.model = Counter
-    try:
-        with s2.schema_editor() as editor:
-            editor.alter_field(Counter, old, new)
-    except OperationalError as exc:
-        if testbed.is_gateway and "gateway internal error" in str(exc):
-            pytest.skip(
-                f"gateway limit: `ALTER TABLE t CHANGE old new` (no type) fails in the gateway: {exc}"
-            )
-        raise
+    with s2.schema_editor() as editor:
+        editor.alter_field(Counter, old, new)
     with s2.schema_editor() as editor:
         editor.alter_db_table(Counter, "s2_counter", "s2_counter_renamed")
     with s2.cursor() as cursor:
