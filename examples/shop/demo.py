@@ -153,10 +153,19 @@ def main() -> int:
     rc = 0
     try:
         if not args.no_load:
-            print(f"demo: {args.seconds:g} s of load from {args.concurrency} clients (examples/shop/loadgen.py)")
+            print(
+                f"demo: {args.seconds:g} s of load from {args.concurrency} clients (examples/shop/loadgen.py)"
+            )
             load = subprocess.run(
-                [sys.executable, str(HERE / "loadgen.py"), base, "--seconds", str(args.seconds),
-                 "--concurrency", str(args.concurrency)],  # fmt: skip
+                [
+                    sys.executable,
+                    str(HERE / "loadgen.py"),
+                    base,
+                    "--seconds",
+                    str(args.seconds),
+                    "--concurrency",
+                    str(args.concurrency),
+                ],  # fmt: skip
                 timeout=args.seconds + 120,
             )
             rc = load.returncode

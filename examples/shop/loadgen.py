@@ -114,7 +114,9 @@ async def run(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
     clients = [HTTPClient(host, port) for _ in range(concurrency)]
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(worker(c, ids, brands, deadline, n, samples, errors) for n, c in enumerate(clients)))
+    await asyncio.gather(
+        *(worker(c, ids, brands, deadline, n, samples, errors) for n, c in enumerate(clients))
+    )
     elapsed = time.monotonic() - started
     for client in clients:
         await client.close()

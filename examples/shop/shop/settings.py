@@ -31,7 +31,9 @@ def database_from_url(url: str) -> dict[str, object]:
 
 
 if "SHOP_DATABASE_URL" not in os.environ:
-    raise ImproperlyConfigured("set SHOP_DATABASE_URL=mysql://USER:PASSWORD@HOST:PORT/NAME (see examples/README.md)")
+    raise ImproperlyConfigured(
+        "set SHOP_DATABASE_URL=mysql://USER:PASSWORD@HOST:PORT/NAME (see examples/README.md)"
+    )
 DATABASES = {"default": database_from_url(os.environ["SHOP_DATABASE_URL"])}
 
 INSTALLED_APPS = [

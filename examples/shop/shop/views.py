@@ -143,7 +143,9 @@ async def top_products(request: HttpRequest) -> JsonResponse:
             " JOIN shop_brand b ON b.id = p.brand_id ORDER BY p.sold DESC, p.id LIMIT %s",
             [10],
         )
-        rows = [{"id": pk, "name": name, "brand": brand, "sold": sold} async for pk, name, brand, sold in cursor]
+        rows = [
+            {"id": pk, "name": name, "brand": brand, "sold": sold} async for pk, name, brand, sold in cursor
+        ]
     return JsonResponse({"products": rows})
 
 
