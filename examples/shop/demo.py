@@ -156,19 +156,9 @@ def main() -> int:
             print(
                 f"demo: {args.seconds:g} s of load from {args.concurrency} clients (examples/shop/loadgen.py)"
             )
-            load = subprocess.run(
-                [
-                    sys.executable,
-                    str(HERE / "loadgen.py"),
-                    base,
-                    "--seconds",
-                    str(args.seconds),
-                    "--concurrency",
-                    str(args.concurrency),
-                ],  # fmt: skip
-                timeout=args.seconds + 120,
-            )
-            rc = load.returncode
+            load = [sys.executable, str(HERE / "loadgen.py"), base, "--seconds", str(args.seconds)]
+            load += ["--concurrency", str(args.concurrency)]
+            rc = subprocess.run(load, timeout=args.seconds + 120).returncode
     finally:
         if not args.keep:
             stop_server(server.pid)

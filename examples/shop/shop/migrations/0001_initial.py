@@ -4,10 +4,11 @@
 import django.db.models.deletion
 import django.db.models.manager
 import django.utils.timezone
-import django_singlestore.indexes
-import django_singlestore.schema
 from django.conf import settings
 from django.db import migrations, models
+
+import django_singlestore.indexes
+import django_singlestore.schema
 
 
 class Migration(migrations.Migration):
