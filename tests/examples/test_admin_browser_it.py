@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.examples.shop import ADMIN_PASSWORD, ShopApp, serve_shop
+from tests.examples.shopapp import ADMIN_PASSWORD, ShopApp, serve_shop
 from tests.testbed import Testbed
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.examples.shop import SHOP, ShopApp, serve_shop
+from tests.examples.shopapp import SHOP, ShopApp, serve_shop
 from tests.testbed import Testbed
 
 
