@@ -107,6 +107,7 @@ async def run(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
     status, listing = await setup.request("GET", "/api/products?limit=100")
     if status != 200 or not listing["products"]:
         raise SystemExit(f"loadgen: {url}/api/products answered {status}: is the demo data there?")
+    await setup.close()  # idle through the load, uvicorn would close it (keep-alive timeout)
     ids = [p["id"] for p in listing["products"]]
     brands = sorted({p["brand"] for p in listing["products"]})
     samples: dict[str, list[float]] = {name: [] for name, _ in MIX}
