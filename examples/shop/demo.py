@@ -174,7 +174,7 @@ def main() -> int:
         demo = os.path.relpath(__file__)
         print(f"""
 DEMO_KEEP=1: the shop keeps serving, with its data.
-  app:    {base}/api/products  {base}/api/products/1  {base}/api/top  {base}/api/stats
+  app:    {base}/api/products  {base}/api/products/<id>  {base}/api/top  {base}/api/stats
   admin:  {base}/admin/  user {admin!r}, password {password!r}
   log:    {log}
   stop:   {sys.executable} {demo} --stop --state-dir {state_dir}
