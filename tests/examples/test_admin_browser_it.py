@@ -92,7 +92,7 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
     # List: the seeded products, 40 of them.
     browser.find_element(By.LINK_TEXT, "Products").click()
     assert browser.current_url.endswith("/admin/shop/product/")
-    assert "40 products" in browser.find_element(By.CSS_SELECTOR, "p.paginator").text
+    assert "40 products" in browser.find_element(By.CSS_SELECTOR, ".paginator").text
     assert browser.find_element(By.LINK_TEXT, "Product 000")
 
     # Add one (a foreign key to the REFERENCE table Brand, a ROWSTORE table).
@@ -107,7 +107,7 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
     assert "was added successfully" in message()
     [(pk, brand, price, stock_value)] = product_rows("Browser lamp")
     assert (brand, price, stock_value) == ("Globex", Decimal("12.50"), 7)
-    assert "41 products" in browser.find_element(By.CSS_SELECTOR, "p.paginator").text
+    assert "41 products" in browser.find_element(By.CSS_SELECTOR, ".paginator").text
 
     # Change it.
     browser.find_element(By.LINK_TEXT, "Browser lamp").click()
@@ -126,4 +126,4 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
     submit()
     assert "was deleted successfully" in message()
     assert product_rows("Browser lamp") == []
-    assert "40 products" in browser.find_element(By.CSS_SELECTOR, "p.paginator").text
+    assert "40 products" in browser.find_element(By.CSS_SELECTOR, ".paginator").text
