@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_shop(master: Endpoint, name: str, state_dir: Path):  # type: ignore[no-untyped-def]
+def serve_shop(master: Endpoint, name: str, state_dir: Path) -> Iterator[ShopApp]:
     """Generator for a fixture: the shop on database `name` at `master`, serving until closed."""
     endpoint = Endpoint(master.host, master.port, master.user, master.password, name)
     env = dict(os.environ, DEMO_PORT=str(free_port()), DEMO_ADMIN_PASSWORD=ADMIN_PASSWORD)

@@ -57,6 +57,7 @@ def test_create_writes_the_order_and_its_line(shop: ShopApp) -> None:
     )
     assert rows == [(Decimal(created["total"]), 3, "customer")]
     assert shop.call("POST", "/api/orders", {"product": 987654321})[0] == 400
+    assert shop.call("POST", "/api/orders", {"product": product["id"], "quantity": 0})[0] == 400
 
 
 def test_checkout_is_all_or_nothing(shop: ShopApp) -> None:

@@ -17,7 +17,11 @@ TIME_ZONE = "UTC"
 
 def database_from_url(url: str) -> dict[str, object]:
     parts = urlsplit(url)
-    if parts.scheme != "mysql" or not parts.hostname or not parts.path.strip("/"):
+    if (
+        parts.scheme not in ("mysql", "singlestoredb", "singlestore")
+        or not parts.hostname
+        or not parts.path.strip("/")
+    ):
         raise ImproperlyConfigured("SHOP_DATABASE_URL must be mysql://USER:PASSWORD@HOST:PORT/NAME")
     return {
         "ENGINE": "django_singlestore_async",  # sync backend + a pool for the async ORM and acursor()

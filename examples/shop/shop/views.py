@@ -87,7 +87,11 @@ async def order_create(request: HttpRequest) -> JsonResponse:
         product = await Product.objects.aget(pk=int(data["product"]))
         quantity = int(data.get("quantity", 1))
     except (KeyError, TypeError, ValueError, Product.DoesNotExist):
-        return JsonResponse({"error": "expected {product: <existing id>, quantity: <int>}"}, status=400)
+        quantity = 0
+    if quantity < 1:
+        return JsonResponse(
+            {"error": "expected {product: <existing id>, quantity: <positive int>}"}, status=400
+        )
     user = await customer(request)
     order = await Order.objects.acreate(user=user, product=product, total=product.price * quantity)
     line = await order.lines.acreate(product=product, quantity=quantity, price=product.price)
