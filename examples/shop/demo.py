@@ -26,8 +26,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-# This checkout's backend first, whatever else the virtualenv has installed.
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+# This checkout's backend first, whatever else the virtualenv has installed; the shop's settings,
+# whatever DJANGO_SETTINGS_MODULE the caller's shell exports.
+ENV = dict(
+    os.environ,
+    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    DJANGO_SETTINGS_MODULE="shop.settings",
+)
 # Reverse order of dependencies: `migrate <app> zero` also unapplies what depends on the app.
 APPS_TO_UNAPPLY = ["shop", "admin", "sessions", "auth", "contenttypes"]
 

@@ -121,6 +121,7 @@ def test_the_example_migrations_match_the_models() -> None:
     run = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run", "shop"],
         cwd=SHOP, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "SHOP_DATABASE_URL": "mysql://u:p@127.0.0.1:9/shop", "PYTHONPATH": str(SHOP.parents[1])},
+        env={**os.environ, "SHOP_DATABASE_URL": "mysql://u:p@127.0.0.1:9/shop", "PYTHONPATH": str(SHOP.parents[1]),
+             "DJANGO_SETTINGS_MODULE": "shop.settings"},
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
