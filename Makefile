@@ -12,10 +12,13 @@ VENV_DJ61 := $(ROOT)/.venv-dj61
 TOOL_VENV := $(if $(filter dj61,$(LEG)),$(VENV_DJ61),$(VENV_DJ52))
 PYTEST_ARGS ?=
 
-# Debian packages: MariaDB server and client (the test bed), mysqlclient's headers and build tools, openssl.
-DEB_PACKAGES := mariadb-server mariadb-client libmariadb-dev libmariadb-dev-compat pkg-config build-essential openssl
+# Debian packages: MariaDB server and client (the test bed), mysqlclient's headers and build tools, openssl,
+# Chromium and its WebDriver (the admin's browser test, tests/examples).
+DEB_PACKAGES := mariadb-server mariadb-client libmariadb-dev libmariadb-dev-compat pkg-config build-essential openssl \
+                chromium chromium-driver
 DEB_BINARIES := /usr/sbin/mariadbd /usr/bin/mariadb /usr/bin/mariadb-install-db /usr/bin/mariadb-tzinfo-to-sql \
-                /usr/bin/mariadb_config /usr/bin/pkg-config /usr/bin/gcc /usr/bin/openssl
+                /usr/bin/mariadb_config /usr/bin/pkg-config /usr/bin/gcc /usr/bin/openssl \
+                /usr/bin/chromium /usr/bin/chromedriver
 
 .PHONY: help deps venvs test lint testbed testbed-stop demo django-suite mutation bench faults clean
 
@@ -28,7 +31,8 @@ help:
 	@echo "                   stderr: a mariadb client command and a DATABASES snippet"
 	@echo "                   (TESTBED_MASTER_PORT / TESTBED_CHILD_PORT fix the ports)"
 	@echo "make testbed-stop  stop it, saying what it stopped"
-	@echo "make demo          the example app on the embedded default (DEMO_KEEP=1 keeps its tables and the test bed)"
+	@echo "make demo          the example ASGI app (examples/shop) under a short load, on the embedded default"
+	@echo "                   or SINGLESTORE_URL (DEMO_KEEP=1 keeps the app, its data and the test bed serving)"
 	@echo "make django-suite  Django's own test suite against the backend, in the background (tests/django_suite/README.md)"
 	@echo "make mutation      mutation testing (cosmic-ray) of the rule modules, in the background; resumable;"
 	@echo "                   MUTATION_MODULES=errors,options,... picks modules; report: tests/MUTATION.md"
@@ -97,16 +101,22 @@ testbed-stop:
 	@cd $(ROOT) && if [ -x $(TOOL_VENV)/bin/python ]; then $(TOOL_VENV)/bin/python -m tests.testbed stop --state-dir $(TESTBED_DIR); \
 	  else python3 -m tests.testbed stop --state-dir $(TESTBED_DIR); fi
 
-# Until the example ASGI app lands (its issue), the demo runs examples/quickstart.py on the embedded
-# default's master aggregator. It uses a test bed that `make testbed` started and leaves it running;
-# one it started itself it stops, unless DEMO_KEEP=1, which also keeps the script's tables.
+# The example ASGI app (examples/shop/demo.py): migrate, demo data, uvicorn, a short load, stop.
+# SINGLESTORE_URL (a real master aggregator) replaces the embedded default. It uses a test bed that
+# `make testbed` started and leaves it running; one it started itself it stops, unless DEMO_KEEP=1,
+# which keeps the app, its data and the test bed serving.
 DEMO_KEEP ?=
 demo: $(TOOL_VENV)/.installed
 	@cd $(ROOT) && py=$(TOOL_VENV)/bin/python && mkdir -p $(TESTBED_DIR) && \
-	  if $$py -m tests.testbed status --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls 2>/dev/null; then started=0; \
-	  else started=1; $$py -m tests.testbed start --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls || exit 1; fi; \
-	  DEMO_KEEP="$(DEMO_KEEP)" $$py examples/quickstart.py "$$(head -1 $(TESTBED_DIR)/urls | cut -f2)"; rc=$$?; \
-	  if [ "$(DEMO_KEEP)" = 1 ] || [ $$started = 0 ]; then \
+	  if [ -n "$$SINGLESTORE_URL" ]; then started=none; url="$$SINGLESTORE_URL"; \
+	  else \
+	    if $$py -m tests.testbed status --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls 2>/dev/null; then started=0; \
+	    else started=1; $$py -m tests.testbed start --quiet --state-dir $(TESTBED_DIR) > $(TESTBED_DIR)/urls || exit 1; fi; \
+	    url="$$(head -1 $(TESTBED_DIR)/urls | cut -f2)"; \
+	  fi; \
+	  DEMO_KEEP="$(DEMO_KEEP)" $$py examples/shop/demo.py "$$url" --state-dir $(TESTBED_DIR); rc=$$?; \
+	  if [ $$started = none ]; then :; \
+	  elif [ "$(DEMO_KEEP)" = 1 ] || [ $$started = 0 ]; then \
 	    echo; [ $$started = 0 ] && echo "demo: the test bed was already running (make testbed); left running."; \
 	    $$py -m tests.testbed status --state-dir $(TESTBED_DIR) > /dev/null; \
 	  else $$py -m tests.testbed stop --state-dir $(TESTBED_DIR); fi; exit $$rc

@@ -2,11 +2,10 @@
 
     python examples/quickstart.py mysql://USER:PASSWORD@HOST:PORT/NAME
 
-`make demo` runs it against the embedded test bed (private MariaDB behind the SingleStore rules
-gateway). It creates two tables with the automatic layout, writes and reads through the ORM,
+A script for a first look without a Django project (`make demo` runs the example app,
+examples/shop). It creates two tables with the automatic layout, writes and reads through the ORM,
 renames a shard-key value (the row moves), and prints what SingleStore was asked to create.
 It drops its tables at the end, unless DEMO_KEEP=1: then it keeps them and their rows, and says so.
-The full example ASGI app arrives with its own issue.
 """
 
 from __future__ import annotations

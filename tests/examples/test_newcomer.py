@@ -1,4 +1,5 @@
-"""What a newcomer meets first: `make help`, `make testbed` / `make testbed-stop`, `make demo`.
+"""What a newcomer meets first: `make help`, `make testbed` / `make testbed-stop`, `make demo` (the
+example app under a short load).
 
 The make targets run here on a private state dir (`TESTBED_DIR`) with this interpreter's virtualenv
 (`TOOL_VENV`), and `-o` keeps make from rebuilding that virtualenv.
@@ -6,6 +7,7 @@ The make targets run here on a private state dir (`TESTBED_DIR`) with this inter
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,35 +167,68 @@ def tables(url: str) -> set[str]:
         conn.close()
 
 
+SHOP_TABLES = {"shop_product", "shop_order", "auth_user", "django_session"}
+LOAD_SUMMARY = re.compile(
+    r"load: (\d+) requests in [\d.]+ s from 4 concurrent clients: ([\d.]+) requests/s,"
+    r" latency p50 ([\d.]+) ms, p99 ([\d.]+) ms, 0 errors"
+)
+
+
+def demo_env(**env: str) -> dict[str, str]:
+    return {"DEMO_SECONDS": "1", "DEMO_CONCURRENCY": "4", "DEMO_PORT": str(free_ports(1)[0]),
+            "DEMO_ADMIN_PASSWORD": "demo-Secret-1", "SINGLESTORE_URL": "", **env}  # fmt: skip
+
+
+def check_load(stdout: str) -> None:
+    [(requests, rps, p50, p99)] = LOAD_SUMMARY.findall(stdout)
+    assert int(requests) > 0 and float(rps) > 0 and 0 < float(p50) <= float(p99)
+    [pool] = re.findall(r"^pool \(get_stats\(\)\): (.*)$", stdout, flags=re.M)
+    stats = dict(item.split("=") for item in pool.split(", "))
+    assert stats["pool_max"] == "10" and int(stats["requests_num"]) >= int(requests)
+    assert "demo: uvicorn stopped" in stdout or "DEMO_KEEP=1" in stdout
+
+
 @needs_make
 @needs_mariadbd
 def test_demo_stops_only_what_it_started_and_keeps_with_demo_keep(state_dir: Path) -> None:
-    # DEMO_KEEP=1 on a fresh state dir: the demo starts a test bed and leaves it, with its tables.
-    kept = make("demo", state_dir, DEMO_KEEP="1")
+    # DEMO_KEEP=1 on a fresh state dir: the demo starts a test bed, serves the app under a short load
+    # and leaves both running, with the data.
+    kept = make("demo", state_dir, **demo_env(DEMO_KEEP="1"))
     assert kept.returncode == 0, kept.stdout + kept.stderr
-    assert "quickstart_author: 1 row(s)" in kept.stdout and "quickstart_post: 1 row(s)" in kept.stdout
-    assert "make testbed-stop" in kept.stderr  # how to stop what was kept
+    check_load(kept.stdout)
+    [base] = re.findall(
+        r"admin:  (http://127\.0\.0\.1:\d+)/admin/  user 'admin', password 'demo-Secret-1'", kept.stdout
+    )
+    assert "--stop --state-dir" in kept.stdout and "make testbed-stop" in kept.stdout + kept.stderr
+    with urllib.request.urlopen(base + "/api/products?limit=1", timeout=30) as answer:
+        assert json.load(answer)["count"] == 40  # still serving, with its data
     status = run_testbed("status", state_dir)
     assert status.returncode == 0
-    assert {"quickstart_author", "quickstart_post"} <= tables(master_url(status.stdout))
+    assert tables(master_url(status.stdout)) >= SHOP_TABLES
 
     # On a test bed it did not start (here: the one left above, as if from `make testbed`), the demo
-    # leaves the test bed running, on the same processes, and drops its tables (no DEMO_KEEP).
+    # replaces the app it kept, leaves the test bed running on the same processes, and drops its
+    # tables at the end (no DEMO_KEEP).
     gateway_pid = (state_dir / "gateway.json").read_text()
     mariadb_pid = (state_dir / "mariadb" / "mariadb.pid").read_text()
-    reused = make("demo", state_dir)
+    reused = make("demo", state_dir, **demo_env())
     assert reused.returncode == 0, reused.stdout + reused.stderr
+    assert "demo: stopped the kept app (pid " in reused.stdout
+    check_load(reused.stdout)
     assert "already running (make testbed); left running" in reused.stdout
     after = run_testbed("status", state_dir)
     assert after.returncode == 0 and after.stdout == status.stdout
     assert (state_dir / "gateway.json").read_text() == gateway_pid
     assert (state_dir / "mariadb" / "mariadb.pid").read_text() == mariadb_pid
-    assert not {"quickstart_author", "quickstart_post"} & tables(master_url(after.stdout))
+    assert not SHOP_TABLES & tables(master_url(after.stdout))
+    with pytest.raises(OSError):
+        urllib.request.urlopen(base + "/api/stats", timeout=5)
 
     # What it started itself it stops.
     assert "stopped the gateway" in run_testbed("stop", state_dir).stdout
-    fresh = make("demo", state_dir)
+    fresh = make("demo", state_dir, **demo_env())
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    check_load(fresh.stdout)
     assert "testbed: stopped the gateway" in fresh.stdout and "testbed: stopped MariaDB" in fresh.stdout
     assert run_testbed("status", state_dir).returncode == 3
 
