@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from django_singlestore_async import run_orm
+from django_singlestore_async import async_atomic
 from shop.models import Order, OrderLine, Product
 
 DEMO_CUSTOMER = "customer"
@@ -102,10 +102,9 @@ async def order_create(request: HttpRequest) -> JsonResponse:
 @require_POST
 async def checkout(request: HttpRequest) -> JsonResponse:
     """A transaction: `{"items": [{"product": id, "quantity": n}, ...]}` creates the order and its
-    lines and takes the stock, all or nothing. Any item out of stock rolls the whole order back.
-
-    `async_atomic` (transactions across awaits) is not built yet, so the block runs as sync ORM code
-    under Django's `transaction.atomic()`, natively on the event loop via `run_orm`."""
+    lines and takes the stock, all or nothing. Any item out of stock rolls the whole order back:
+    `async_atomic` pins one pooled connection to this task for the block, and every native ORM call
+    inside it runs in that one transaction."""
     try:
         items = [(int(item["product"]), int(item.get("quantity", 1))) for item in body(request)["items"]]
     except (KeyError, TypeError, ValueError):
@@ -113,26 +112,21 @@ async def checkout(request: HttpRequest) -> JsonResponse:
     if not items or any(quantity < 1 for _, quantity in items):
         return JsonResponse({"error": "at least one item, each with a positive quantity"}, status=400)
     user = await customer(request)
-
-    def place() -> Order:
-        with transaction.atomic():
-            order = Order.objects.create(user=user, product_id=items[0][0])
+    try:
+        async with async_atomic():
+            order = await Order.objects.acreate(user=user, product_id=items[0][0])
             total = Decimal(0)
             for pk, quantity in items:
-                taken = Product.objects.filter(pk=pk, stock__gte=quantity).update(
+                taken = await Product.objects.filter(pk=pk, stock__gte=quantity).aupdate(
                     stock=F("stock") - quantity, sold=F("sold") + quantity
                 )
                 if not taken:
                     raise OutOfStock(pk)
-                price = Product.objects.values_list("price", flat=True).get(pk=pk)
-                OrderLine.objects.create(order=order, product_id=pk, quantity=quantity, price=price)
+                price = await Product.objects.values_list("price", flat=True).aget(pk=pk)
+                await OrderLine.objects.acreate(order=order, product_id=pk, quantity=quantity, price=price)
                 total += price * quantity
             order.total = total
-            order.save(update_fields=["total"])
-            return order
-
-    try:
-        order = await run_orm(place)
+            await order.asave(update_fields=["total"])
     except OutOfStock as exc:
         return JsonResponse({"error": f"product {exc.args[0]} is out of stock (or unknown)"}, status=409)
     return JsonResponse({"order": order.pk, "total": str(order.total), "lines": len(items)}, status=201)
