@@ -136,18 +136,6 @@ def _not_column_wise(editor: Any, model: Any, old_field: Any, new_field: Any, ta
     return ""
 
 
-def _default_sql(editor: Any, field: Any) -> tuple[str, list[Any]] | None:
-    """The SQL that fills NULLs when a column becomes NOT NULL: db_default, else the field's default
-    (Django fills NULLs with it in that case too); None without either."""
-    if field.has_db_default():
-        sql, params = editor.db_default_sql(field)
-        return sql, list(params)
-    value = editor.effective_default(field)
-    if value is None:
-        return None
-    return "%s", [value]
-
-
 def _fill_sql(editor: Any, field: Any) -> tuple[str, list[Any]] | None:
     """The SQL that fills NULLs when a column becomes NOT NULL: db_default, else the field's default
     (Django fills NULLs with it in that case too); None without either."""

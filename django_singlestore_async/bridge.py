@@ -103,28 +103,19 @@ async def _drive(child: BridgeGreenlet, request: Any, *, stop_at_yield: bool = F
             raise  # the driving coroutine is being closed: the caller's finally unwinds the child
         except asyncio.CancelledError as exc:
             cancelled = cancelled or exc
-            request = _throw(child, exc, cancelled)
+            request = _resume(child.throw, exc, cancelled)
         except BaseException as exc:
-            request = _throw(child, exc, cancelled)
+            request = _resume(child.throw, exc, cancelled)
         else:
-            request = _switch(child, value, cancelled)
+            request = _resume(child.switch, value, cancelled)
     return request
 
 
-def _throw(child: BridgeGreenlet, exc: BaseException, cancelled: asyncio.CancelledError | None) -> Any:
+def _resume(step: Callable[[Any], Any], arg: Any, cancelled: asyncio.CancelledError | None) -> Any:
+    """`child.switch(value)` or `child.throw(exc)`: a cancellation seen earlier wins over an error the
+    greenlet raises while it cleans up (hazard H5), so `asyncio.timeout()` still sees it."""
     try:
-        return child.throw(exc)
-    except asyncio.CancelledError:
-        raise
-    except BaseException as error:
-        if cancelled is not None:
-            raise cancelled from error
-        raise
-
-
-def _switch(child: BridgeGreenlet, value: Any, cancelled: asyncio.CancelledError | None) -> Any:
-    try:
-        return child.switch(value)
+        return step(arg)
     except asyncio.CancelledError:
         raise
     except BaseException as error:
