@@ -73,7 +73,7 @@ def test_a_multi_column_primary_key_beside_a_unique_key_is_a_sharded_rowstore(un
 
     layout = resolve_layout(Visit, unit)
     assert (layout.storage, layout.shard_key, layout.primary_key) == ("ROWSTORE", ("site",), ("site", "day"))
-    assert layout.rule.endswith(", rowstore")
+    assert layout.label.endswith(", rowstore")
     assert "several unique keys with a multi-column one" in layout.reason
     ddl = create_sql(unit, Visit)
     assert ddl.startswith("CREATE ROWSTORE TABLE `backend_visit`") and ddl.endswith("SHARD KEY (`site`))")
@@ -126,7 +126,7 @@ def test_a_float_column_in_a_composite_primary_key_gets_a_rowstore(unit: Any) ->
             app_label = "backend"
 
     layout = resolve_layout(Reading, unit)
-    assert (layout.storage, layout.rule) == ("ROWSTORE", "primary key, rowstore (float key)")
+    assert (layout.storage, layout.label) == ("ROWSTORE", "primary key, rowstore (float key)")
     assert "FLOAT or DOUBLE" in layout.reason
 
 
@@ -181,7 +181,7 @@ def test_a_float_primary_key_with_a_multi_column_unique_says_float(unit: Any) ->
 
     layout = resolve_layout(Point, unit)
     assert layout.storage == "ROWSTORE" and layout.shard_key == ("x",)
-    assert layout.rule == "shared columns, rowstore (float key)"
+    assert layout.label == "shared columns, rowstore (float key)"
     assert "FLOAT or DOUBLE" in layout.reason and "several unique keys" not in layout.reason
 
 
