@@ -17,7 +17,8 @@ a cut of every gateway connection (TCP RST), pool exhaustion (every pooled conne
 the async lanes' acquires time out), and `wait_timeout` expiry (the load pauses longer than the
 sessions' `wait_timeout`). Per fault, the recovery time is how long after the fault ended the
 throughput (reads and acknowledged writes per second, both engines) first held ≥ 90 % of the rate
-just before the fault for half a second.
+just before the fault (up to 3 s of it) for half a second. On a shared machine that rate varies by
+tens of percent from second to second: the recovery times are a report, not a gate.
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ class Load:
         self.done: list[float] = []  # monotonic times of successful operations (list.append is atomic)
         self.ledgers: list[Ledger] = []
         self.read_errors: Counter[str] = Counter()
+        self.error_log: list[tuple[float, str]] = []  # (monotonic time, "sync|async Error (code)")
         self.inflight: set[asyncio.Task[Any]] = set()
         self.cancellations = 0
         self.threads: list[threading.Thread] = []
@@ -280,6 +282,7 @@ class Load:
                         continue
                 except Exception as exc:
                     self.read_errors[error_name(exc)] += 1
+                    self._log("sync", exc)
                     self._sync_recover(connection)
                     continue
                 serial += 1
@@ -290,6 +293,7 @@ class Load:
                     self._write_body(self.sync_alias, key, lane, bulk, phase)
                 except Exception as exc:
                     ledger.record(key, phase.outcome_of_error(), 5 if bulk else 2, exc)
+                    self._log("sync", exc)
                     self._sync_recover(connection)
                     continue
                 ledger.record(key, Outcome.ACKNOWLEDGED, 5 if bulk else 2)
@@ -297,6 +301,13 @@ class Load:
         finally:
             with contextlib.suppress(Exception):
                 connection.close()
+
+    def _log(self, path: str, exc: BaseException) -> None:
+        self.error_log.append((time.monotonic(), f"{path} {error_name(exc)}"))
+
+    def errors_between(self, start: float, end: float) -> Counter[str]:
+        """Errors of the load in [start, end), cancellations left out (they run all along)."""
+        return Counter(e for t, e in self.error_log if start <= t < end and "Cancelled" not in e)
 
     def _sync_recover(self, connection: Any) -> None:
         """After an error: drop the connection (the next operation opens a new one), back off 20 ms."""
@@ -320,6 +331,7 @@ class Load:
                     await self.model.objects.using(self.async_alias).filter(lane=lane).acount()
             except Exception as exc:
                 self.read_errors[error_name(exc)] += 1
+                self._log("async", exc)
                 await asyncio.sleep(0.02)
                 return
             self.done.append(time.monotonic())
@@ -330,6 +342,7 @@ class Load:
             await run_orm(self._write_body, self.async_alias, key, lane, bulk, phase)
         except (Exception, asyncio.CancelledError) as exc:
             ledger.record(key, phase.outcome_of_error(), 5 if bulk else 2, exc)
+            self._log("async", exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             await asyncio.sleep(0.02)
@@ -475,7 +488,7 @@ class Campaign:
     async def _fault(self, kind: str) -> None:
         load = self.load
         before = time.monotonic()
-        baseline = load.rate(before - 1.5, before)
+        baseline = load.rate(before - min(3.0, self.window - 0.5), before)  # what the last window left
         detail = ""
         if kind in ("mariadb_sigterm", "mariadb_sigkill"):
             assert self.testbed.mariadb is not None
@@ -523,7 +536,8 @@ class Campaign:
         await asyncio.sleep(self.window)
         now = time.monotonic()
         after = load.rate(ended, now)
-        detail = f"after {after:6.1f} op/s {detail}".rstrip()
+        seen = dict(load.errors_between(before, now).most_common())
+        detail = f"after {after:6.1f} op/s {detail} errors {seen}"
         result = FaultResult(kind, before, ended, baseline, detail=detail)
         result.recovery_s = load.recovery(baseline, ended, now)
         self.report.faults.append(result)

@@ -86,6 +86,7 @@ async def _campaign(
         report = await Campaign(bed, endpoint, "flt_sync", "flt_async", **kw).run()
     finally:
         await close_pools()
+    print()  # the report's lines start a line of their own after pytest's progress dots
     for line in report.lines():
         print(line)
     return report
