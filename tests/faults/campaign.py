@@ -546,7 +546,9 @@ class Campaign:
         """Once nothing is borrowed or ending, hold every pooled connection (checked out with a
         pre-ping: one that died with the server is replaced) and compare the server's sessions of the
         load's user and database with the pool's: none may be extra but the pool's KILL side
-        connection. Holding them keeps them from expiring (wait_timeout) while the list is read."""
+        connection. Holding them keeps them from expiring (wait_timeout) while the list is read. The
+        list is filtered by the load's user and database, which leaves out the gateway's catalog
+        connection (its admin account), the launcher's (root over the socket) and this check's own."""
         pool = self._pool()
         deadline = time.monotonic() + 30
         await _settled(pool, deadline)
