@@ -37,6 +37,7 @@ import MySQLdb
 from tests.async_pool.test_pool_faults import SessionSampler
 from tests.faults.ledger import Ledger, Outcome, Phase, Verdict, compare, error_name
 from tests.testbed import Endpoint, Testbed
+from tests.testbed.gateway.faults import inject_fault
 
 SYNC_LANES = 32
 ASYNC_LANES = 32
@@ -509,11 +510,11 @@ class Campaign:
             detail = f"({killed} statements killed)"
         elif kind == "gateway_stall":
             assert self.testbed.gateway is not None
-            await asyncio.to_thread(self.testbed.gateway.inject, "stall", self.stall_s)
+            await asyncio.to_thread(inject_fault, self.testbed.gateway, "stall", self.stall_s)
             await asyncio.sleep(self.stall_s)
         elif kind == "gateway_cut":
             assert self.testbed.gateway is not None
-            cut = await asyncio.to_thread(self.testbed.gateway.inject, "cut")
+            cut = await asyncio.to_thread(inject_fault, self.testbed.gateway, "cut")
             detail = f"({cut} connections cut)"
         elif kind == "pool_exhaustion":
             pool = self._pool()

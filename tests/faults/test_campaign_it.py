@@ -21,6 +21,7 @@ from django_singlestore_async.pool import close_pools
 from tests.dbtools import ASYNC_ENGINE, run_admin_sql
 from tests.faults.campaign import POOL, TABLE_SQL, Campaign, CampaignReport, alias_options
 from tests.testbed import Endpoint, Testbed
+from tests.testbed.gateway.faults import inject_fault
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_a_gateway_stall_holds_commands_until_it_ends(bed: Testbed, client: Any)
     cursor = client.cursor()
     cursor.execute("SELECT 1")
     started = time.monotonic()
-    assert bed.gateway.inject("stall", 0.8) >= 1
+    assert inject_fault(bed.gateway, "stall", 0.8) >= 1
     cursor.execute("SELECT 2")
     assert cursor.fetchone() == (2,)
     assert 0.6 <= time.monotonic() - started < 5.0
@@ -59,7 +60,7 @@ def test_a_gateway_cut_resets_every_client_connection(bed: Testbed, client: Any,
     assert bed.gateway is not None
     cursor = client.cursor()
     cursor.execute("SELECT CONNECTION_ID()")
-    assert bed.gateway.inject("cut") >= 1
+    assert inject_fault(bed.gateway, "cut") >= 1
     with pytest.raises(MySQLdb.OperationalError) as info:
         cursor.execute("SELECT 1")
     assert info.value.args[0] in (2006, 2013), info.value
@@ -73,7 +74,7 @@ def test_a_gateway_cut_resets_every_client_connection(bed: Testbed, client: Any,
 def test_inject_refuses_an_unknown_fault(bed: Testbed) -> None:
     assert bed.gateway is not None
     with pytest.raises(ValueError, match="unknown fault 'drop'"):
-        bed.gateway.inject("drop")
+        inject_fault(bed.gateway, "drop")
 
 
 async def _campaign(

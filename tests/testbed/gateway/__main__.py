@@ -6,8 +6,8 @@
 
 Once both ports listen it prints one JSON line to stdout, `{"master_port": ..., "child_port": ...,
 "pid": ..., "tls_cert": ...}` (`tls_cert` only with --tls), and logs to stderr. SIGTERM or SIGINT
-shut it down gracefully; SIGUSR1 applies the fault written to `<state-dir>/fault.json` (a stall or a
-cut of every connection, see `GatewayProcess.inject`) and acknowledges it in `fault.ack`; with --exit-on-stdin-eof it also stops when its stdin closes, which ties
+shut it down gracefully; SIGUSR1 injects the fault written to `<state-dir>/fault.json`
+(`tests.testbed.gateway.faults`); with --exit-on-stdin-eof it also stops when its stdin closes, which ties
 its life to a parent that holds the other end of a pipe (so a crashed test run leaves nothing behind).
 """
 
@@ -28,10 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tests.testbed.gateway.server import Gateway
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -99,7 +96,9 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if args.state_dir is not None:
-        loop.add_signal_handler(signal.SIGUSR1, _apply_fault, gateway, Path(args.state_dir))
+        from tests.testbed.gateway.faults import apply_fault
+
+        loop.add_signal_handler(signal.SIGUSR1, apply_fault, gateway, Path(args.state_dir))
     if args.exit_on_stdin_eof:
         # Watched by the event loop (a pipe is pollable), not by a thread blocked in read().
         stdin_fd = sys.stdin.fileno()
@@ -128,29 +127,6 @@ async def _serve(args: argparse.Namespace) -> None:
     await stop.wait()
     await gateway.close()
     await admin.close()
-
-
-def _apply_fault(gateway: Gateway, state_dir: Path) -> None:
-    """SIGUSR1: apply `fault.json` ({"seq": n, "fault": "stall", "seconds": s} or {"seq": n, "fault":
-    "cut"}), then write `{"seq": n, "affected": k}` to `fault.ack`."""
-    log = logging.getLogger(__name__)
-    try:
-        order = json.loads((state_dir / "fault.json").read_text())
-    except (OSError, ValueError) as exc:
-        log.warning("SIGUSR1 without a readable fault.json: %s", exc)
-        return
-    affected = len(gateway.clients)
-    if order.get("fault") == "stall":
-        gateway.stall(float(order["seconds"]))
-    elif order.get("fault") == "cut":
-        affected = gateway.cut_connections()
-    else:
-        log.warning("unknown fault %r", order)
-        return
-    log.info("fault injected: %s (%d client connections)", order, affected)
-    tmp = state_dir / "fault.ack.tmp"
-    tmp.write_text(json.dumps({"seq": order.get("seq"), "affected": affected}))
-    tmp.replace(state_dir / "fault.ack")
 
 
 def _raise_open_file_limit() -> None:
@@ -222,7 +198,6 @@ class GatewayProcess:
         self.child_port = 0
         self.tls_cert: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._fault_seq = 0
 
     @property
     def pid(self) -> int | None:
@@ -293,30 +268,6 @@ class GatewayProcess:
         """Stop (or kill) and start again on the same ports."""
         self._end(signal.SIGKILL if kill else signal.SIGTERM, 15.0)
         return self.start(timeout)
-
-    def inject(self, fault: str, seconds: float = 0.0, timeout: float = 10.0) -> int:
-        """Inject a fault and wait until the gateway has applied it: `"stall"` holds every command and
-        new connection for `seconds`; `"cut"` resets every client connection (TCP RST) and its
-        MariaDB session. Returns how many client connections it affected. One at a time."""
-        if fault not in ("stall", "cut"):
-            raise ValueError(f"unknown fault {fault!r}: 'stall' or 'cut'")
-        pid = self.pid
-        if pid is None:
-            raise GatewayError("the gateway is not running")
-        self._fault_seq += 1
-        order = {"seq": self._fault_seq, "fault": fault, "seconds": seconds}
-        tmp = self.state_dir / "fault.json.tmp"
-        tmp.write_text(json.dumps(order))
-        tmp.replace(self.state_dir / "fault.json")
-        os.kill(pid, signal.SIGUSR1)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, ValueError):
-                ack = json.loads((self.state_dir / "fault.ack").read_text())
-                if ack.get("seq") == self._fault_seq:
-                    return int(ack["affected"])
-            time.sleep(0.01)
-        raise GatewayError(f"the gateway did not acknowledge {order} within {timeout}s")
 
     def _end(self, sig: int, timeout: float) -> None:
         proc, self._proc = self._proc, None

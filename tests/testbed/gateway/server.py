@@ -12,7 +12,7 @@ Per client connection (`ClientConnection`):
   `engine.handle_query()`; everything else is forwarded as is. A 16 MiB+ command is reassembled
   first and split again when forwarded.
 * **Fault injection** (`Gateway.stall`, `Gateway.cut_connections`; driven from another process by
-  `GatewayProcess.inject`): a stall holds every new command and connection for some seconds, as a
+  `faults.inject_fault`): a stall holds every new command and connection for some seconds, as a
   network that stops delivering does; a cut resets every client's TCP connection (and its MariaDB
   session) at once, as a crashed load balancer does.
 * **Responses** are relayed untouched by `_relay_server`, which reads large chunks and looks only at
