@@ -30,7 +30,7 @@ help:
 	@echo "make testbed-stop  stop it, saying what it stopped"
 	@echo "make demo          the example app on the embedded default (DEMO_KEEP=1 keeps its tables and the test bed)"
 	@echo "make django-suite  Django's own test suite against the backend, in the background (tests/django_suite/README.md)"
-	@echo "make bench         the benchmarks (QUICK=1 for the short run)"
+	@echo "make bench         the benchmarks into benchmarks/results/ (resumable; QUICK=1 for the short run)"
 	@echo "make faults        fault experiments: schema changes under live traffic, and the fault campaign"
 	@echo "                   (ledger, leaks, recovery time per fault kind against >= 90% within 2 s)"
 	@echo "make clean         make testbed-stop, then remove .testbed/ and the tool caches"
@@ -121,8 +121,26 @@ django-suite: $(VENV_DJ52)/.installed
 	@if [ "$(LEG)" != dj52 ] && [ -n "$(PY312)" ]; then $(MAKE) --no-print-directory $(VENV_DJ61)/.installed; fi
 	@cd $(ROOT) && $(VENV_DJ52)/bin/python -m tests.django_suite run $(DJANGO_SUITE_BG) $(SUITE_PYTHONS) $(DJANGO_SUITE_ARGS)
 
-bench:
-	@echo "make $@: not built yet; it arrives with its issue (see README, 'Status')."; exit 2
+# Benchmarks (issue 13, README "Benchmarks"): resumable; QUICK=1 is the short run (results/quick/).
+# BENCH_RESULTS=DIR writes elsewhere; BENCH_ARGS adds flags (--fresh, --legs uvicorn,crud, --report-only);
+# BENCH_PYTHON=python runs with that interpreter instead of the tool venv (the test suite uses it).
+# The full run builds benchmarks/.venv-older/ (django-singlestore 5.0.1 + the tool venv's Django).
+QUICK ?=
+BENCH_ARGS ?=
+BENCH_RESULTS ?=
+BENCH_PYTHON ?=
+OLDER_VENV := $(ROOT)/benchmarks/.venv-older
+BENCH_PY := $(or $(BENCH_PYTHON),$(TOOL_VENV)/bin/python)
+
+$(OLDER_VENV)/.installed:
+	$(PY311) -m venv $(OLDER_VENV)
+	$(OLDER_VENV)/bin/pip install -q 'django-singlestore==5.0.1' \
+	  "Django==$$($(BENCH_PY) -c 'import django; print(django.get_version())')"
+	touch $@
+
+bench: $(if $(BENCH_PYTHON),,$(TOOL_VENV)/.installed) $(if $(QUICK),,$(OLDER_VENV)/.installed)
+	@cd $(ROOT) && $(BENCH_PY) -m benchmarks $(if $(QUICK),--quick) \
+	  $(if $(BENCH_RESULTS),--results $(BENCH_RESULTS)) $(BENCH_ARGS)
 
 # Fault experiments (tests/faults, marked slow): schema changes under live traffic (issue 20), with a
 # per-run report (write gap, writes acknowledged and refused by error, lost/reverted/resurrected = 0);

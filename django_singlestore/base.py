@@ -39,7 +39,9 @@ from django_singlestore.errors import (
     TABLES_PRESENT_SQL,
     UNKNOWN_SYSTEM_VARIABLE,
     django_exception_for,
+    error_code,
     schema_change_error,
+    server_text,
 )
 from django_singlestore.features import DatabaseFeatures
 from django_singlestore.introspection import DatabaseIntrospection
@@ -89,8 +91,8 @@ class ServerData:
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> ServerData:
         """Build from a row of SERVER_DATA_QUERY (or SERVER_DATA_QUERY_BASIC); any driver."""
-        version_string = _text(row[0])
-        master = _text(row[2]) if len(row) > 2 and row[2] is not None else None
+        version_string = server_text(row[0])
+        master = server_text(row[2]) if len(row) > 2 and row[2] is not None else None
         agg_id = row[3] if len(row) > 3 else None
         try:
             agg_id = None if agg_id is None else int(agg_id)
@@ -99,14 +101,10 @@ class ServerData:
         return cls(
             version_string=version_string,
             version=parse_singlestore_version(version_string),
-            sql_mode=frozenset(part for part in _text(row[1] or "").split(",") if part),
+            sql_mode=frozenset(part for part in server_text(row[1] or "").split(",") if part),
             master_aggregator=master,
             aggregator_id=agg_id,
         )
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 _server_data_cache: dict[tuple[str, str, str], ServerData] = {}
@@ -136,11 +134,6 @@ def parse_singlestore_version(value: str) -> tuple[int, ...]:
 # `args == (code, message)`, which Django's, mysqlclient's and PyMySQL's exceptions all have.
 
 
-def _error_code(exc: BaseException) -> int | None:
-    code = exc.args[0] if exc.args else None
-    return code if isinstance(code, int) else None
-
-
 def not_singlestore_error(alias: str, host: Any, port: Any) -> NotSupportedError:
     """The one refusal of a server without `@@memsql_version` (MySQL, MariaDB), for both engines."""
     return NotSupportedError(
@@ -159,7 +152,7 @@ def server_data_fallback(query: str, exc: BaseException, *, alias: str, host: An
     * 1193 otherwise (no `@@memsql_version`: MySQL or MariaDB): `not_singlestore_error`, from `exc`;
     * anything else: `exc` itself, for the caller's driver to map.
     """
-    if _error_code(exc) == UNKNOWN_SYSTEM_VARIABLE:
+    if error_code(exc) == UNKNOWN_SYSTEM_VARIABLE:
         message = str(exc.args[1] if len(exc.args) > 1 else "").lower()
         if query == SERVER_DATA_QUERY and "memsql_version" not in message:
             return SERVER_DATA_QUERY_BASIC
@@ -303,25 +296,18 @@ class DatabaseWrapper(TransactionPolicyMixin, mysql_base.DatabaseWrapper):
         )
 
     def get_connection_params(self) -> dict[str, Any]:
+        """Django's MySQL parameters, with only the driver's own OPTIONS (validated) passed through."""
         options = self.singlestore_options
-        settings_dict = self.settings_dict
-        kwargs: dict[str, Any] = {"conv": mysql_base.django_conversions}
-        if settings_dict["USER"]:
-            kwargs["user"] = settings_dict["USER"]
-        if settings_dict["NAME"]:
-            kwargs["database"] = settings_dict["NAME"]
-        if settings_dict["PASSWORD"]:
-            kwargs["password"] = settings_dict["PASSWORD"]
-        host = settings_dict["HOST"]
-        if host.startswith("/"):
-            kwargs["unix_socket"] = host
-        elif host:
-            kwargs["host"] = host
-        if settings_dict["PORT"]:
+        port = self.settings_dict["PORT"]
+        if port:
             try:
-                kwargs["port"] = int(settings_dict["PORT"])
+                int(port)
             except (TypeError, ValueError):
-                raise ImproperlyConfigured(f"PORT must be a number, not {settings_dict['PORT']!r}.") from None
+                raise ImproperlyConfigured(f"PORT must be a number, not {port!r}.") from None
+        kwargs = super().get_connection_params()
+        # Django copies OPTIONS wholesale: drop the backend's own keys, keep the validated driver ones.
+        for key in self.settings_dict["OPTIONS"]:
+            kwargs.pop(key, None)
         kwargs.update(options.driver_kwargs)
         # utf8mb4 always (SingleStore's server default is 3-byte utf8); matched rows, not changed
         # rows, for UPDATE (Django relies on it).

@@ -15,9 +15,12 @@ from typing import Any
 
 from django.db.backends.mysql.client import DatabaseClient as MySQLDatabaseClient
 
+from django_singlestore.options import parse_options
+
 #: Preference order of the shell executables.
 CLIENT_EXECUTABLES = ("singlestore", "mysql", "mariadb")
-_SSL_FILE_FLAGS = {"ca": "--ssl-ca", "capath": "--ssl-capath", "cert": "--ssl-cert", "key": "--ssl-key"}
+#: TLS flags Django's MySQL client does not write (it writes --ssl-ca, --ssl-cert, --ssl-key).
+_SSL_EXTRA_FLAGS = {"capath": "--ssl-capath", "cipher": "--ssl-cipher"}
 
 
 def find_client_executable() -> str:
@@ -35,46 +38,32 @@ def _is_mariadb_client(executable: str) -> bool:
 
 
 class DatabaseClient(MySQLDatabaseClient):
+    """Django's MySQL client (user, host or socket, port, defaults file, `--ssl-ca/cert/key`, the
+    database, MYSQL_PWD) plus the executable choice, the other TLS flags and the connect timeout."""
+
     executable_name = "singlestore"
 
     @classmethod
     def settings_to_cmd_args_env(cls, settings_dict: dict[str, Any], parameters: list[str]):
-        options = settings_dict.get("OPTIONS") or {}
-        executable = find_client_executable()
-        user = settings_dict.get("USER")
-        password = settings_dict.get("PASSWORD")
-        host = settings_dict.get("HOST")
-        port = settings_dict.get("PORT")
-        args = [executable]
-        if options.get("read_default_file"):
-            args.append(f"--defaults-file={options['read_default_file']}")
-        if user:
-            args.append(f"--user={user}")
-        if host:
-            args.append(f"--socket={host}" if "/" in host else f"--host={host}")
-        if port:
-            args.append(f"--port={port}")
+        options = parse_options(settings_dict.get("OPTIONS"), allow_pool=True).driver_kwargs
         ssl = options.get("ssl")
+        ssl_files = ssl if isinstance(ssl, dict) else {}
+        # Django's reader takes `ssl` as a dict and the charset as given; the backend always uses utf8mb4.
+        django_options = {**options, "ssl": ssl_files, "charset": "utf8mb4"}
+        args, env = super().settings_to_cmd_args_env({**settings_dict, "OPTIONS": django_options}, [])
+        args[0] = executable = find_client_executable()
+        extra = [f"{flag}={ssl_files[key]}" for key, flag in _SSL_EXTRA_FLAGS.items() if ssl_files.get(key)]
         ssl_mode = options.get("ssl_mode")
-        if isinstance(ssl, dict):
-            for key, flag in _SSL_FILE_FLAGS.items():
-                if ssl.get(key):
-                    args.append(f"{flag}={ssl[key]}")
-            if ssl.get("cipher"):
-                args.append(f"--ssl-cipher={ssl['cipher']}")
-        wants_tls = bool(ssl) or (ssl_mode not in (None, "DISABLED"))
-        if wants_tls:
+        if ssl or ssl_mode not in (None, "DISABLED"):
             if _is_mariadb_client(executable):
-                args.append("--ssl")
+                extra.append("--ssl")
                 if ssl_mode in ("VERIFY_CA", "VERIFY_IDENTITY"):
-                    args.append("--ssl-verify-server-cert")
+                    extra.append("--ssl-verify-server-cert")
             else:
-                args.append(f"--ssl-mode={ssl_mode or 'REQUIRED'}")
+                extra.append(f"--ssl-mode={ssl_mode or 'REQUIRED'}")
         if options.get("connect_timeout"):
-            args.append(f"--connect-timeout={options['connect_timeout']}")
-        args.append("--default-character-set=utf8mb4")
-        if settings_dict.get("NAME"):
-            args.append(settings_dict["NAME"])
-        args.extend(parameters)
-        env = {"MYSQL_PWD": password} if password else None
-        return args, env
+            extra.append(f"--connect-timeout={options['connect_timeout']}")
+        # Options go before the database name, which Django's client writes last.
+        at = len(args) - 1 if settings_dict.get("NAME") else len(args)
+        args[at:at] = extra
+        return [*args, *parameters], env

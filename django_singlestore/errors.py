@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, NotSupportedError, OperationalError
-
-from django_singlestore.transactions import REFERENCE_WRITE_REMEDIES
 
 __all__ = [
     "FEATURE_NOT_SUPPORTED",
     "INTEGRITY_CODES",
     "NO_SUCH_TABLE",
     "REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR",
+    "REFERENCE_WRITE_REMEDIES",
     "TABLES_PRESENT_SQL",
     "UNKNOWN_SYSTEM_VARIABLE",
     "ReferenceTableWriteOnChildAggregator",
@@ -28,6 +28,7 @@ __all__ = [
     "django_exception_for",
     "error_code",
     "schema_change_error",
+    "server_text",
 ]
 
 #: 1706 `Feature '...' is not supported by SingleStore` (singlestore-semantics.md §2, observed codes).
@@ -37,6 +38,14 @@ FEATURE_NOT_SUPPORTED = 1706
 REFERENCE_TABLE_WRITE_ON_CHILD_AGGREGATOR = 2549
 #: 1193 `Unknown system variable '...'`: what MySQL and MariaDB answer to `@@memsql_version`.
 UNKNOWN_SYSTEM_VARIABLE = 1193
+
+#: What to do about error 2549; appended to the server's text by errors.ReferenceTableWriteOnChildAggregator.
+REFERENCE_WRITE_REMEDIES = (
+    "Remedies: keep the table sharded (django_singlestore's automatic layout does, unless the model "
+    "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
+    "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
+    "autocommitted and atomic() blocks are not transactions."
+)
 
 #: 1146 `Table 'db.t' doesn't exist` (MySQL's code and text).
 NO_SUCH_TABLE = 1146
@@ -66,7 +75,7 @@ class ReferenceTableWriteOnChildAggregator(OperationalError):
     """A child aggregator refused a reference-table write inside a multi-statement transaction (2549).
 
     `args` stay the server's `(code, message)`; the text (`str()`, tracebacks) adds the remedies
-    (`transactions.REFERENCE_WRITE_REMEDIES`): keep the table sharded (the automatic layout does),
+    (`REFERENCE_WRITE_REMEDIES`): keep the table sharded (the automatic layout does),
     connect to the master aggregator, or set the alias's `skip_autocommit` option.
     """
 
@@ -113,6 +122,11 @@ def error_code(exc: BaseException) -> int | None:
     if args and isinstance(args[0], int):
         return args[0]
     return None
+
+
+def server_text(value: Any) -> str:
+    """A value the server sent as text: drivers hand some (variables, messages) over as bytes."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def django_exception_for(exc: BaseException) -> Exception | None:

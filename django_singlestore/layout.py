@@ -30,22 +30,34 @@ they cannot hold is reported by the system check `singlestore.E001` before `migr
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.fields.composite import CompositePrimaryKey
 
-from django_singlestore.options import STORAGE_TYPES, normalize_storage
+from django_singlestore.options import (
+    NOT_ENFORCED_UNIQUE_ENV_PREFIX,
+    STORAGE_ENV_PREFIX,
+    STORAGE_TYPES,
+    ConnectionOptions,
+    normalize_storage,
+)
+from django_singlestore.storage import Storage
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
     "AUTO_FIELD_TYPES",
+    "NOT_ENFORCED_UNIQUE_ENV_PREFIX",  # re-exported: options.py reads the environment
+    "STORAGE_ENV_PREFIX",
     "STORAGE_TYPES",
+    "LayoutRule",
+    "RowstoreFallback",
+    "Storage",
     "TableLayout",
     "UniqueKey",
     "layout_signature",
@@ -54,8 +66,6 @@ __all__ = [
 ]
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-STORAGE_ENV_PREFIX = "DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_"
-NOT_ENFORCED_UNIQUE_ENV_PREFIX = "DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_"
 
 
 @dataclass(frozen=True)
@@ -67,36 +77,83 @@ class UniqueKey:
     enforced: bool = True
 
 
+class LayoutRule(StrEnum):
+    """Which rule gave a table its keys (the module docstring's steps), or where a layout came from."""
+
+    PRIMARY_KEY = "primary key"
+    SHARED_COLUMNS = "shared columns"
+    ID_DEMOTED = "id demoted"
+    REFERENCE = "reference"
+    DECLARED_SHARD_KEY = "declared shard key"
+    INVALID = "invalid"
+    INTROSPECTED = "introspected"
+
+    @property
+    def reason(self) -> str:
+        return _RULE_REASONS.get(self, self.value)
+
+
+_RULE_REASONS = {
+    LayoutRule.PRIMARY_KEY: "no unique key besides the primary key",
+    LayoutRule.SHARED_COLUMNS: "every unique key contains the shard-key columns",
+    LayoutRule.ID_DEMOTED: "SingleStore's documented workaround for a unique column beside an AUTO_INCREMENT id",
+    LayoutRule.REFERENCE: "no sharded layout can hold its unique keys",
+    LayoutRule.DECLARED_SHARD_KEY: "ShardKey in Meta.indexes",
+}
+
+
+class RowstoreFallback(StrEnum):
+    """Why step 4 moved a sharded layout from columnstore to rowstore."""
+
+    MULTI_COLUMN_UNIQUE = "rowstore"
+    FLOAT_KEY = "rowstore (float key)"
+
+    @property
+    def reason(self) -> str:
+        if self is RowstoreFallback.FLOAT_KEY:
+            return "a columnstore table's primary key cannot hold a FLOAT or DOUBLE column"
+        return "a columnstore table cannot hold several unique keys with a multi-column one"
+
+
 @dataclass(frozen=True)
 class TableLayout:
     """What CREATE TABLE says about storage and keys. `shard_key` is None on reference tables and
     `()` for keyless sharding; `primary_key` is None when the AUTO_INCREMENT id was demoted to a
-    plain key (`demoted_key`)."""
+    plain key (`demoted_key`). A storage or rule given as a string is converted."""
 
-    storage: str
+    storage: Storage
     shard_key: tuple[str, ...] | None
     primary_key: tuple[str, ...] | None
     unique_keys: tuple[UniqueKey, ...]
     sort_key: tuple[str, ...] | None = None
     demoted_key: str | None = None
-    rule: str = "primary key"
+    rule: LayoutRule = LayoutRule.PRIMARY_KEY
+    fallback: RowstoreFallback | None = None
     source: str = "automatic"
     reason: str = ""
     errors: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "storage", Storage.parse(self.storage, "TableLayout.storage"))
+        object.__setattr__(self, "rule", LayoutRule(self.rule))
+
+    @property
+    def label(self) -> str:
+        """The rule, and the rowstore step when it applied: "shared columns, rowstore"."""
+        return f"{self.rule}, {self.fallback}" if self.fallback else str(self.rule)
+
     @property
     def is_reference(self) -> bool:
-        return "REFERENCE" in self.storage
+        return self.storage.reference
 
     @property
     def is_columnstore(self) -> bool:
-        return not self.storage.startswith("ROWSTORE")
+        return self.storage.columnstore
 
     @property
     def storage_prefix(self) -> str:
-        """What goes between CREATE and TABLE. Columnstore is the server default: no keyword
-        (SingleStore's grammar has no COLUMNSTORE keyword)."""
-        return "" if self.storage == "COLUMNSTORE" else self.storage + " "
+        """What goes between CREATE and TABLE (`Storage.prefix`)."""
+        return self.storage.prefix
 
     def describe(self) -> str:
         if self.is_reference:
@@ -110,7 +167,7 @@ class TableLayout:
         return f"{self.storage}, {keys}"
 
 
-def model_storage_setting(model: type[models.Model]) -> str | None:
+def model_storage_setting(model: type[models.Model]) -> Storage | None:
     """The storage a model declares itself: a manager with `table_storage_type` (ModelStorageManager)."""
     for manager in model._meta.managers:
         storage = getattr(manager, "table_storage_type", None)
@@ -119,35 +176,26 @@ def model_storage_setting(model: type[models.Model]) -> str | None:
     return None
 
 
+def connection_options(connection: BaseDatabaseWrapper | None) -> ConnectionOptions:
+    """The alias's parsed options, or empty OPTIONS (the environment still applies) without one."""
+    options = getattr(connection, "singlestore_options", None) if connection is not None else None
+    return options if options is not None else ConnectionOptions()
+
+
 def _storage_from_settings(
     model: type[models.Model], connection: BaseDatabaseWrapper | None
-) -> tuple[str, str]:
-    """(storage, source) from the precedence chain, or ("", "") when nothing is configured."""
+) -> tuple[Storage | None, str]:
+    """(storage, source) from the precedence chain, or (None, "") when nothing is configured."""
     declared = model_storage_setting(model)
     if declared:
         return declared, "model"
-    app_label = model._meta.app_label
-    options = getattr(connection, "singlestore_options", None) if connection is not None else None
-    app_map = getattr(options, "app_table_storage_types", None) or {}
-    if app_label in app_map:
-        return normalize_storage(app_map[app_label], f"OPTIONS['app_table_storage_types'][{app_label!r}]"), (
-            "OPTIONS app_table_storage_types"
-        )
-    env_name = STORAGE_ENV_PREFIX + app_label.upper()
-    env_value = os.environ.get(env_name)
-    if env_value:
-        return normalize_storage(env_value, env_name), env_name
-    default = getattr(options, "table_storage_type", None)
-    if default:
-        return normalize_storage(default, "OPTIONS['table_storage_type']"), "OPTIONS table_storage_type"
-    return "", ""
+    return connection_options(connection).app_storage(model._meta.app_label) or (None, "")
 
 
-def unique_not_enforced(model: type[models.Model]) -> bool:
-    """The original README's test-only switch: `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` set to a
-    true value (1, true, yes) writes single-field uniques as `UNIQUE KEY ... UNENFORCED RELY`."""
-    value = os.environ.get(NOT_ENFORCED_UNIQUE_ENV_PREFIX + model._meta.app_label.upper(), "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def unique_not_enforced(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> bool:
+    """The original README's test-only switch (`options.NOT_ENFORCED_UNIQUE_ENV_PREFIX`): single-field
+    uniques written as `UNIQUE KEY ... UNENFORCED RELY`."""
+    return connection_options(connection).unique_not_enforced(model._meta.app_label)
 
 
 def _columns(model: type[models.Model], field_names: Iterable[str]) -> tuple[str, ...]:
@@ -162,11 +210,11 @@ def primary_key_columns(model: type[models.Model]) -> tuple[str, ...]:
     return (pk.column,)
 
 
-def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
+def unique_keys(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> list[UniqueKey]:
     """Every unique key the model asks for besides its primary key, in declaration order."""
     opts = model._meta
     keys: list[UniqueKey] = []
-    not_enforced = unique_not_enforced(model)
+    not_enforced = unique_not_enforced(model, connection)
     for f in opts.local_concrete_fields:
         if f.unique and not f.primary_key and f.column:
             keys.append(UniqueKey(None, (f.column,), enforced=not not_enforced))
@@ -238,185 +286,108 @@ def _auto_increment_pk(model: type[models.Model]) -> str | None:
 def resolve_layout(model: type[models.Model], connection: BaseDatabaseWrapper | None = None) -> TableLayout:
     """The layout of `model`'s table on `connection`'s alias (see the module docstring)."""
     storage, source = _storage_from_settings(model, connection)
-    source = source or "automatic"
     pk = primary_key_columns(model)
-    uniques = unique_keys(model)
-    enforced = [u for u in uniques if u.enforced]
     shard_declared, sort_key = declared_keys(model)
-    if sort_key is not None and storage.startswith("ROWSTORE"):
-        return _error(
-            storage, source, pk, uniques, sort_key, f"a SORT KEY needs columnstore storage, not {storage}"
-        )
-
-    if storage and "REFERENCE" in storage:
+    base = TableLayout(
+        storage or Storage.COLUMNSTORE,
+        pk,
+        pk,
+        tuple(unique_keys(model, connection)),
+        sort_key,
+        source=source or "automatic",
+    )
+    if sort_key is not None and storage and storage.rowstore:
+        return _invalid(base, f"a SORT KEY needs columnstore storage, not {storage}")
+    if storage and storage.reference:
         if shard_declared is not None:
-            return _error(storage, source, pk, uniques, sort_key, "a reference table has no shard key")
-        reason = f"{source} says {storage}"
-        return TableLayout(storage, None, pk, tuple(uniques), sort_key, None, "reference", source, reason)
-
-    auto_pk = _auto_increment_pk(model)
-    all_keys = [pk, *[u.columns for u in enforced]]
+            return _invalid(base, "a reference table has no shard key")
+        return replace(base, shard_key=None, rule=LayoutRule.REFERENCE, reason=f"{source} says {storage}")
     if shard_declared is not None:
-        return _with_declared_shard_key(
-            storage, source, pk, uniques, enforced, sort_key, shard_declared, auto_pk
+        return _with_declared_shard_key(replace(base, source="model"), model, shard_declared)
+    return _automatic(base, model, explicit=bool(storage))
+
+
+def _enforced_columns(layout: TableLayout) -> list[tuple[str, ...]]:
+    return [u.columns for u in layout.unique_keys if u.enforced]
+
+
+def _candidates(base: TableLayout, auto_pk: str | None) -> Iterator[TableLayout]:
+    """Steps 1-3: the sharded layouts that keep every enforced unique key, in order of preference."""
+    enforced = _enforced_columns(base)
+    if not enforced:
+        yield base
+        return
+    shared = _shared([base.primary_key or (), *enforced])
+    if shared:
+        yield replace(base, shard_key=shared, rule=LayoutRule.SHARED_COLUMNS)
+    shared_uniques = _shared(enforced)
+    if auto_pk is not None and shared_uniques:
+        yield replace(
+            base, shard_key=shared_uniques, primary_key=None, demoted_key=auto_pk, rule=LayoutRule.ID_DEMOTED
         )
 
-    explicit = bool(storage)
-    candidates: list[TableLayout] = []
-    if not enforced:
-        candidates.append(
-            TableLayout(
-                storage or "COLUMNSTORE", pk, pk, tuple(uniques), sort_key, None, "primary key", source
-            )
-        )
-    else:
-        shared = _shared(all_keys)
-        if shared:
-            candidates.append(
-                TableLayout(
-                    storage or "COLUMNSTORE",
-                    shared,
-                    pk,
-                    tuple(uniques),
-                    sort_key,
-                    None,
-                    "shared columns",
-                    source,
-                )
-            )
-        if auto_pk is not None:
-            shared_uniques = _shared([u.columns for u in enforced])
-            if shared_uniques:
-                candidates.append(
-                    TableLayout(
-                        storage or "COLUMNSTORE",
-                        shared_uniques,
-                        None,
-                        tuple(uniques),
-                        sort_key,
-                        auto_pk,
-                        "id demoted",
-                        source,
-                    )
-                )
+
+def _automatic(base: TableLayout, model: type[models.Model], *, explicit: bool) -> TableLayout:
+    """Steps 1-5 (an explicit sharded storage keeps its storage: no rowstore step, no reference)."""
+    candidates = list(_candidates(base, _auto_increment_pk(model)))
     floats = _float_columns(model)
     for layout in candidates:
-        keys = [u.columns for u in enforced] + ([layout.primary_key] if layout.primary_key else [])
+        keys = _enforced_columns(layout) + ([layout.primary_key] if layout.primary_key else [])
         float_pk = bool(floats.intersection(layout.primary_key or ()))
         if not layout.is_columnstore or (_columnstore_can_hold(keys) and not (float_pk and not explicit)):
             return _explain(layout)
-        if not explicit and sort_key is None:
-            # Step 4: the same keys on a sharded rowstore table.
-            return _explain(
-                TableLayout(
-                    "ROWSTORE",
-                    layout.shard_key,
-                    layout.primary_key,
-                    layout.unique_keys,
-                    None,
-                    layout.demoted_key,
-                    layout.rule + (", rowstore (float key)" if float_pk else ", rowstore"),
-                    layout.source,
-                )
-            )
+        if not explicit and layout.sort_key is None:
+            fallback = RowstoreFallback.FLOAT_KEY if float_pk else RowstoreFallback.MULTI_COLUMN_UNIQUE
+            return _explain(replace(layout, storage=Storage.ROWSTORE, fallback=fallback))
     if explicit:
-        return _error(
-            storage,
-            source,
-            pk,
-            uniques,
-            sort_key,
-            "its unique keys have no shard key in common"
-            + (" that a columnstore table can hold" if candidates else ""),
-        )
+        holdable = " that a columnstore table can hold" if candidates else ""
+        return _invalid(base, f"its unique keys have no shard key in common{holdable}")
     return _explain(
-        TableLayout("ROWSTORE REFERENCE", None, pk, tuple(uniques), None, None, "reference", source)
+        replace(
+            base, storage=Storage.ROWSTORE_REFERENCE, shard_key=None, sort_key=None, rule=LayoutRule.REFERENCE
+        )
     )
 
 
 def _with_declared_shard_key(
-    storage: str,
-    source: str,
-    pk: tuple[str, ...],
-    uniques: list[UniqueKey],
-    enforced: list[UniqueKey],
-    sort_key: tuple[str, ...] | None,
-    shard: tuple[str, ...],
-    auto_pk: str | None,
+    base: TableLayout, model: type[models.Model], shard: tuple[str, ...]
 ) -> TableLayout:
-    storage = storage or "COLUMNSTORE"
-    missing = [u for u in enforced if not set(shard) <= set(u.columns)]
+    missing = [u for u in base.unique_keys if u.enforced and not set(shard) <= set(u.columns)]
     if missing:
         names = ", ".join(u.name or "/".join(u.columns) for u in missing)
-        return _error(
-            storage, "model", pk, uniques, sort_key, f"unique key(s) {names} lack shard-key columns"
+        return _invalid(base, f"unique key(s) {names} lack shard-key columns")
+    primary, demoted = base.primary_key, None
+    if not set(shard) <= set(primary or ()):
+        demoted = _auto_increment_pk(model)
+        if demoted is None:
+            return _invalid(base, "the primary key lacks shard-key columns")
+        primary = None
+    keys = _enforced_columns(base) + ([primary] if primary else [])
+    if base.storage is Storage.COLUMNSTORE and not _columnstore_can_hold(keys):
+        return _invalid(base, "a columnstore table holds one multi-column unique key")
+    return _explain(
+        replace(
+            base,
+            shard_key=shard,
+            primary_key=primary,
+            demoted_key=demoted,
+            rule=LayoutRule.DECLARED_SHARD_KEY,
         )
-    primary: tuple[str, ...] | None = pk
-    demoted = None
-    if not set(shard) <= set(pk):
-        if auto_pk is None:
-            return _error(storage, "model", pk, uniques, sort_key, "the primary key lacks shard-key columns")
-        primary, demoted = None, auto_pk
-    keys = [u.columns for u in enforced] + ([primary] if primary else [])
-    if storage == "COLUMNSTORE" and not _columnstore_can_hold(keys):
-        return _error(
-            storage, "model", pk, uniques, sort_key, "a columnstore table holds one multi-column unique key"
-        )
-    layout = TableLayout(
-        storage, shard, primary, tuple(uniques), sort_key, demoted, "declared shard key", "model"
     )
-    return _explain(layout)
 
 
 def _explain(layout: TableLayout) -> TableLayout:
-    reasons = {
-        "primary key": "no unique key besides the primary key",
-        "shared columns": "every unique key contains the shard-key columns",
-        "id demoted": "SingleStore's documented workaround for a unique column beside an AUTO_INCREMENT id",
-        "reference": "no sharded layout can hold its unique keys",
-        "declared shard key": "ShardKey in Meta.indexes",
-    }
-    rule = layout.rule.removesuffix(", rowstore (float key)").removesuffix(", rowstore")
-    reason = reasons.get(rule, rule)
-    if layout.rule.endswith(", rowstore"):
-        reason += "; a columnstore table cannot hold several unique keys with a multi-column one"
-    elif layout.rule.endswith(", rowstore (float key)"):
-        reason += "; a columnstore table's primary key cannot hold a FLOAT or DOUBLE column"
-    if layout.source != "automatic" and layout.rule != "declared shard key":
+    reason = layout.rule.reason
+    if layout.fallback:
+        reason += "; " + layout.fallback.reason
+    if layout.source != "automatic" and layout.rule is not LayoutRule.DECLARED_SHARD_KEY:
         reason = f"{layout.source} says {layout.storage}; " + reason
-    return TableLayout(
-        layout.storage,
-        layout.shard_key,
-        layout.primary_key,
-        layout.unique_keys,
-        layout.sort_key,
-        layout.demoted_key,
-        layout.rule,
-        layout.source,
-        reason,
-    )
+    return replace(layout, reason=reason)
 
 
-def _error(
-    storage: str,
-    source: str,
-    pk: tuple[str, ...],
-    uniques: list[UniqueKey],
-    sort_key: tuple[str, ...] | None,
-    why: str,
-) -> TableLayout:
-    return TableLayout(
-        storage or "COLUMNSTORE",
-        pk,
-        pk,
-        tuple(uniques),
-        sort_key,
-        None,
-        "invalid",
-        source,
-        why,
-        errors=(why,),
-    )
+def _invalid(base: TableLayout, why: str) -> TableLayout:
+    """The layout a model asked for but SingleStore cannot hold: reported by singlestore.E001."""
+    return replace(base, rule=LayoutRule.INVALID, reason=why, errors=(why,))
 
 
 def layout_signature(layout: TableLayout) -> tuple[Any, ...]:

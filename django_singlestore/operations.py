@@ -164,14 +164,14 @@ class DatabaseOperations(MySQLDatabaseOperations):
     # --- INSERT ... ON DUPLICATE KEY UPDATE -------------------------------------------------------------
 
     def on_conflict_suffix_sql(self, fields, on_conflict, update_fields, unique_fields):
+        """`c = VALUES(c)`: SingleStore has no MySQL 8 row alias (`AS new ... c = new.c`), which Django
+        6.1's MySQL backend always writes (5.2 writes it from mysql_version 8.0.19, pinned below that)."""
         if on_conflict == OnConflict.UPDATE:
             assignments = ", ".join(
                 f"{name} = VALUES({name})" for name in map(self.quote_name, update_fields)
             )
             return f"ON DUPLICATE KEY UPDATE {assignments}"
-        return BaseDatabaseOperations.on_conflict_suffix_sql(
-            self, fields, on_conflict, update_fields, unique_fields
-        )
+        return super().on_conflict_suffix_sql(fields, on_conflict, update_fields, unique_fields)
 
     # --- EXPLAIN -------------------------------------------------------------------------------------------
 

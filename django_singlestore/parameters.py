@@ -22,6 +22,8 @@ from typing import Any
 from django.db import DataError, OperationalError, ProgrammingError
 from django.utils.functional import Promise
 
+from django_singlestore.errors import error_code
+
 __all__ = [
     "PACKET_TOO_LARGE",
     "ParameterEncodingError",
@@ -154,7 +156,7 @@ def packet_too_large(exc: BaseException, statement_size: int) -> OperationalErro
     """Django's OperationalError naming `max_allowed_packet` when `exc` says the statement was too
     large (1153), or lost the connection right after a large one; None otherwise."""
     args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    code = args[0] if args and isinstance(args[0], int) else None
+    code = error_code(exc)
     message = str(args[1]) if len(args) > 1 else str(exc)
     hint = (
         f" The statement was {statement_size:,} bytes. Raise the server's max_allowed_packet, or send "

@@ -25,7 +25,6 @@ from django_singlestore.layout import (
     AUTO_FIELD_TYPES,
     TableLayout,
     layout_signature,
-    normalize_storage,
     resolve_layout,
 )
 from django_singlestore.rebuild import (
@@ -34,30 +33,10 @@ from django_singlestore.rebuild import (
     keyed_columns,
     recorded,
 )
+from django_singlestore.storage import ModelStorageManager  # its historical import path, kept
 from django_singlestore.variants import model_variant
 
 __all__ = ["AutoIncrementSyncWarning", "DatabaseSchemaEditor", "ModelStorageManager", "relation_column_type"]
-
-
-class ModelStorageManager(models.Manager):
-    """A model's own table storage, kept from the original backend and recorded by migrations:
-
-        class Food(models.Model):
-            objects = models.Manager()
-            storage = ModelStorageManager(table_storage_type="REFERENCE")
-
-    `table_storage_type`: "COLUMNSTORE", "ROWSTORE", "REFERENCE" or "ROWSTORE REFERENCE" (also "", the
-    server default). It takes precedence over every setting (django_singlestore.layout)."""
-
-    use_in_migrations = True
-
-    def __init__(self, table_storage_type: str = "") -> None:
-        super().__init__()
-        self.table_storage_type = (
-            normalize_storage(table_storage_type, "ModelStorageManager(table_storage_type=...)")
-            if table_storage_type
-            else ""
-        )
 
 
 class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
@@ -120,7 +99,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
         clauses: list[str] = []
         if layout.demoted_key:
             # The AUTO_INCREMENT column must be part of an index; a plain key is enough.
-            using = " USING HASH" if layout.is_columnstore else ""
+            using = layout.storage.key_using
             name = q(layout.demoted_key)
             clauses.append(self.sql_demoted_key % {"name": name, "column": name, "using": using})
         table = model._meta.db_table
@@ -196,8 +175,7 @@ class DatabaseSchemaEditor(MySQLDatabaseSchemaEditor):
 
     def _create_index_sql(self, model, *, using="", **kwargs):
         # Columnstore tables take hash indexes only (HashIndex asks for one on rowstore too).
-        if not using and self.table_layout(model).is_columnstore:
-            using = " USING HASH"
+        using = using or self.table_layout(model).storage.key_using
         return super()._create_index_sql(model, using=using, **kwargs)
 
     def create_model(self, model):

@@ -33,7 +33,13 @@ What follows from that, decided once here:
    first connects to a child aggregator, `ChildAggregatorWarning` is emitted once per alias; error
    2549 arrives as `errors.ReferenceTableWriteOnChildAggregator`, whose text names the remedies.
 
-5. **on_commit** is Django's: after the outermost commit, never after a rollback, at once in
+5. **Test reset** (`DATABASES[alias]["TEST"]["RESET"]`): `"transaction"` (default) keeps (2);
+   `"flush"` makes `supports_transactions` False while the alias's test database is in use (from
+   `creation.create_test_db` to `destroy_test_db`), so `TestCase` flushes tables between tests like
+   `TransactionTestCase`: for suites that catch an error inside `atomic()` and query on, which
+   without savepoints breaks the per-test transaction. Outside test runs the setting changes nothing.
+
+6. **on_commit** is Django's: after the outermost commit, never after a rollback, at once in
    autocommit, `robust=True` logs and goes on.
 
 The async engine subclasses the sync wrapper and so inherits `TransactionPolicyMixin`; for its own
@@ -43,7 +49,6 @@ The async engine subclasses the sync wrapper and so inherits `TransactionPolicyM
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from collections.abc import Mapping
@@ -54,12 +59,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.utils.functional import cached_property
 
+from django_singlestore.errors import REFERENCE_WRITE_REMEDIES, server_text
+from django_singlestore.options import (
+    SKIP_AUTOCOMMIT_ENV,
+    ConnectionOptions,
+    parse_options,
+    parse_skip_autocommit_env,
+)
+
 __all__ = [
     "AGGREGATOR_ROLE_CHILD",
     "AGGREGATOR_ROLE_MASTER",
     "AGGREGATOR_ROLE_UNKNOWN",
     "REFERENCE_WRITE_REMEDIES",
     "SKIP_AUTOCOMMIT_ENV",
+    "TEST_RESET_MODES",
     "ChildAggregatorWarning",
     "NoRollbackWarning",
     "TransactionPolicy",
@@ -67,27 +81,42 @@ __all__ = [
     "aggregator_role",
     "forget_child_aggregator_warnings",
     "parse_skip_autocommit_env",
+    "policy_from_options",
+    "set_test_flush",
+    "test_reset_mode",
     "transaction_policy_for",
     "warn_if_child_aggregator",
 ]
-
-#: The environment variable kept from the original README (process-wide default for skip_autocommit).
-SKIP_AUTOCOMMIT_ENV = "DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 AGGREGATOR_ROLE_MASTER = "master"
 AGGREGATOR_ROLE_CHILD = "child"
 AGGREGATOR_ROLE_UNKNOWN = "unknown"
 
-#: What to do about error 2549; appended to the server's text by errors.ReferenceTableWriteOnChildAggregator.
-REFERENCE_WRITE_REMEDIES = (
-    "Remedies: keep the table sharded (django_singlestore's automatic layout does, unless the model "
-    "or OPTIONS ask for REFERENCE storage); connect this alias to the master aggregator; or set "
-    "OPTIONS['skip_autocommit'] = True (or DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT=1) so that writes are "
-    "autocommitted and atomic() blocks are not transactions."
-)
+
+#: DATABASES[alias]["TEST"]["RESET"] values: per-test transaction (default) or per-test flush.
+TEST_RESET_MODES = ("transaction", "flush")
+
+#: Aliases whose test database is in use with TEST["RESET"] = "flush" (set by creation).
+_flushing_test_aliases: set[str] = set()
+
+
+def test_reset_mode(alias: str, settings_dict: Mapping[str, Any]) -> str:
+    """DATABASES[alias]["TEST"]["RESET"], validated ("transaction" when unset)."""
+    value = (settings_dict.get("TEST") or {}).get("RESET", "transaction")
+    if value not in TEST_RESET_MODES:
+        raise ImproperlyConfigured(
+            f"DATABASES[{alias!r}]['TEST']['RESET'] = {value!r}: use 'transaction' (each TestCase test in a "
+            f"transaction rolled back after it) or 'flush' (tables flushed between tests)."
+        )
+    return str(value)
+
+
+def set_test_flush(alias: str, active: bool) -> None:
+    """Called by creation when the alias's test database starts (or stops) being used."""
+    if active:
+        _flushing_test_aliases.add(alias)
+    else:
+        _flushing_test_aliases.discard(alias)
 
 
 class NoRollbackWarning(RuntimeWarning):
@@ -100,21 +129,6 @@ class ChildAggregatorWarning(RuntimeWarning):
     transactions (2549)."""
 
 
-def parse_skip_autocommit_env(value: str | None) -> bool | None:
-    """The variable's meaning: True, False, or None when unset. Anything unrecognised raises."""
-    if value is None:
-        return None
-    normal = value.strip().lower()
-    if normal in _TRUE:
-        return True
-    if normal in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{SKIP_AUTOCOMMIT_ENV}={value!r} is not understood: use 1, true, yes or on to skip autocommit "
-        f"toggling, and 0, false, no, off or an empty value (or leave it unset) to use transactions."
-    )
-
-
 @dataclass(frozen=True)
 class TransactionPolicy:
     """How one alias treats transactions; pure data, decided from settings without I/O."""
@@ -123,6 +137,8 @@ class TransactionPolicy:
     skip_autocommit: bool = False
     #: Where skip_autocommit came from: "OPTIONS", the environment variable's name, or "default".
     source: str = "default"
+    #: TEST["RESET"] = "flush" and the test database is in use: TestCase flushes instead.
+    test_flush: bool = False
 
     @property
     def sends_transaction_control(self) -> bool:
@@ -131,7 +147,24 @@ class TransactionPolicy:
 
     @property
     def supports_transactions(self) -> bool:
-        return not self.skip_autocommit
+        return not self.skip_autocommit and not self.test_flush
+
+
+def policy_from_options(
+    alias: str, options: ConnectionOptions, autocommit: bool = True, test_reset: str = "transaction"
+) -> TransactionPolicy:
+    """The policy of one alias from its parsed options (`options.parse_options`, which read OPTIONS and
+    DJANGO_SINGLESTORE_SKIP_AUTOCOMMIT) and its TEST["RESET"] mode (`test_reset_mode`). skip_autocommit
+    with AUTOCOMMIT=False is contradictory and refused."""
+    skip, source = options.skip_autocommit, options.skip_autocommit_source
+    if skip and autocommit is False:
+        raise ImproperlyConfigured(
+            f"Database {alias!r}: skip_autocommit (from {source}) keeps the connection in autocommit, "
+            f"which contradicts AUTOCOMMIT=False; drop one of them."
+        )
+    # NO_DB_ALIAS: Django's helper connection (a copy of a real alias's settings) runs no tests.
+    test_flush = alias != NO_DB_ALIAS and test_reset == "flush" and alias in _flushing_test_aliases
+    return TransactionPolicy(alias=alias, skip_autocommit=skip, source=source, test_flush=test_flush)
 
 
 def transaction_policy_for(
@@ -139,24 +172,12 @@ def transaction_policy_for(
 ) -> TransactionPolicy:
     """The policy of one alias from its settings dict and the environment (no I/O).
 
-    OPTIONS["skip_autocommit"] (validated by options.parse_options) wins; otherwise the environment
-    variable decides. skip_autocommit with AUTOCOMMIT=False is contradictory and refused.
+    OPTIONS["skip_autocommit"] wins; otherwise the environment variable decides.
     """
-    environ = os.environ if environ is None else environ
-    options = settings_dict.get("OPTIONS") or {}
-    from_env = parse_skip_autocommit_env(environ.get(SKIP_AUTOCOMMIT_ENV))
-    if "skip_autocommit" in options:
-        skip, source = bool(options["skip_autocommit"]), "OPTIONS"
-    elif from_env is not None:
-        skip, source = from_env, SKIP_AUTOCOMMIT_ENV
-    else:
-        skip, source = False, "default"
-    if skip and settings_dict.get("AUTOCOMMIT", True) is False:
-        raise ImproperlyConfigured(
-            f"Database {alias!r}: skip_autocommit (from {source}) keeps the connection in autocommit, "
-            f"which contradicts AUTOCOMMIT=False; drop one of them."
-        )
-    return TransactionPolicy(alias=alias, skip_autocommit=skip, source=source)
+    options = parse_options(settings_dict.get("OPTIONS"), allow_pool=True, alias=alias, environ=environ)
+    return policy_from_options(
+        alias, options, settings_dict.get("AUTOCOMMIT", True), test_reset_mode(alias, settings_dict)
+    )
 
 
 # --- aggregator role ------------------------------------------------------------------------------
@@ -167,9 +188,7 @@ def aggregator_role(master_aggregator: Any) -> str:
     non-empty value (the master's address), 'unknown' when the server did not say."""
     if master_aggregator is None:
         return AGGREGATOR_ROLE_UNKNOWN
-    if isinstance(master_aggregator, bytes):
-        master_aggregator = master_aggregator.decode("utf-8", "replace")
-    value = str(master_aggregator).strip()
+    value = server_text(master_aggregator).strip()
     if not value:
         return AGGREGATOR_ROLE_UNKNOWN
     return AGGREGATOR_ROLE_MASTER if value.lower() == "self" else AGGREGATOR_ROLE_CHILD
@@ -232,13 +251,19 @@ class TransactionPolicyMixin:
     alias: str
     settings_dict: dict[str, Any]
     autocommit: bool
+    singlestore_options: ConnectionOptions
 
     #: Statements that succeeded since Django last turned autocommit off (skip_autocommit only).
     _statements_in_pseudo_transaction = 0
 
     @cached_property
     def transaction_policy(self) -> TransactionPolicy:
-        return transaction_policy_for(self.alias, self.settings_dict)
+        return policy_from_options(
+            self.alias,
+            self.singlestore_options,
+            self.settings_dict.get("AUTOCOMMIT", True),
+            test_reset_mode(self.alias, self.settings_dict),
+        )
 
     def check_settings(self) -> None:
         super().check_settings()  # type: ignore[misc]

@@ -26,6 +26,7 @@ from django.core import checks
 from django.db import models, router
 from django.db.backends.mysql.validation import DatabaseValidation as MySQLDatabaseValidation
 
+from django_singlestore.errors import server_text
 from django_singlestore.layout import resolve_layout
 from django_singlestore.operations import InvalidIdentifier, quote_identifier
 
@@ -153,7 +154,7 @@ class DatabaseValidation(MySQLDatabaseValidation):
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT @@collation_database")
             (collation,) = cursor.fetchone()
-        collation = collation.decode() if isinstance(collation, bytes) else str(collation)
+        collation = server_text(collation)
         if collation.startswith("utf8mb4"):
             return []
         return [
@@ -212,7 +213,7 @@ class DatabaseValidation(MySQLDatabaseValidation):
                 )
             elif (
                 layout.source == "automatic"
-                and layout.rule not in ("primary key", "shared columns")
+                and (layout.rule not in ("primary key", "shared columns") or layout.fallback is not None)
                 and not is_installed_app(opts.app_config)
             ):
                 issues.append(

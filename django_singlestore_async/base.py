@@ -31,6 +31,7 @@ from typing import Any
 import pymysql
 from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DEFAULT_DB_ALIAS
+from django.db.transaction import TransactionManagementError
 from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
@@ -38,9 +39,15 @@ from django_singlestore_async.bridge import HOW_TO
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
 from django_singlestore_async.driver import AsyncDriverParams, Connection, aiomysql_params
-from django_singlestore_async.native import greenlet_wrapper_class
+from django_singlestore_async.native import PooledConnectionAdapter, greenlet_wrapper_class
 from django_singlestore_async.pool import AsyncConnectionPool, PoolConfig, close_pools, pool_for
-from django_singlestore_async.scope import current_scope, native_settings
+from django_singlestore_async.scope import (
+    checkout_cap,
+    current_pin,
+    current_scope,
+    native_settings,
+    release_cap,
+)
 
 __all__ = ["DatabaseWrapper"]
 
@@ -71,11 +78,27 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
             return False
         return True
 
+    def guard_sync_access(self) -> None:
+        """TransactionManagementError when sync code reaches this alias while an `async_atomic` block
+        of it is open in the calling context: it would run on another connection, outside the
+        transaction (a `sync_to_async` function inherits the task's context)."""
+        if self.greenlet_mode:
+            return
+        pin = current_pin(self.alias)
+        if pin is not None and pin.in_transaction_block:
+            raise TransactionManagementError(
+                f"Database {self.alias!r}: sync database access inside an async_atomic() block would use "
+                f"another connection, outside the block's transaction. Run the sync code natively on the "
+                f"block's connection with `await django_singlestore_async.run_orm(function, *args)`, or "
+                f"move it out of the block."
+            )
+
     def ensure_connection(self) -> None:
         if self._caller_side_of_native():
             # Nothing to open: each native call borrows from the pool. So `CaptureQueriesContext` /
             # `assertNumQueries` (which call this first) work in async code; cursor() still refuses.
             return
+        self.guard_sync_access()
         try:
             super().ensure_connection()
         except SynchronousOnlyOperation as exc:
@@ -94,6 +117,7 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         super().set_autocommit(autocommit, force_begin_transaction_with_broken_autocommit)
 
     def cursor(self) -> Any:
+        self.guard_sync_access()
         try:
             return super().cursor()
         except SynchronousOnlyOperation as exc:
@@ -153,7 +177,8 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
     # --- async cursors --------------------------------------------------------------------------------
 
     def acursor(self) -> _AsyncCursorContext:
-        """`async with connection.acursor() as cursor:` a raw async cursor on a pooled connection."""
+        """`async with connection.acursor() as cursor:` a raw async cursor on a pooled connection (the
+        block's own one inside `async_atomic` / `new_connection`, which stays checked out)."""
         return _AsyncCursorContext(self)
 
     def make_async_cursor(self, cursor: Any) -> AsyncCursorWrapper:
@@ -162,14 +187,16 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         return AsyncCursorWrapper(cursor, self)
 
     async def _aacquire(self, pool: AsyncConnectionPool) -> PooledConnection:
+        """A connection from `pool`, inside the context's `limit_connections()` cap (if any); give it
+        back with `release_checkout`."""
         try:
-            conn = await pool.acquire()
+            conn: PooledConnection = await checkout_cap(pool.acquire)
         except pymysql.err.Error as exc:
             raise django_error(exc) from exc
         try:
             await self._aensure_server_data(conn)
         except BaseException:
-            pool.release(conn)
+            release_checkout(pool, conn)
             raise
         return conn
 
@@ -197,6 +224,14 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
         return sync_base.server_data_from_row(row)
 
 
+def release_checkout(pool: AsyncConnectionPool, conn: PooledConnection) -> None:
+    """Give a connection from `_aacquire` back to its pool, and its slot of the cap."""
+    try:
+        pool.release(conn)
+    finally:
+        release_cap(conn)
+
+
 class _AsyncCursorContext:
     """What `acursor()` returns: borrows on enter, always gives the connection back on exit."""
 
@@ -207,9 +242,31 @@ class _AsyncCursorContext:
         self._cursor: AsyncCursorWrapper | None = None
 
     async def __aenter__(self) -> AsyncCursorWrapper:
+        pin = current_pin(self.db.alias)
+        if pin is not None:
+            return self._pinned(pin)
         self._pool = self.db.pool()
         self._conn = await self.db._aacquire(self._pool)
         self._cursor = self.db.make_async_cursor(self._conn.cursor())
+        return self._cursor
+
+    def _pinned(self, pin: Any) -> AsyncCursorWrapper:
+        """The pinned connection's cursor (owner task only; refused in a doomed block, as Django's
+        cursors are)."""
+        pin.check_owner()
+        wrapper = pin.wrapper
+        if wrapper.needs_rollback:
+            raise TransactionManagementError(
+                "An error occurred in the current transaction. You can't execute queries until the end "
+                "of the 'async_atomic' block."
+            )
+        adapter = wrapper.connection
+        if not isinstance(adapter, PooledConnectionAdapter):
+            raise TransactionManagementError(
+                f"Database {self.db.alias!r}: the pinned connection is closed, or is a test's borrowed "
+                f"mysqlclient connection (acursor() needs a pooled one: use a flush-based test case)."
+            )
+        self._cursor = self.db.make_async_cursor(adapter.pooled.cursor())
         return self._cursor
 
     async def __aexit__(
@@ -217,9 +274,11 @@ class _AsyncCursorContext:
     ) -> None:
         conn, self._conn = self._conn, None
         if conn is None or self._pool is None:
+            if exc is None and self._cursor is not None:  # a pinned connection stays checked out
+                await self._cursor.close()
             return
         try:
             if exc is None and self._cursor is not None:
                 await self._cursor.close()
         finally:
-            self._pool.release(conn)
+            release_checkout(self._pool, conn)

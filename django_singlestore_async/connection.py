@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import aiomysql
 import pymysql
 
+from django_singlestore.errors import error_code
 from django_singlestore_async.pool_errors import (
     CLIENT_ERROR_BASE,
     CR_SERVER_LOST,
@@ -37,7 +38,7 @@ __all__ = ["CR_SERVER_LOST", "PoolCursor", "PooledConnection", "leaves_connectio
 def leaves_connection_usable(exc: BaseException) -> bool:
     """True for errors the server reported in an error packet (the connection stays in sync)."""
     if isinstance(exc, pymysql.err.MySQLError) and not isinstance(exc, pymysql.err.InterfaceError):
-        code = exc.args[0] if exc.args else None
+        code = error_code(exc)
         return isinstance(code, int) and 0 < code < CLIENT_ERROR_BASE
     return False
 

@@ -17,6 +17,11 @@ What Django needs from such a wrapper (greenlet-spike.md §3):
   turns PyMySQL's errors into Django's, and `Binary` for BinaryField;
 * no `SET autocommit=1` while a transaction is open (MySQL would COMMIT it): after an interrupted
   rollback the connection is discarded instead (hazard H4).
+
+A wrapper pinned by `transaction.async_atomic` refuses tasks other than its owner (`scope.Pin`) and
+flags a COMMIT in flight (a cancellation then means "outcome unknown"). During a rollback-wrapped
+test (`test.TestCase`) a wrapper borrows the test's mysqlclient connection and transaction state
+instead of a pooled connection (`bind_test_transaction`).
 """
 
 from __future__ import annotations
@@ -33,9 +38,19 @@ from django_singlestore import base as sync_base
 from django_singlestore_async.bridge import await_only
 from django_singlestore_async.connection import PoolCursor, PooledConnection
 from django_singlestore_async.pool import AsyncConnectionPool
-from django_singlestore_async.scope import current_scope
+from django_singlestore_async.scope import current_scope, release_cap
 
-__all__ = ["PooledConnectionAdapter", "PooledCursorAdapter", "greenlet_wrapper_class"]
+__all__ = ["PooledConnectionAdapter", "PooledCursorAdapter", "greenlet_wrapper_class", "statement_counts"]
+
+#: Statements the native path sent, process-wide: over a pooled connection ("pool"), or over a
+#: test's borrowed mysqlclient connection ("test_connection", test.TestCase). Diagnostics only.
+_served = {"pool": 0, "test_connection": 0}
+
+
+def statement_counts() -> dict[str, int]:
+    """How many statements the native path has sent in this process, by kind of connection."""
+    return dict(_served)
+
 
 #: The `@async_unsafe` methods of BaseDatabaseWrapper (Django 5.2 and 6.1).
 UNGUARDED_METHODS = (
@@ -106,6 +121,7 @@ class PooledCursorAdapter:
         return self._raw._executed
 
     def execute(self, query: str, args: Any = None) -> int:
+        _served["pool"] += 1
         self._raw._executed = None
         try:
             return await_only(self._cursor.execute(query, args))
@@ -115,6 +131,7 @@ class PooledCursorAdapter:
             raise
 
     def executemany(self, query: str, args: Sequence[Any]) -> int:
+        _served["pool"] += 1
         return await_only(self._cursor.executemany(query, args))
 
     # aiomysql's buffered cursor answers fetches with finished futures: no loop round trip. Rows
@@ -190,7 +207,10 @@ class PooledConnectionAdapter:
         """Give the connection back to the pool (once); the pool resets or discards it."""
         if not self._released:
             self._released = True
-            self.pool.release(self.pooled)
+            try:
+                self.pool.release(self.pooled)
+            finally:
+                release_cap(self.pooled)
 
 
 class GreenletCursorWrapper(sync_base.CursorWrapper):
@@ -200,15 +220,33 @@ class GreenletCursorWrapper(sync_base.CursorWrapper):
     driver_error = pymysql.err.Error
 
 
+class BorrowedCursorWrapper(sync_base.CursorWrapper):
+    """The sync backend's cursor wrapper over a test's borrowed mysqlclient connection (counted)."""
+
+    def _run(self, method: Any, query: Any, args: Any, many: Any = False) -> Any:
+        _served["test_connection"] += 1
+        return super()._run(method, query, args, many)
+
+
 class GreenletModeMixin:
     """What the greenlet-mode wrapper changes (placed first in its MRO)."""
 
     greenlet_mode = True
     Database = DatabaseShim
+    #: Set by `scope.Pin`: the task that owns this wrapper across awaits (others are refused).
+    pin: Any = None
+    #: True from the moment COMMIT is asked for until it has answered: a cancellation in between
+    #: leaves the transaction's outcome unknown (`transaction.CommitOutcomeUnknown`).
+    commit_in_flight = False
+    #: The sync wrapper whose open (test) transaction this wrapper borrows (scope.bind_test_connection).
+    _test_wrapper: Any = None
 
     # Provided by the engine's DatabaseWrapper.
     alias: str
     connection: Any
+    autocommit: bool
+    in_atomic_block: bool
+    needs_rollback: bool
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,20 +254,70 @@ class GreenletModeMixin:
         if scope is not None:
             scope.adopt(self)  # type: ignore[arg-type]
 
+    # --- ownership (one task per pinned wrapper) ------------------------------------------------------
+
+    def ensure_connection(self) -> None:
+        if self.pin is not None:
+            self.pin.check_owner()
+        super().ensure_connection()  # type: ignore[misc]
+
+    def validate_thread_sharing(self) -> None:
+        if self.pin is not None:
+            self.pin.check_owner()
+        super().validate_thread_sharing()  # type: ignore[misc]
+
+    def commit(self) -> None:
+        self.commit_in_flight = True
+        super().commit()  # type: ignore[misc]
+        self.commit_in_flight = False
+
+    # --- a test's transaction, borrowed --------------------------------------------------------------
+
+    def bind_test_transaction(self, test_wrapper: Any) -> None:
+        """Run on `test_wrapper`'s mysqlclient connection, inside its open transaction: the state
+        Django's atomic() reads is copied (so blocks nest inside the test's), on_commit callbacks go
+        to the test's list (captureOnCommitCallbacks sees them)."""
+        if test_wrapper.connection is None:
+            return
+        self._test_wrapper = test_wrapper
+        self.connection = test_wrapper.connection
+        self.autocommit = test_wrapper.autocommit
+        self.in_atomic_block = test_wrapper.in_atomic_block
+        self.atomic_blocks = list(test_wrapper.atomic_blocks)
+        self.savepoint_ids = list(test_wrapper.savepoint_ids)
+        self.commit_on_exit = test_wrapper.commit_on_exit
+        self.run_on_commit = test_wrapper.run_on_commit
+        self.needs_rollback = test_wrapper.needs_rollback
+
+    def close(self) -> None:
+        test_wrapper = self._test_wrapper
+        if test_wrapper is None:
+            super().close()  # type: ignore[misc]
+            return
+        # A borrowed test connection stays open; a failure inside it dooms the test's transaction.
+        self._test_wrapper = None
+        test_wrapper.needs_rollback = test_wrapper.needs_rollback or self.needs_rollback
+        self.connection = None
+        self.in_atomic_block = False
+        self.atomic_blocks = []
+        self.run_on_commit = []
+
     def get_new_connection(self, conn_params: dict[str, Any]) -> PooledConnectionAdapter:
         pool = self.pool()  # type: ignore[attr-defined]
         conn = await_only(self._aacquire(pool))  # type: ignore[attr-defined]
         return PooledConnectionAdapter(conn, pool)
 
-    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper:
+    def create_cursor(self, name: str | None = None) -> GreenletCursorWrapper | BorrowedCursorWrapper:
         policy = self.transaction_policy  # type: ignore[attr-defined]
         on_statement = None if policy.sends_transaction_control else self.note_statement  # type: ignore[attr-defined]
+        if self._test_wrapper is not None:  # mysqlclient's cursor: the sync backend's wrapper
+            return BorrowedCursorWrapper(self.connection.cursor(), on_statement)
         return GreenletCursorWrapper(self.connection.cursor(), on_statement)
 
     def is_usable(self) -> bool:
         try:
             self.connection.ping()
-        except pymysql.err.Error:
+        except (pymysql.err.Error, MySQLdb.Error):
             return False
         return True
 

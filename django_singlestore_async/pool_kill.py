@@ -23,6 +23,7 @@ import aiomysql
 import pymysql
 from pymysql.constants import COMMAND
 
+from django_singlestore.errors import error_code
 from django_singlestore_async.pool_errors import CLIENT_ERROR_BASE, ER_NO_SUCH_THREAD
 
 __all__ = ["SESSION_END_TIMEOUT", "SessionKiller", "kill_session", "quit_session", "wait_for_server_close"]
@@ -73,7 +74,7 @@ class SessionKiller:
                         async with side.cursor() as cursor:
                             await cursor.execute(statement)
                 except pymysql.err.MySQLError as exc:
-                    code = exc.args[0] if exc.args else None
+                    code = error_code(exc)
                     if code == ER_NO_SUCH_THREAD:
                         self._count("kills_gone")
                         return True

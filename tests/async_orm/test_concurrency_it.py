@@ -26,7 +26,7 @@ def slow_gateway(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> 
     """A gateway in front of the same MariaDB that sleeps LATENCY_MS before every statement."""
     if testbed.mariadb is None:
         pytest.skip("environment: latency injection needs the embedded gateway (SINGLESTORE_URL is set)")
-    from tests.testbed.gateway.__main__ import GatewayProcess
+    from tests.testbed.gateway.process import GatewayProcess
 
     server = testbed.mariadb
     gateway = GatewayProcess(

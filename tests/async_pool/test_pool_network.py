@@ -20,7 +20,7 @@ from django_singlestore_async.pool import close_pools
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint
-from tests.testbed.gateway.__main__ import GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess
 
 if TYPE_CHECKING:
     from tests.testbed import Testbed

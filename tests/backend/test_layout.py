@@ -11,6 +11,7 @@ from django.test.utils import isolate_apps
 
 from django_singlestore.indexes import HashIndex, ShardKey, SortKey
 from django_singlestore.layout import resolve_layout
+from django_singlestore.options import parse_options
 from django_singlestore.schema import ModelStorageManager
 
 pytestmark = pytest.mark.usefixtures("unit")
@@ -153,7 +154,7 @@ def test_storage_precedence(unit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         unit,
         "singlestore_options",
-        type("Opts", (), {"table_storage_type": "ROWSTORE REFERENCE", "app_table_storage_types": {}})(),
+        parse_options({"table_storage_type": "ROWSTORE REFERENCE"}),
     )
     # The model's manager beats everything; the env var beats the OPTIONS default.
     assert (resolve_layout(Food, unit).storage, resolve_layout(Food, unit).source) == ("REFERENCE", "model")
@@ -163,14 +164,14 @@ def test_storage_precedence(unit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         unit,
         "singlestore_options",
-        type("Opts", (), {"table_storage_type": None, "app_table_storage_types": {"backend": "REFERENCE"}})(),
+        parse_options({"app_table_storage_types": {"backend": "REFERENCE"}}),
     )
     assert resolve_layout(Drink, unit).storage == "REFERENCE"
     monkeypatch.setenv("DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND", "ROWSTOR")
     monkeypatch.setattr(
         unit,
         "singlestore_options",
-        type("Opts", (), {"table_storage_type": None, "app_table_storage_types": {}})(),
+        parse_options({}),
     )
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SINGLESTORE_TABLE_STORAGE_TYPE_BACKEND"):
         resolve_layout(Drink, unit)
@@ -478,7 +479,7 @@ def test_a_float_primary_key_gets_a_sharded_rowstore(unit: Any) -> None:
             app_label = "backend"
 
     layout = resolve_layout(Measure, unit)
-    assert (layout.storage, layout.shard_key, layout.rule) == (
+    assert (layout.storage, layout.shard_key, layout.label) == (
         "ROWSTORE",
         ("value",),
         "primary key, rowstore (float key)",

@@ -199,7 +199,35 @@ class RecordingRunner(DiscoverRunner):
     def get_resultclass(self) -> Any:
         return super().get_resultclass() or RecordingResult
 
+    def setup_test_environment(self, **kwargs: Any) -> None:
+        super().setup_test_environment(**kwargs)
+        _native_setup()
+
     def run_suite(self, suite: Any, **kwargs: Any) -> Any:
         result = super().run_suite(suite, **kwargs)
         _emit({"event": "end", "tests_run": result.testsRun})
+        if _native_state["on"]:
+            from django_singlestore_async.native import statement_counts
+
+            _emit({"event": "native", **statement_counts()})
         return result
+
+
+_native_state = {"on": False}
+
+
+def _native_setup() -> None:
+    """Async-engine legs: Django's async ORM routed natively (runtests.py sets INSTALLED_APPS itself, so
+    the engine's app is not installed: its ready() steps run here), and Django's TestCase bound to the
+    native path (django_singlestore_async.test.bind_django_test_cases)."""
+    from django.db import connections
+
+    if not any(s.get("ENGINE") == "django_singlestore_async" for s in connections.settings.values()):
+        return
+    from django_singlestore_async import handlers, routing
+    from django_singlestore_async import test as native_test
+
+    routing.install()
+    handlers.install()
+    native_test.bind_django_test_cases()
+    _native_state["on"] = True

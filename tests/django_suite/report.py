@@ -124,6 +124,16 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
             out.append("_No app has finished yet._\n")
             continue
         out.append(R.app_table(res))
+        native: dict[str, int] = {}
+        for r in res:
+            for kind, n in r.native_statements.items():
+                native[kind] = native.get(kind, 0) + n
+        if native:
+            out.append(
+                f"Native async ORM: {native.get('pool', 0)} statements served by the pool, "
+                f"{native.get('test_connection', 0)} on TestCase connections borrowed by the native path "
+                f"(`django_singlestore_async.test`).\n"
+            )
         missing = [a for a in R.APPS if a not in {r.app for r in res}]
         if missing:
             out.append(f"Not run yet: {', '.join(missing)}.\n")

@@ -161,6 +161,9 @@ class AppResult:
     ran: int | None = None  # "Ran N tests" from the text log, when present
     log_tail: str = ""
     setup_error: str = ""  # the last exception line of the log when the run broke outside a test
+    # Async-engine legs: statements the native async ORM sent ("pool": over pooled connections,
+    # "test_connection": over a TestCase's borrowed mysqlclient connection); empty on other legs.
+    native_statements: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate_denominator(self) -> int:
@@ -249,9 +252,12 @@ def summarise(
     planned: list[str] = []
     best: dict[str, TestOutcome] = {}
     ended = False
+    native: Counter[str] = Counter()
     for rec in records:
         event = rec.get("event")
-        if event == "planned":
+        if event == "native":
+            native.update({k: int(v) for k, v in rec.items() if k not in ("event", "pid")})
+        elif event == "planned":
             planned = [str(i) for i in rec.get("ids", [])]
         elif event == "end":
             ended = True
@@ -280,7 +286,7 @@ def summarise(
             if old is None or _RANK[new.outcome] < _RANK[old.outcome]:
                 best[tid] = new
 
-    result = AppResult(app=app, seconds=round(seconds, 1), rc=rc)
+    result = AppResult(app=app, seconds=round(seconds, 1), rc=rc, native_statements=dict(native))
     ran = parse_ran(log_text)
     result.ran = ran
     result.log_tail = "\n".join(log_text.splitlines()[-40:]) if log_text else ""

@@ -292,3 +292,20 @@ def test_cause_for_prefers_the_longest_prefix() -> None:
     assert report.cause_for(other, causes) == "general"
     assert report.cause_for({"id": "a.T.u", "key": "x"}, {"a.T": "by test id"}) == "by test id"
     assert report.cause_for({"id": "b.T.u", "key": "x"}, causes) == ""
+
+
+def test_native_statement_counts_are_summed_and_round_trip() -> None:
+    records = [
+        {"event": "planned", "ids": ["a.T.t1"]},
+        {"event": "test", "id": "a.T.t1", "outcome": "success"},
+        {"event": "end", "tests_run": 1},
+        {"event": "native", "pool": 3, "test_connection": 40},
+        {"event": "native", "pool": 2, "test_connection": 0},
+    ]
+    result = R.summarise("a", records)
+    assert result.native_statements == {"pool": 5, "test_connection": 40}
+    assert (
+        R.AppResult.from_json(json.loads(json.dumps(result.to_json()))).native_statements
+        == result.native_statements
+    )
+    assert R.summarise("b", records[:3]).native_statements == {}

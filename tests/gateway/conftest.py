@@ -15,7 +15,7 @@ import MySQLdb
 import pytest
 
 from tests.testbed import Endpoint, Testbed
-from tests.testbed.gateway.__main__ import GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess
 from tests.testbed.mariadb import MariaDB
 
 

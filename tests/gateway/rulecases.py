@@ -196,6 +196,17 @@ CASES: tuple[RuleCase, ...] = (
         "UPDATE cs SET id = 5 WHERE id = 1",
         "UPDATE cs SET name = 'x' WHERE id = 1",
     ),
+    RuleCase(
+        "regexp_backreference",
+        "SELECT 'aa' REGEXP '(a)\\\\1'",
+        "SELECT 'aa' REGEXP '(a)a'",
+    ),
+    RuleCase(
+        "identifier_gateway_limit",
+        "CREATE TABLE " + "t" * 65 + " (id BIGINT PRIMARY KEY)",
+        "CREATE TABLE " + "t" * 64 + " (id BIGINT PRIMARY KEY)",
+        fields={"name": "t" * 65},
+    ),
 )
 
 # Issue 21's query shapes (query_rules.py) live in their own module; imported last (it imports RuleCase).

@@ -13,10 +13,10 @@ import pytest
 from tests.gateway.engine_harness import EngineHarness
 from tests.gateway.gwclients import DRIVERS, client, db_for, fresh_database
 from tests.testbed import Endpoint, Testbed
-from tests.testbed.gateway.__main__ import GatewayProcess
 from tests.testbed.gateway.client import AdminClient
 from tests.testbed.gateway.engine import Engine, GatewayConfig
 from tests.testbed.gateway.errors import ERRORS
+from tests.testbed.gateway.process import GatewayProcess
 from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only

@@ -11,8 +11,8 @@ import pytest
 
 from tests.testbed import Endpoint, Testbed
 from tests.testbed.gateway import packets as p
-from tests.testbed.gateway.__main__ import GatewayProcess
 from tests.testbed.gateway.client import native_password_scramble
+from tests.testbed.gateway.process import GatewayProcess
 
 pytestmark = pytest.mark.gateway_only
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.gateway.conftest import direct_conn, with_db
 from tests.testbed import Endpoint, Testbed
-from tests.testbed.gateway.__main__ import GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess
 
 pytestmark = pytest.mark.gateway_only
 

@@ -14,8 +14,8 @@ import MySQLdb
 import pytest
 
 from tests.testbed import Endpoint
-from tests.testbed.gateway.__main__ import REPO_ROOT, GatewayProcess
 from tests.testbed.gateway.errors import ERRORS
+from tests.testbed.gateway.process import REPO_ROOT, GatewayProcess
 from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only

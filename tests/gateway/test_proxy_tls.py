@@ -15,7 +15,7 @@ import MySQLdb._mysql
 import pytest
 
 from tests.testbed import Endpoint, Testbed
-from tests.testbed.gateway.__main__ import GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess
 
 pytestmark = pytest.mark.gateway_only
 

@@ -16,14 +16,14 @@ from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only
 
-MASTER_BASE, CHILD_BASE = 2**32, 2**50
+MASTER_BASE, CHILD_BASE = 1, 2**50
 
 
 @pytest.fixture
 def harness(mariadb: MariaDB, request: pytest.FixtureRequest) -> Iterator[EngineHarness]:
     h = EngineHarness(mariadb, db_name("gw_aggsync_", request.node.name))
     h.run("CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
-    h.run("INSERT INTO t (v) VALUES (1)")  # the master's counter starts just above 2^32
+    h.run("INSERT INTO t (v) VALUES (1)")  # the master's counter starts at 1
     yield h
     h.close()
 

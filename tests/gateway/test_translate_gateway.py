@@ -9,7 +9,7 @@ import pytest
 
 from tests.gateway.gwclients import DRIVERS, client, db_for, fresh_database
 from tests.testbed import Endpoint, Testbed
-from tests.testbed.gateway.__main__ import GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess
 from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only

@@ -270,7 +270,7 @@ def test_backend_tables_introspect_as_their_resolved_layout(make_alias: Callable
         expected = resolve_layout(model, connection)
         got = _intro(connection, "get_table_layout", model._meta.db_table)
         assert layout_signature(got) == layout_signature(expected), model.__name__
-    rules = {resolve_layout(m, connection).rule for m in built}
+    rules = {resolve_layout(m, connection).label for m in built}
     # The automatic layout's branches (and its rowstore step) are all among them.
     assert {
         "primary key",

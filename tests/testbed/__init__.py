@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
-    from tests.testbed.gateway.__main__ import GatewayProcess
+    from tests.testbed.gateway.process import GatewayProcess
     from tests.testbed.mariadb import MariaDB
 
 
@@ -90,7 +90,7 @@ class Testbed:
     @classmethod
     def embedded(cls, mariadb: MariaDB, state_dir: Path, gateway_args: list[str] | None = None) -> Testbed:
         """Start a gateway process in front of `mariadb` (which must be running); it dies with us."""
-        from tests.testbed.gateway.__main__ import GatewayProcess
+        from tests.testbed.gateway.process import GatewayProcess
 
         gateway = GatewayProcess(
             mariadb.port,

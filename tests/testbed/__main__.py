@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.testbed.gateway.__main__ import GatewayError, GatewayProcess
+from tests.testbed.gateway.process import GatewayProcess, GatewayStartError
 from tests.testbed.mariadb import MariaDB, MariaDBError
 
 
@@ -58,7 +58,7 @@ def start_gateway(
     gateway.master_port, gateway.child_port = master_port, child_port
     try:
         gateway.start()
-    except GatewayError as exc:
+    except GatewayStartError as exc:
         raise SystemExit(f"testbed: {exc}") from None
     assert gateway.pid is not None
     state = {"pid": gateway.pid, "master_port": gateway.master_port, "child_port": gateway.child_port}

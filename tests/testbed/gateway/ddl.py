@@ -177,6 +177,13 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
         i = close + 1
         if i < b and is_kw(toks[i], "PERSISTED"):
             i += 1
+    elif i + 1 < b and is_kw(toks[i], "AS"):
+        # `col AS expr PERSISTED type`: the parentheses are optional ([doc] "Persistent Computed
+        # Columns": "<computed_column_name> AS <computed_column_definition> PERSISTED <data_type>")
+        persisted = find_top_level(toks, i + 1, b, "PERSISTED")
+        if persisted > i + 1:
+            computed = "(" + text[toks[i + 1].start : toks[persisted - 1].end] + ")"
+            i = persisted + 1
     type_name = toks[i].upper if i < b else ""
     type_start = i
     i += 1
@@ -759,7 +766,8 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     MariaDB's answer plus the catalog: ``CREATE [ROWSTORE] [REFERENCE] TABLE``, UNENFORCED unique keys,
     ``SHARD KEY``, ``SORT KEY`` and SingleStore's table options. The ``__SHARDKEY`` / ``__UNORDERED``
     key names are [unverified]."""
-    lines = mariadb_text.split("\n")
+    # MariaDB's 3-byte set is ``utf8mb3``; SingleStore spells it ``utf8`` (utf8_general_ci, utf8_bin)
+    lines = mariadb_text.replace("utf8mb3", "utf8").split("\n")
     prefix = ("ROWSTORE " if info.storage == "ROWSTORE" else "") + ("REFERENCE " if info.reference else "")
     lines[0] = re.sub(
         r"^CREATE (TEMPORARY )?TABLE", lambda m: f"CREATE {m.group(1) or ''}{prefix}TABLE", lines[0]
@@ -769,7 +777,7 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     out: list[str] = []
     unenforced = {n.lower() for n in info.unenforced_keys}
     for line in body:
-        stripped = line.rstrip(",")
+        stripped = _singlestore_column_line(line.rstrip(","))
         m = re.match(r"^  KEY `((?:[^`]|``)*)` (\(.*\))(.*)$", stripped)
         if m and m.group(1).replace("``", "`").lower() in unenforced:
             stripped = f"  UNIQUE KEY `{m.group(1)}` {m.group(2)}{m.group(3)} UNENFORCED RELY"
@@ -797,3 +805,26 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     if comment:
         options += " " + comment.group(0)
     return "\n".join([lines[0], ",\n".join(out), ") " + options])
+
+
+_JSON_COLUMN = re.compile(
+    r"^(  `(?:[^`]|``)*`) longtext(?: CHARACTER SET \w+)?(?: COLLATE \w+)?(.*?) "
+    r"CHECK \(json_valid\(`(?:[^`]|``)*`\)\)(.*)$"
+)
+_COMPUTED_COLUMN = re.compile(
+    r"^(  `(?:[^`]|``)*`) (.+?) GENERATED ALWAYS AS \((.*)\) (?:STORED|VIRTUAL)(.*)$"
+)
+
+
+def _singlestore_column_line(line: str) -> str:
+    """One column line of MariaDB's SHOW CREATE TABLE as SingleStore prints it: a JSON column is ``JSON``
+    (MariaDB stores it as LONGTEXT with a json_valid CHECK), a persisted computed column is
+    ``AS expr PERSISTED type`` ([doc] "Persistent Computed Columns"; SHOW CREATE's exact spacing
+    [assumption])."""
+    m = _JSON_COLUMN.match(line)
+    if m:
+        return f"{m.group(1)} JSON{m.group(2)}{m.group(3)}"
+    m = _COMPUTED_COLUMN.match(line)
+    if m:
+        return f"{m.group(1)} AS {m.group(3)} PERSISTED {m.group(2)}{m.group(4)}"
+    return line

@@ -29,7 +29,6 @@ there and no hook runs (the catalog can then miss a DDL that succeeded earlier i
 from __future__ import annotations
 
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -43,12 +42,15 @@ from tests.testbed.gateway.sqllex import (
     Token,
     find_top_level,
     ident_value,
+    is_ident,
     is_kw,
+    matching_paren,
     parse_qualified_name,
     quote_ident,
     significant,
     split_statements,
     split_top_level_commas,
+    string_value,
     tokenize,
 )
 
@@ -164,7 +166,7 @@ _ALWAYS = frozenset(
 )  # fmt: skip
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
 _WORD_TRIGGERS = (
-    b"version", b"date_trunc", b"json_", b"regexp_instr", b"information_schema", b"cume_dist", b"returning",
+    b"version", b"date_trunc", b"json_", b"regexp", b"rlike", b"information_schema", b"cume_dist", b"returning",
     b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
@@ -179,7 +181,9 @@ def _has_triggers(sql: bytes, head: bytes = b"") -> bool:
     if b"/*" in sql and (b"/*!" in sql or b"/*M!" in sql or b"/*m!" in sql):
         return True
     low = sql.lower()
-    return any(t in low for t in _WORD_TRIGGERS) or query_rules.needs_query_rules(low, head)
+    if any(t in low for t in _WORD_TRIGGERS) or query_rules.needs_query_rules(low, head):
+        return True
+    return b"limit" in low and translate.LIMITED_SUBQUERY_TRIGGER.search(sql) is not None
 
 
 _HEAD_RE = re.compile(rb"(?:\s+|/\*(?![!M]).*?\*/|--[ \t][^\n]*\n?|#[^\n]*\n?|\()*([A-Za-z]+)", re.S)
@@ -193,7 +197,8 @@ class Engine:
         self.config = config
         self.catalog = Catalog(admin)
         self._counters: dict[tuple[str, str, str], int] = {}
-        self._rng = random.Random()
+        #: SingleStore's global ``regexp_format`` ([doc] regular-expression-functions; default 'extended').
+        self.regexp_format = "extended"
 
     async def start(self) -> None:
         """Create the ``_s2gw`` schema, table and view if missing and load the catalog."""
@@ -328,12 +333,18 @@ class Engine:
         hooks: list[Callable[[], Awaitable[None]]] = []
         head = toks[0].upper
         if head == "SET":
+            fmt = _REGEXP_FORMAT_SET.match(stmt)
+            if fmt is not None:
+                self.regexp_format = fmt.group(1).lower()
+                return _Out("ok")
             dec = identity.handle_set(stmt, toks)
             if dec.kind == "ok":
                 return _Out("ok")
             if dec.kind == "forward":
                 stmt, toks, changed = dec.sql, significant(dec.sql), True
         _check_savepoint(toks)
+        if head in ("CREATE", "ALTER", "RENAME"):
+            _check_identifier_lengths(toks)
         if head == "EXPLAIN":
             explained = translate.translate_explain(stmt, toks)
             if explained is not None:
@@ -378,6 +389,9 @@ class Engine:
             result = await self._show_create(toks, db)
             if result is not None:
                 return _Out("result", result=result)
+            shown_index = self._show_index(stmt, toks, db)
+            if shown_index is not None:
+                return _Out("forward", shown_index, changed=True)
             shown = identity.show_variables(stmt, toks, self._identity_ctx(session))
             if shown is not None:
                 return _Out("forward", shown, changed=True)
@@ -402,12 +416,20 @@ class Engine:
                 if limited is not None:
                     stmt, toks, changed = limited, significant(limited), True
         low = stmt.lower()
+        if self.regexp_format != "advanced" and ("regexp" in low or "rlike" in low):
+            _check_regexp_backreferences(toks)
         if "@@" in low or "version" in low:
             new = identity.rewrite_identity(stmt, self._identity_ctx(session))
             if new is not stmt:
                 stmt, changed = new, True
         if any(t.decode() in low for t in translate.TRANSLATE_TRIGGERS):
             new = translate.translate(stmt)
+            if new is not stmt:
+                stmt, changed = new, True
+        if "limit" in low and translate.LIMITED_SUBQUERY_TRIGGER.search(
+            stmt.encode("utf-8", "surrogateescape")
+        ):
+            new = translate.wrap_limited_in_subqueries(stmt)
             if new is not stmt:
                 stmt, changed = new, True
         if head in ("INSERT", "REPLACE"):
@@ -432,6 +454,7 @@ class Engine:
             handshake_version=self.config.handshake_version,
             memsql_version=self.config.memsql_version,
             master_port=self.config.master_port,
+            regexp_format=self.regexp_format,
         )
 
     # -- DDL ----------------------------------------------------------------------------------------
@@ -466,6 +489,7 @@ class Engine:
         async def hook() -> None:
             if if_not_exists and self.catalog.get(db, ct.name) is not None:
                 return
+            self._forget_counters(db, ct.name)  # a new table's ids start at its range's start again
             if ct.like is not None:
                 src = self.catalog.get(ct.like[0] or db, ct.like[1])
                 info = replace(src, db=db, name=ct.name) if src is not None else TableInfo(db, ct.name)
@@ -523,6 +547,7 @@ class Engine:
                     target = (spec.new_table[0] or db, spec.new_table[1])
             if target is not None and target != (db, alter.table):
                 await self.catalog.drop(db, alter.table)
+                self._move_counters(db, alter.table, *target)
                 new.db, new.name = target
             await self.catalog.put(new)
 
@@ -542,6 +567,7 @@ class Engine:
 
             async def drop_db() -> None:
                 await self.catalog.drop_database(name)
+                self._forget_counters(name)
 
             return drop_db
         if i < len(toks) and is_kw(toks[i], "TABLE", "TABLES"):
@@ -557,6 +583,7 @@ class Engine:
             async def drop_tables() -> None:
                 for d, n in names:
                     await self.catalog.drop(d, n)
+                    self._forget_counters(d, n)
 
             return drop_tables
         target = ddl.index_target(toks, i)
@@ -582,8 +609,18 @@ class Engine:
         async def hook() -> None:
             for (d1, n1), (d2, n2) in pairs:
                 await self.catalog.rename(d1, n1, d2, n2)
+                self._move_counters(d1, n1, d2, n2)
 
         return hook
+
+    def _move_counters(self, d1: str, n1: str, d2: str, n2: str) -> None:
+        """A renamed table keeps its AUTO_INCREMENT counters (they are the table's state, not its
+        name's); whatever counters the new name had belonged to a table that no longer exists."""
+        self._forget_counters(d2, n2)
+        for (db, table, role), value in list(self._counters.items()):
+            if (db, table) == (d1, n1):
+                del self._counters[(db, table, role)]
+                self._counters[(d2, n2, role)] = value
 
     async def _show_create(self, toks: list[Token], db: str | None) -> LocalResult | None:
         if len(toks) < 4 or not (is_kw(toks[1], "CREATE") and is_kw(toks[2], "TABLE")):
@@ -606,8 +643,65 @@ class Engine:
         name, text = rows[0][0], rows[0][1]
         return LocalResult(["Table", "Create Table"], [(name, ddl.singlestore_show_create(text, info))])
 
+    def _show_index(self, stmt: str, toks: list[Token], db: str | None) -> str | None:
+        """``SHOW {INDEX|INDEXES|KEYS} {FROM|IN} t [{FROM|IN} db] [WHERE expr]`` for a catalogued table ->
+        a SELECT over information_schema.STATISTICS in SingleStore's shape ([doc] "SHOW INDEX, SHOW
+        INDEXES, SHOW KEYS" / "SHOW INDEXES"): 13 columns (no MariaDB ``Ignored``), Cardinality, Sub_part
+        and Packed always NULL, Comment and Index_comment blank, and a columnstore table's shard key listed
+        as ``__SHARDKEY`` with Index_type ``METADATA_ONLY``. Row order (PRIMARY first, then by name) and the
+        absence of a SORT KEY row are [assumption]."""
+        if (
+            len(toks) < 4
+            or not is_kw(toks[1], "INDEX", "INDEXES", "KEYS")
+            or not is_kw(toks[2], "FROM", "IN")
+        ):
+            return None
+        qn = parse_qualified_name(toks, 3)
+        if qn is None:
+            return None
+        table_db, name, i = qn[0], qn[1], qn[2]
+        if i + 1 < len(toks) and is_kw(toks[i], "FROM", "IN") and is_ident(toks[i + 1]):
+            table_db, i = ident_value(toks[i + 1]), i + 2
+        where = ""
+        if i < len(toks) and is_kw(toks[i], "WHERE"):
+            where = " WHERE " + stmt[toks[i + 1].start : toks[-1].end]
+        elif i < len(toks):
+            return None
+        info = self.catalog.get(table_db or db, name)
+        if info is None:
+            return None  # not ours (or unknown): MariaDB answers, with its own 1146
+        cols = (
+            "TABLE_NAME AS `Table`, NON_UNIQUE AS `Non_unique`, INDEX_NAME AS `Key_name`, "
+            "SEQ_IN_INDEX AS `Seq_in_index`, COLUMN_NAME AS `Column_name`, COLLATION AS `Collation`, "
+            "NULL AS `Cardinality`, NULL AS `Sub_part`, NULL AS `Packed`, NULLABLE AS `Null`, "
+            "INDEX_TYPE AS `Index_type`, '' AS `Comment`, '' AS `Index_comment`, "
+            "IF(INDEX_NAME = 'PRIMARY', 0, 1) AS _s2gw_primary_last"
+        )
+        rows = (
+            f"SELECT {cols} FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {sql_literal(info.db)} "
+            f"AND TABLE_NAME = {sql_literal(info.name)}"
+        )
+        shard = info.effective_shard_key if info.sharded and info.columnstore else None
+        for n, column in enumerate(shard or [], start=1):
+            rows += (
+                f" UNION ALL SELECT {sql_literal(info.name)}, 1, '__SHARDKEY', {n}, {sql_literal(column)}, "
+                "NULL, NULL, NULL, NULL, '', 'METADATA_ONLY', '', '', 2"
+            )
+        return (
+            "SELECT `Table`, `Non_unique`, `Key_name`, `Seq_in_index`, `Column_name`, `Collation`, "
+            "`Cardinality`, `Sub_part`, `Packed`, `Null`, `Index_type`, `Comment`, `Index_comment` "
+            f"FROM ({rows}) AS _s2gw_si{where} ORDER BY _s2gw_primary_last, `Key_name`, `Seq_in_index`"
+        )
+
     # -- AUTO_INCREMENT ------------------------------------------------------------------------------
     async def _auto_increment(self, stmt: str, session: SessionState, toks: list[Token] | None) -> str | None:
+        """Give the rows of an INSERT/REPLACE into a sharded AUTO_INCREMENT table the gateway's ids.
+
+        The first generated value is written ``LAST_INSERT_ID(n)``, so MariaDB reports it both in the OK
+        packet and to ``SELECT LAST_INSERT_ID()``: for a multi-row INSERT that is the FIRST id, as MySQL
+        and SingleStore report it ([doc] SingleStore "LAST_INSERT_ID": "the first automatically generated
+        value ... for the most recently executed INSERT"). ``INSERT ... SELECT`` gets its ids from a
+        reserved block of the counter (``_inject_select``)."""
         if toks is None:
             toks = significant(stmt)
         targets = rules.write_targets(toks)
@@ -620,23 +714,90 @@ class Engine:
         if key not in self._counters:
             await self._init_counter(info, session.role)
         column = info.auto_increment
+        first = True
 
-        def gen() -> int:
-            value = self._counters[key] + self._rng.randint(2, 9)
-            self._counters[key] = value
-            return value
+        def gen() -> str:
+            nonlocal first
+            value = self._next_value(key)
+            if first:
+                first = False
+                return f"LAST_INSERT_ID({value})"
+            return str(value)
 
-        return rules.inject_auto_increment(stmt, toks, column, info.columns, gen)
+        injected = rules.inject_auto_increment(stmt, toks, column, info.columns, gen)
+        if injected is None:
+            injected = self._inject_select(stmt, toks, column, key)
+        return injected
+
+    def _forget_counters(self, db: str, table: str | None = None) -> None:
+        """Drop the AUTO_INCREMENT counters of a dropped/created table (or database): a table created
+        again starts its ranges afresh, as a new table does on SingleStore."""
+        for key in [k for k in self._counters if k[0] == db and (table is None or k[1] == table)]:
+            del self._counters[key]
+
+    def _next_value(self, key: tuple[str, str, str]) -> int:
+        """The next id of one aggregator's counter: unique and increasing, with gaps of 2..9 (only
+        uniqueness is documented), except the very first, which is the range's first value. The gap is
+        a fixed function of the counter, so a test run is reproducible (an explicit value a test inserts
+        collides with a generated id, as SingleStore's docs warn, on every run or on none)."""
+        current = self._counters[key]
+        step = 1 if current in _RANGE_STARTS else 2 + ((current * 0x9E3779B1) >> 16) % 8
+        self._counters[key] = current + step
+        return current + step
+
+    def _inject_select(
+        self, stmt: str, toks: list[Token], column: str, key: tuple[str, str, str]
+    ) -> str | None:
+        """``INSERT [IGNORE] INTO t (cols) SELECT ...`` without the AUTO_INCREMENT column ->
+        ``INSERT INTO t (cols, id) SELECT q.*, LAST_INSERT_ID(start + 1) + ROW_NUMBER() OVER () - 1
+        FROM (SELECT ...) AS q``: the rows get ``start + 1 ... start + n`` and LAST_INSERT_ID the first.
+        The counter moves past a block of ``INSERT_SELECT_BLOCK`` ids at once, since the row count is
+        unknown before MariaDB runs it (gateway limit: a larger INSERT ... SELECT can collide with later
+        ids; and a select list with two columns of one name cannot be a derived table: MariaDB's 1060).
+        Shapes other than an explicit column list followed by SELECT/WITH/( are left to MariaDB."""
+        i = find_top_level(toks, 1, len(toks), "INTO")
+        if i < 0:
+            return None
+        qn = parse_qualified_name(toks, i + 1)
+        if qn is None or qn[2] >= len(toks) or toks[qn[2]].text != "(":
+            return None
+        close = matching_paren(toks, qn[2])
+        if close + 1 >= len(toks) or not (
+            is_kw(toks[close + 1], "SELECT", "WITH") or toks[close + 1].text == "("
+        ):
+            return None
+        cols = [ident_value(toks[a]).lower() for a, _ in split_top_level_commas(toks, qn[2] + 1, close)]
+        if not cols or column.lower() in cols:
+            return None
+        end = close + 1
+        while True:  # the SELECT ends at ON DUPLICATE KEY UPDATE / RETURNING (not at a join's ON)
+            end = find_top_level(toks, end + 1, len(toks), "ON", "RETURNING")
+            if (
+                end < 0
+                or is_kw(toks[end], "RETURNING")
+                or is_kw(toks[min(end + 1, len(toks) - 1)], "DUPLICATE")
+            ):
+                break
+        end = end if end >= 0 else len(toks)
+        start = self._counters[key]
+        self._counters[key] = start + INSERT_SELECT_BLOCK
+        body = stmt[toks[close + 1].start : toks[end - 1].end]
+        tail = stmt[toks[end - 1].end :]
+        return (
+            f"{stmt[: toks[close].start]}, {quote_ident(column)}) SELECT _s2gw_q.*, "
+            f"LAST_INSERT_ID({start + 1}) + ROW_NUMBER() OVER () - 1 FROM ({body}) AS _s2gw_q{tail}"
+        )
 
     async def _init_counter(self, info: TableInfo, role: str) -> None:
-        """Per-aggregator ranges ([doc] semantics s1.6): master above 2^32, child from 2^50; after a
+        """Per-aggregator ranges ([doc] semantics s1.6; AGGREGATOR SYNC AUTO_INCREMENT's example shows a
+        sharded table's first value on the master as 1): master from 1, child above 2^50; after a
         (gateway) restart the counter jumps to the next multiple of 1,000,000 above the largest value
         of its range already in the table."""
         base, _ = _counter_range(role)
         current = await self._largest_in_range(info, role)
         key = (info.db, info.name, role)
         if current is None:
-            self._counters[key] = base
+            self._counters[key] = base - 1 if role == "master" else base
         else:
             self._counters[key] = (current // 1_000_000 + 1) * 1_000_000
 
@@ -697,8 +858,12 @@ class Engine:
         return _Out("forward", "COMMIT", changed=True, hooks=[sync])
 
 
-AUTO_INCREMENT_MASTER_BASE = 2**32
+AUTO_INCREMENT_MASTER_BASE = 1
 AUTO_INCREMENT_CHILD_BASE = 2**50
+#: Counter values from which the next id is the first of its range (1 on the master).
+_RANGE_STARTS = frozenset({AUTO_INCREMENT_MASTER_BASE - 1})
+#: Ids an ``INSERT ... SELECT`` reserves at once (its row count is unknown beforehand).
+INSERT_SELECT_BLOCK = 1_000_000
 
 
 def _counter_range(role: str) -> tuple[int, int]:
@@ -745,6 +910,46 @@ def _drop_column(info: TableInfo, old: str) -> None:
         info.sort_key = rm(info.sort_key)
     info.hash_keys = {k: rm(v) for k, v in info.hash_keys.items() if rm(v)}
     info.unenforced_keys = {k: rm(v) for k, v in info.unenforced_keys.items() if rm(v)}
+
+
+#: ``SET [GLOBAL] [@@global.]regexp_format = 'extended' | 'advanced'`` as a whole statement (the two
+#: documented values; anything else reaches MariaDB, which answers 1193 unknown variable).
+_REGEXP_FORMAT_SET = re.compile(
+    r"(?is)\s*SET\s+(?:GLOBAL\s+|@@global\.)?regexp_format\s*=\s*'(extended|advanced)'\s*;?\s*$"
+)
+_BACKREFERENCE = re.compile(r"\\[1-9]")
+_REGEXP_FUNCTIONS = frozenset({"REGEXP_INSTR", "REGEXP_SUBSTR", "REGEXP_REPLACE", "REGEXP_MATCH"})
+
+
+def _check_regexp_backreferences(toks: list[Token]) -> None:
+    """A literal pattern with a backreference (``\\1`` .. ``\\9``) under ``regexp_format = 'extended'``:
+    refused ([doc] regular-expression-functions: the 'extended' format is POSIX ERE; backreferences
+    belong to 'advanced'; the error itself is an assumption, errors.ERRORS["regexp_backreference"])."""
+    for i, tok in enumerate(toks[:-1]):
+        pattern: Token | None = None
+        if is_kw(tok, "REGEXP", "RLIKE"):
+            pattern = toks[i + 1]
+        elif tok.kind == "word" and tok.upper in _REGEXP_FUNCTIONS and toks[i + 1].text == "(":
+            close = matching_paren(toks, i + 1)
+            args = split_top_level_commas(toks, i + 2, close)
+            if len(args) >= 2 and args[1][1] - args[1][0] == 1:
+                pattern = toks[args[1][0]]
+        if pattern is not None and pattern.kind == "str" and _BACKREFERENCE.search(string_value(pattern)):
+            raise GatewayError("regexp_backreference")
+
+
+#: MariaDB's longest schema object name (NAME_CHAR_LEN); SingleStore's is longer.
+MARIADB_NAME_LIMIT = 64
+
+
+def _check_identifier_lengths(toks: list[Token]) -> None:
+    """A DDL name longer than MariaDB's 64 characters: MariaDB's own 1059, reworded to say it is the
+    test bed's limit (errors.ERRORS["identifier_gateway_limit"]), not SingleStore's."""
+    for tok in toks:
+        if tok.kind in ("word", "bq"):
+            name = ident_value(tok)
+            if len(name) > MARIADB_NAME_LIMIT:
+                raise GatewayError("identifier_gateway_limit", name=name)
 
 
 def _check_savepoint(toks: list[Token]) -> None:

@@ -461,6 +461,24 @@ ERRORS: dict[str, ErrorSpec] = {
         False,
         assumption=True,
     ),
+    "regexp_backreference": ErrorSpec(
+        1139,
+        "42000",
+        "Got error 'backreferences need regexp_format = advanced' from regexp",
+        "[doc] regular-expression-functions: backreferences belong to the 'advanced' format (regexp_format "
+        "defaults to 'extended', POSIX ERE). No server text found: code (MySQL's ER_REGEXP_ERROR) and text "
+        "are an assumption",
+        False,
+    ),
+    "identifier_gateway_limit": ErrorSpec(
+        1059,
+        "42000",
+        "Identifier name '{name}' is too long (gateway limit: MariaDB names hold at most 64 characters; "
+        "SingleStore allows longer ones)",
+        "[local] MariaDB 10.11 NAME_CHAR_LEN = 64 (its own 1059); SingleStore's maximum identifier length "
+        "is longer [assumption: 256 per issue 16]. A test-bed limit, not a SingleStore rule",
+        False,
+    ),
 }
 
 #: Rules known only from skip texts: on by default, off with GatewayConfig.assumption_rules=False. The

@@ -22,8 +22,12 @@ VERSION(), @@version           GatewayConfig.handshake_version ('5.7.32')       
                                the child                                              child [unverified]
 @@default_table_type           'columnstore'                                          [code] 8.1.0 dump
 @@table_name_case_sensitivity  1 (django-singlestore reads it)                        [code] 8.1.0 dump
+@@regexp_format                'extended' until SET GLOBAL regexp_format = 'advanced' [doc] regular-
+                               (global: one value for every connection)               expression-functions
 @@transaction_isolation        rewritten to MariaDB's @@tx_isolation (READ-COMMITTED) [local] MariaDB
                                                                                       10.11 lacks it
+@@character_set_*,             MariaDB's value with ``utf8mb3`` spelled ``utf8``      [doc] character-sets-
+@@collation_* (and SHOW VARIABLES)  (``utf8_general_ci``)                             supported
 =============================  =====================================================  ==============
 
 MySQL-only variables Django reads, all [unverified] on SingleStore:
@@ -64,6 +68,7 @@ class IdentityContext:
     handshake_version: str
     memsql_version: str
     master_port: int
+    regexp_format: str = "extended"
 
 
 def _sql_str(value: str) -> str:
@@ -79,8 +84,13 @@ _VARIABLES: dict[str, Callable[[IdentityContext], str]] = {
     "master_aggregator": lambda c: _sql_str("self" if c.role == "master" else f"127.0.0.1:{c.master_port}"),
     "default_table_type": lambda c: _sql_str("columnstore"),
     "table_name_case_sensitivity": lambda c: "1",
+    "regexp_format": lambda c: _sql_str(c.regexp_format),
 }
 _RENAMED = {"transaction_isolation": "tx_isolation"}
+#: Character set / collation variables: MariaDB names the 3-byte set ``utf8mb3``, SingleStore ``utf8``
+#: (``utf8_general_ci``; [doc] "Character Sets Supported" lists utf8 / utf8_general_ci, and "Implicit
+#: Collation in Special Cases" shows SHOW VARIABLES' collation_* as utf8_general_ci).
+_CHARSET_VARIABLES = ("character_set_", "collation_")
 _PREFIXES = ("session.", "global.", "local.")
 
 # Keywords after which a select-list item ends (so no alias follows).
@@ -137,6 +147,8 @@ def rewrite_identity(text: str, ctx: IdentityContext, toks: list[Token] | None =
                 repl = _VARIABLES[name](ctx)
             elif name in _RENAMED:
                 repl = "@@" + prefix + _RENAMED[name]
+            elif name.startswith(_CHARSET_VARIABLES):
+                repl = f"REPLACE(@@{prefix}{name}, 'utf8mb3', 'utf8')"
         elif (
             is_kw(t, "VERSION")
             and i + 2 < n
@@ -257,7 +269,8 @@ def show_variables(text: str, toks: list[Token], ctx: IdentityContext) -> str | 
     extra = " ".join(f"UNION ALL SELECT {_sql_str(n)}, {v}" for n, v in overrides.items())
     return (
         "SELECT Variable_name, Value FROM ("
-        f"SELECT LOWER(VARIABLE_NAME) AS Variable_name, VARIABLE_VALUE AS Value FROM information_schema.{table} "
+        "SELECT LOWER(VARIABLE_NAME) AS Variable_name, REPLACE(VARIABLE_VALUE, 'utf8mb3', 'utf8') AS Value "
+        f"FROM information_schema.{table} "
         f"WHERE LOWER(VARIABLE_NAME) NOT IN ({names}) "
         f"UNION ALL SELECT 'transaction_isolation', VARIABLE_VALUE FROM information_schema.{table} "
         f"WHERE VARIABLE_NAME = 'TX_ISOLATION' {extra}"

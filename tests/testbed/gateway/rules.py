@@ -520,7 +520,7 @@ def _is_generate(toks: list[Token], a: int, b: int) -> bool:
 
 
 def inject_auto_increment(
-    text: str, toks: list[Token], column: str, table_columns: list[str], gen: Callable[[], int]
+    text: str, toks: list[Token], column: str, table_columns: list[str], gen: Callable[[], int | str]
 ) -> str | None:
     """Give every row of an INSERT/REPLACE that lets ``column`` be generated an explicit value from ``gen``.
 

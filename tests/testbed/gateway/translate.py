@@ -9,6 +9,7 @@ as written, so MariaDB's own error (1305 / 1582 / 1064) reaches the client inste
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ __all__ = [
     "translate",
     "translate_explain",
     "translate_kill",
+    "wrap_limited_in_subqueries",
 ]
 
 
@@ -398,7 +400,7 @@ class _Emitter:
             ):
                 operand = self.pop_operand(units)
                 key = string_value(nxt) if nxt.kind == "str" else ident_value(nxt)
-                paths = _json_paths([key])
+                paths = _json_paths([key], operand.text)
                 if t.text == "::":
                     units.append(_Unit(operand.pre, _extract(operand.text, paths), typed=True))
                     self.json_seen = True
@@ -564,14 +566,14 @@ class _Emitter:
             return -int(self.toks[a + 1].text) if self.toks[a + 1].text.isdigit() else None
         return None
 
-    def json_paths(self, parts: list[tuple[int, int]]) -> list[str] | None:
+    def json_paths(self, parts: list[tuple[int, int]], doc: str | None = None) -> list[str] | None:
         keys: list[str | int] = []
         for a, b in parts:
             v = self.literal(a, b)
             if v is None:
                 return None
             keys.append(v)
-        return _json_paths(keys)
+        return _json_paths(keys, doc)
 
 
 _Builder = Callable[["_Emitter", int, int], "str | None"]
@@ -602,12 +604,38 @@ def _u_escape(c: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def _json_paths(keys: list[str | int] | list[str]) -> list[str]:
-    """The path literal, and a second one when a key has non-ASCII characters (see TRANSLATIONS)."""
+def _json_paths(keys: list[str | int] | list[str], doc: str | None = None) -> list[str]:
+    """The path literal, and a second one when a key has non-ASCII characters (see TRANSLATIONS).
+
+    A quoted key of digits (``'1'``, ``::`1```) is an array index when the value it applies to is an
+    array, else an object key ([doc] "JSON Keypaths": how a key is treated depends on the structure of
+    the JSON value; its example ``ltr_name::posIds::`2`::text`` indexes an array): with ``doc`` given, the path is then built at run time, each such key becoming
+    ``[n]`` or ``."n"`` after a ``JSON_TYPE`` test of the prefix (``doc`` is evaluated once per such key).
+    """
+    strings = [k for k in keys if isinstance(k, str)]
+    if doc is not None and all(k.isascii() for k in strings) and any(k.isdigit() for k in strings):
+        return [_adaptive_path(doc, keys)]
     raw = _lit(_json_path(keys))
     if all(isinstance(k, int) or k.isascii() for k in keys):
         return [raw]
     return [raw, _lit(_json_path(keys, ascii_only=True))]
+
+
+def _adaptive_path(doc: str, keys: list[str | int] | list[str]) -> str:
+    path = "'$'"
+    pending: list[str | int] = []
+    for k in keys:
+        if isinstance(k, str) and k.isdigit():
+            prefix = _lit(_json_path(pending)[1:])
+            path = f"CONCAT({path}, {prefix})" if pending else path
+            pending = []
+            index, key = _lit(f"[{int(k)}]"), _lit(_json_path([k])[1:])
+            path = f"CONCAT({path}, IF(JSON_TYPE(JSON_EXTRACT({doc}, {path})) = 'ARRAY', {index}, {key}))"
+        else:
+            pending.append(k)
+    if pending:
+        path = f"CONCAT({path}, {_lit(_json_path(pending)[1:])})"
+    return path
 
 
 def _extract(expr: str, paths: list[str]) -> str:
@@ -637,7 +665,7 @@ def _json_fn(kind: str) -> _Builder:
         if len(parts) == 1:
             paths = ["'$'"]
         else:
-            p = em.json_paths(parts[1:])
+            p = em.json_paths(parts[1:], doc)
             if p is None:
                 return None
             paths = p
@@ -839,3 +867,34 @@ def _has_alias(toks: list[Token], a: int, b: int) -> bool:
     if last.kind in ("word", "bq", "str") and (prev.text == ")" or prev.kind in ("word", "bq", "str", "num")):
         return prev.kind != "op" and not (prev.kind == "word" and prev.upper in _NOT_FUNCTIONS)
     return False
+
+
+#: ``IN (SELECT ... LIMIT n)`` and ``op ANY/SOME/ALL (SELECT ... LIMIT n)``: a cheap pre-check.
+LIMITED_SUBQUERY_TRIGGER = re.compile(rb"(?i)\b(?:in|any|some|all)\s*\(\s*(?:select|with)\b")
+
+
+def wrap_limited_in_subqueries(text: str) -> str:
+    """``x IN (SELECT ... LIMIT n)`` -> ``x IN (SELECT * FROM (SELECT ... LIMIT n) AS _s2gw_in)`` (also
+    ``NOT IN`` and ``op ANY/SOME/ALL``); ``text`` itself when none applies.
+
+    SingleStore runs a LIMIT inside an IN subquery; MariaDB refuses it (1235 "doesn't yet support 'LIMIT &
+    IN/ALL/ANY/SOME subquery'"), but accepts the same rows through a derived table. [assumption] No
+    SingleStore page lists this restriction (its subquery pages do not mention LIMIT), and the older
+    django-singlestore backend does not skip Django's sliced-IN tests. A correlated reference inside the
+    subquery cannot cross MariaDB's derived table; such statements get MariaDB's error (gateway limit)."""
+    toks = [t for t in tokenize(text) if t.kind not in INSIGNIFICANT]
+    edits: list[tuple[int, int, str]] = []
+    for i, tok in enumerate(toks[:-2]):
+        if tok.kind != "word" or toks[i + 1].text != "(" or toks[i + 2].upper not in ("SELECT", "WITH"):
+            continue
+        if tok.upper in ("ANY", "SOME", "ALL"):
+            if i == 0 or toks[i - 1].kind != "op":
+                continue  # UNION ALL (SELECT ...), SELECT ALL (...): not a quantified comparison
+        elif tok.upper != "IN":
+            continue
+        close = matching_paren(toks, i + 1)
+        if close >= len(toks) or find_top_level(toks, i + 2, close, "LIMIT") < 0:
+            continue
+        edits.append((toks[i + 2].start, toks[i + 2].start, "SELECT * FROM ("))
+        edits.append((toks[close].start, toks[close].start, ") AS _s2gw_in"))
+    return apply_edits(text, edits) if edits else text

@@ -1,0 +1,50 @@
+"""`python -m benchmarks [--quick] [--results DIR] [--fresh] [--legs a,b] [--report-only]` (what `make bench` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from benchmarks import harness, report
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="the short run (one repeat, a few cells)")
+    ap.add_argument(
+        "--results", type=Path, default=None, help="default benchmarks/results (quick: results/quick)"
+    )
+    ap.add_argument(
+        "--state-dir", type=Path, default=None, help="the test bed's data dir (default: <results>/.state)"
+    )
+    ap.add_argument("--fresh", action="store_true", help="discard the finished cells and start over")
+    ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the servers and the test bed like Ctrl-C
+    plan = harness.QUICK if args.quick else harness.FULL
+    default = harness.BENCH_DIR / "results"
+    results = (
+        args.results or os.environ.get("BENCH_RESULTS") or (default / "quick" if args.quick else default)
+    )
+    results = Path(results).resolve()
+    if args.report_only:
+        report.write(results)
+        print(results / "results.md")
+        return 0
+    state_dir = (args.state_dir or results / ".state").resolve()
+    legs = tuple(args.legs.split(",")) if args.legs else None
+    harness.run(plan, results, fresh=args.fresh, state_dir=state_dir, legs=legs)
+    print(results / "results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

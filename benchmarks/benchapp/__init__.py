@@ -1,0 +1,1 @@
+"""The benchmark model (one table, seeded by the harness)."""
