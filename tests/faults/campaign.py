@@ -7,8 +7,8 @@ and `ASYNC_LANES` tasks on the async engine's native ORM over its pool (`run_orm
 API, raw async cursors). Each lane loops over reads (ORM counts, and a `SLEEP` for `KILL QUERY` to
 hit), writes of two rows in `transaction.atomic()` (two statements) and bulk writes of five rows
 (`bulk_create`, one statement, in `atomic()`). Every write is a new `write_key` whose rows are all or
-none in the database. Async transactions run as `await run_orm(fn)` with `transaction.atomic()`
-inside `fn` (`async_atomic` is not on main yet). A canceller cancels random in-flight async
+none in the database. Async transactions run in `async_atomic` (the a* API) and as `await
+run_orm(fn)` with `transaction.atomic()` inside `fn`. A canceller cancels random in-flight async
 operations throughout the run.
 
 The faults, one after another, each after a baseline: MariaDB restarts (SIGTERM, SIGKILL), `KILL`
@@ -340,7 +340,10 @@ class Load:
         bulk = choice > 0.8
         phase = Phase()
         try:
-            await run_orm(self._write_body, self.async_alias, key, lane, bulk, phase)
+            if 0.55 <= choice <= 0.8:  # sync ORM code in transaction.atomic(), run natively
+                await run_orm(self._write_body, self.async_alias, key, lane, bulk, phase)
+            else:
+                await self._async_atomic_write(key, lane, bulk, phase)
         except (Exception, asyncio.CancelledError) as exc:
             ledger.record(key, phase.outcome_of_error(), 5 if bulk else 2, exc)
             self._log("async", exc)
@@ -350,6 +353,19 @@ class Load:
             return
         ledger.record(key, Outcome.ACKNOWLEDGED, 5 if bulk else 2)
         self.done.append(time.monotonic())
+
+    async def _async_atomic_write(self, key: int, lane: int, bulk: bool, phase: Phase) -> None:
+        """The same write with the a* API in `async_atomic` (a connection pinned for the block)."""
+        from django_singlestore_async import async_atomic
+
+        manager = self.model.objects.using(self.async_alias)
+        async with async_atomic(self.async_alias):
+            if bulk:
+                await manager.abulk_create(self._rows(key, lane, 5))
+            else:
+                for row in self._rows(key, lane, 2):
+                    await row.asave(using=self.async_alias, force_insert=True)
+            phase.committing = True  # the commit is sent when the block ends
 
     async def _async_lane(self, lane: int) -> None:
         rng = random.Random(self.seed * 1000 + lane)
