@@ -37,7 +37,8 @@ help:
 	@echo "make mutation      mutation testing (cosmic-ray) of the rule modules, in the background; resumable;"
 	@echo "                   MUTATION_MODULES=errors,options,... picks modules; report: tests/MUTATION.md"
 	@echo "make bench         the benchmarks into benchmarks/results/ (resumable; QUICK=1 for the short run)"
-	@echo "make faults        fault experiments: schema changes under live traffic, per-run report"
+	@echo "make faults        fault experiments: schema changes under live traffic, and the fault campaign"
+	@echo "                   (ledger, leaks, recovery time per fault kind against >= 90% within 2 s)"
 	@echo "make clean         make testbed-stop, then remove .testbed/ and the tool caches"
 	@echo "Targets that run Python use .venv/ unless LEG=dj61."
 
@@ -154,7 +155,9 @@ bench: $(if $(BENCH_PYTHON),,$(TOOL_VENV)/.installed) $(if $(QUICK),,$(OLDER_VEN
 	  $(if $(BENCH_RESULTS),--results $(BENCH_RESULTS)) $(BENCH_ARGS)
 
 # Fault experiments (tests/faults, marked slow): schema changes under live traffic (issue 20), with a
-# per-run report (write gap, writes acknowledged and refused by error, lost/reverted/resurrected = 0).
+# per-run report (write gap, writes acknowledged and refused by error, lost/reverted/resurrected = 0);
+# the fault campaign (issue 14): ledger verdict, leaks, and per fault kind the time until throughput is
+# back to >= 90 % of its pre-fault level, reported against 2 s (a report, not a gate).
 FAULTS_ARGS ?=
 faults: $(TOOL_VENV)/.installed
 	@cd $(ROOT) && $(TOOL_VENV)/bin/python -m pytest tests/faults -m slow -s -q $(FAULTS_ARGS) \

@@ -1,5 +1,6 @@
-"""Fault experiments (issue 20): schema changes under live traffic. Each test works on a database of its
-own, `gw_faults_<test>`, through the test bed's master aggregator."""
+"""Fault experiments: schema changes under live traffic (issue 20) and the fault campaign (issue 14).
+Each test works on a database of its own, `gw_faults_<test>`, through the test bed's master
+aggregator."""
 
 from __future__ import annotations
 

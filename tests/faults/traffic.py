@@ -5,7 +5,8 @@ Table `flt_item` (id, code, qty, note), preloaded with ids 1..N and qty = id. Wr
 preloaded rows with id % WRITERS == w and the ids it inserts (WRITER_BASE * (w + 1) + n), so its
 ledger alone says what each of its rows must hold: the state after its last acknowledged write.
 A write is *acknowledged* (the driver returned), *definitely failed* (the server refused it: the
-statement did not run) or *in doubt* (the connection broke: it may have run); rows with an in-doubt
+statement did not run) or *in doubt* (the connection broke: it may have run), as in `ledger.Outcome`;
+each write is one autocommit statement, so its row values are the ledger here; rows with an in-doubt
 write are checked against both outcomes. A writer refused with SchemaChangeInProgress backs off 5 ms
 before its next write, as a client retrying a retryable error would.
 """
@@ -18,6 +19,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.faults.ledger import Outcome, error_name
 
 WRITERS = 4
 WRITER_BASE = 100_000_000
@@ -75,17 +78,17 @@ def writer(index: int, settings_dict: dict[str, Any], mode: str, stop: Any, read
                 cursor.execute(sql, params)
                 affected = cursor.rowcount
         except (SchemaChangeInProgress, IntegrityError) as exc:
-            errors[f"{type(exc).__name__} ({exc.args[0]})"] += 1  # refused: the statement did not run
+            errors[error_name(exc)] += 1  # refused: the statement did not run (Outcome.FAILED)
             if isinstance(exc, SchemaChangeInProgress):
                 time.sleep(0.005)  # as a client retrying a retryable error would: a short backoff
             continue
-        except OperationalError as exc:
-            errors[f"{type(exc).__name__} ({exc.args[0] if exc.args else '?'}), in doubt"] += 1
+        except OperationalError as exc:  # the connection broke during the (autocommit) statement
+            errors[f"{error_name(exc)}, {Outcome.IN_DOUBT.value}"] += 1
             in_doubt[row] = (before, after)
             connection.close()
             continue
         except DatabaseError as exc:
-            errors[f"{type(exc).__name__} ({exc.args[0] if exc.args else '?'})"] += 1
+            errors[error_name(exc)] += 1
             continue
         if choice != "insert" and affected != 1:
             errors["no row affected"] += 1

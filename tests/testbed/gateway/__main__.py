@@ -7,7 +7,8 @@ from Python).
 
 Once both ports listen it prints one JSON line to stdout, `{"master_port": ..., "child_port": ...,
 "pid": ..., "tls_cert": ...}` (`tls_cert` only with --tls), and logs to stderr. SIGTERM or SIGINT
-shut it down gracefully; with --exit-on-stdin-eof it also stops when its stdin closes, which ties
+shut it down gracefully; SIGUSR1 injects the fault written to `<state-dir>/fault.json`
+(`tests.testbed.gateway.faults`); with --exit-on-stdin-eof it also stops when its stdin closes, which ties
 its life to a parent that holds the other end of a pipe (so a crashed test run leaves nothing behind).
 """
 
@@ -89,6 +90,10 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if args.state_dir is not None:
+        from tests.testbed.gateway.faults import apply_fault
+
+        loop.add_signal_handler(signal.SIGUSR1, apply_fault, gateway, Path(args.state_dir))
     if args.exit_on_stdin_eof:
         # Watched by the event loop (a pipe is pollable), not by a thread blocked in read().
         stdin_fd = sys.stdin.fileno()

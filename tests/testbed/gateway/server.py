@@ -11,6 +11,10 @@ Per client connection (`ClientConnection`):
 * **Commands**: every client packet with sequence id 0 starts a command. COM_QUERY goes through
   `engine.handle_query()`; everything else is forwarded as is. A 16 MiB+ command is reassembled
   first and split again when forwarded.
+* **Fault injection** (`Gateway.stall`, `Gateway.cut_connections`; driven from another process by
+  `faults.inject_fault`): a stall holds every new command and connection for some seconds, as a
+  network that stops delivering does; a cut resets every client's TCP connection (and its MariaDB
+  session) at once, as a crashed load balancer does.
 * **Responses** are relayed untouched by `_relay_server`, which reads large chunks and looks only at
   packet headers (plus the few small OK/EOF/ERR payloads) through `responses.ResponseTracker`. That keeps the
   session's status flags current and finds the last packet of each response, so a `Forward.after_ok`
@@ -27,6 +31,7 @@ import logging
 import re
 import socket
 import ssl
+import struct
 import subprocess
 from pathlib import Path
 from typing import Protocol
@@ -109,7 +114,9 @@ class ClientConnection:
     async def run(self) -> None:
         engine = self.gateway.engine
         started = False
+        self.gateway.clients.add(self)
         try:
+            await self.gateway.unstalled()
             try:
                 self.up_reader, self.up_writer = await asyncio.open_connection(
                     self.gateway.upstream_host, self.gateway.upstream_port, limit=1 << 20
@@ -135,6 +142,7 @@ class ClientConnection:
         except Exception:
             log.exception("unexpected error in a client connection; closing it")
         finally:
+            self.gateway.clients.discard(self)
             if started and self.session is not None:
                 try:
                     engine.on_session_end(self.session)
@@ -201,6 +209,21 @@ class ClientConnection:
             seq, payload = await p.read_packet(self.reader)
             up_w.write(p.frame(payload, seq - shift))
 
+    def cut(self) -> None:
+        """Reset both TCP connections now (SO_LINGER 0: an RST, not a FIN), unflushed data dropped."""
+        for writer in (self.writer, self.up_writer):
+            if writer is None:
+                continue
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        if self.writer is None:
+            with contextlib.suppress(OSError):  # shutdown, not close: the loop may be reading it
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.sock.shutdown(socket.SHUT_RDWR)
+
     # -- command phase ---------------------------------------------------------------------------------------
     async def _relay(self) -> None:
         tasks = [
@@ -251,6 +274,7 @@ class ClientConnection:
     async def _command(self, payload: bytes) -> None:
         up, tracker, session = self.up_writer, self.tracker, self.session
         assert up is not None and tracker is not None and session is not None
+        await self.gateway.unstalled()
         command = payload[0] if payload else -1
         if command != p.COM_QUERY:
             database = None
@@ -446,6 +470,33 @@ class Gateway:
         self._listeners: dict[str, socket.socket] = {}
         self._accept_tasks: list[asyncio.Task[None]] = []
         self._connections: set[asyncio.Task[None]] = set()
+        #: The client connections being served (for `cut_connections`).
+        self.clients: set[ClientConnection] = set()
+        self._running = asyncio.Event()
+        self._running.set()
+        self._stall_end: asyncio.TimerHandle | None = None
+
+    # -- fault injection -------------------------------------------------------------------------------------
+    async def unstalled(self) -> None:
+        """Return at once, or when the current stall ends."""
+        if not self._running.is_set():
+            await self._running.wait()
+
+    def stall(self, seconds: float) -> None:
+        """Hold every command and every new connection for `seconds` (bytes already sent to MariaDB
+        are answered; the answers of held commands come after the stall). A new stall replaces one
+        still running."""
+        if self._stall_end is not None:
+            self._stall_end.cancel()
+        self._running.clear()
+        self._stall_end = asyncio.get_running_loop().call_later(seconds, self._running.set)
+
+    def cut_connections(self) -> int:
+        """Reset every client's TCP connection and its MariaDB connection; returns how many."""
+        clients = list(self.clients)
+        for client in clients:
+            client.cut()
+        return len(clients)
 
     async def start(self, master_port: int = 0, child_port: int = 0, host: str = "127.0.0.1") -> None:
         """Listen on both ports. Accepting is done by hand (not `asyncio.start_server`) because the
