@@ -41,7 +41,7 @@ logger = logging.getLogger("django.db.backends")
 __all__ = ["AsyncCursorDebugWrapper", "AsyncCursorWrapper", "django_error"]
 
 # Most specific first: PyMySQL's classes mirror PEP 249, as do Django's.
-_ERROR_NAMES = (
+PEP249_ERROR_NAMES = (
     "DataError",
     "OperationalError",
     "IntegrityError",
@@ -61,7 +61,7 @@ def django_error(exc: BaseException) -> BaseException:
     replacement = django_exception_for(exc)
     if replacement is not None:
         return replacement
-    for name in _ERROR_NAMES:
+    for name in PEP249_ERROR_NAMES:
         if isinstance(exc, getattr(pymysql.err, name)):
             return getattr(db_utils, name)(*exc.args)
     return exc

@@ -37,6 +37,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django_singlestore import base as sync_base
 from django_singlestore_async.bridge import await_only
 from django_singlestore_async.connection import PoolCursor, PooledConnection
+from django_singlestore_async.cursor import PEP249_ERROR_NAMES
 from django_singlestore_async.pool import AsyncConnectionPool
 from django_singlestore_async.scope import current_scope, release_cap
 
@@ -73,18 +74,7 @@ class DatabaseShim:
     Binary = bytes
 
 
-for _name in (
-    "Error",
-    "InterfaceError",
-    "DatabaseError",
-    "DataError",
-    "OperationalError",
-    "IntegrityError",
-    "InternalError",
-    "ProgrammingError",
-    "NotSupportedError",
-    "Warning",
-):
+for _name in (*PEP249_ERROR_NAMES, "Warning"):
     setattr(DatabaseShim, _name, (getattr(MySQLdb, _name), getattr(pymysql.err, _name)))
 
 

@@ -73,22 +73,17 @@ class SessionKiller:
                         side = await self._connection()
                         async with side.cursor() as cursor:
                             await cursor.execute(statement)
-                except pymysql.err.MySQLError as exc:
-                    code = error_code(exc)
+                except (pymysql.err.MySQLError, OSError, TimeoutError) as exc:
+                    code = error_code(exc) if isinstance(exc, pymysql.err.MySQLError) else None
                     if code == ER_NO_SUCH_THREAD:
                         self._count("kills_gone")
                         return True
+                    # A server error leaves the side connection usable; anything else (a client-side
+                    # error, the socket, the timeout) means a new one, tried once.
                     if not (isinstance(code, int) and 0 < code < CLIENT_ERROR_BASE):
                         self.close()
                         if attempt == 1:
                             continue
-                    self._count("kills_failed")
-                    logger.warning("pool %r: %s failed: %r", self.name, statement, exc)
-                    return False
-                except (OSError, TimeoutError) as exc:
-                    self.close()
-                    if attempt == 1:
-                        continue
                     self._count("kills_failed")
                     logger.warning("pool %r: %s failed: %r", self.name, statement, exc)
                     return False
