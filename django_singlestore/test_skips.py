@@ -167,108 +167,11 @@ _Entry = tuple[str, Iterable[str], Callable[[Version], bool]]
 
 SKIPS: list[_Entry] = [
     (
-        PLANNER_OUTER_MORE_THAN_ONE_LEVEL,
-        (
-            "lookup.tests.LookupTests.test_nested_outerref_lhs",
-            "aggregation.test_filter_argument.FilteredAggregateTests."
-            "test_filtered_aggregate_ref_multiple_subquery_annotation",
-            "queries.tests.ExcludeTests.test_subquery_exclude_outerref",
-            "expressions.tests.BasicExpressionsTests.test_annotation_with_deeply_nested_outerref",
-            "expressions.tests.BasicExpressionsTests.test_annotation_with_nested_outerref",
-            "expressions.tests.BasicExpressionsTests.test_nested_outerref_with_function",
-            "expressions.tests.BasicExpressionsTests.test_nested_subquery_outer_ref_2",
-            "expressions.tests.BasicExpressionsTests.test_nested_subquery_outer_ref_with_autofield",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_SUBSELECT_IN_GROUP_ORDER,
-        (
-            "aggregation.tests.AggregateTestCase.test_aggregation_exists_multivalued_outeref",
-            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_multivalued",
-            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_related_field",
-            "aggregation.tests.AggregateTestCase.test_group_by_exists_annotation",
-            "aggregation.tests.AggregateTestCase.test_group_by_subquery_annotation",
-            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_subquery_and_aggregate_values_chaining",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_SUBSELECT_IN_AGGREGATE,
-        (
-            "aggregation.tests.AggregateTestCase.test_values_annotation_with_expression",
-            "aggregation.test_filter_argument.FilteredAggregateTests.test_filtered_aggregate_on_exists",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_CORRELATED_NOT_SHARD_KEYS,
-        (
-            "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_composed_subquery_requires_wrapping",
-            "aggregation.tests.AggregateAnnotationPruningTests.test_referenced_subquery_requires_wrapping",
-            "expressions.tests.BasicExpressionsTests.test_annotation_with_outerref",
-            "expressions.tests.BasicExpressionsTests.test_case_in_filter_if_boolean_output_field",
-            "expressions.tests.BasicExpressionsTests.test_subquery_filter_by_aggregate",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_NESTED_SCALAR_IN_SELECT,
-        (
-            "aggregation.tests.AggregateTestCase.test_aggregation_nested_subquery_outerref",
-            "queries.test_qs_combinators.QuerySetSetOperationTests.test_union_in_subquery",
-            "queries.test_qs_combinators.QuerySetSetOperationTests.test_union_in_subquery_related_outerref",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_CORRELATED_IN_ORDER_BY,
-        (
-            "aggregation.tests.AggregateTestCase.test_aggregation_subquery_annotation_values_collision",
-            "expressions.tests.BasicExpressionsTests.test_annotations_within_subquery",
-            "expressions.tests.BasicExpressionsTests.test_order_by_exists",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_CORRELATED_IN_HAVING,
-        (
-            "aggregation.tests.AggregateTestCase.test_filter_in_subquery_or_aggregation",
-            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_filter_with_subquery",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_CORRELATED_IN_COLUMNSTORE_SELECT,
-        (
-            "annotations.tests.NonAggregateAnnotationTestCase.test_annotation_exists_aggregate_values_chaining",
-        ),
-        _any,
-    ),
-    (
-        PLANNER_SELECT_IN_VALUES,
-        ("expressions.tests.BasicExpressionsTests.test_object_create_with_f_expression_in_subquery",),
-        _any,
-    ),
-    (
         LEAF_SUBQUERY_MORE_THAN_ONE_ROW,
         ("annotations.tests.NonAggregateAnnotationTestCase.test_annotation_subquery_outerref_transform",),
         _any,
     ),
     (INTERVAL_ARITHMETIC, ("expressions.tests.FTimeDeltaTests.test_durationfield_multiply_divide",), _any),
-    (
-        FOR_UPDATE_JOIN,
-        (
-            "get_or_create.tests.UpdateOrCreateTests.test_create_with_many",
-            "get_or_create.tests.UpdateOrCreateTests.test_update_with_many",
-            "get_or_create.tests.UpdateOrCreateTests.test_mti_update_non_local_concrete_fields",
-            "m2m_through.tests.M2mThroughTests.test_update_or_create_on_m2m_with_intermediate_model_value_required",
-            "m2m_through.tests.M2mThroughTests."
-            "test_update_or_create_on_m2m_with_intermediate_model_value_required_fails",
-            "async.test_async_related_managers.AsyncRelatedManagersOperationTest.test_aupdate_or_create",
-        ),
-        _any,
-    ),
     (
         NO_SAVEPOINTS,
         (

@@ -319,6 +319,28 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
     return module
 
 
+# Apps never run: GeoDjango needs a spatial backend, postgres_tests is PostgreSQL's own (issue 16).
+EXCLUDED_APPS: frozenset[str] = frozenset({"gis_tests", "postgres_tests"})
+# What runtests.py itself never discovers as an app (its SUBDIRS_TO_SKIP).
+_NOT_APPS: frozenset[str] = frozenset({"import_error_package", "test_runner_apps"})
+
+
+def all_apps(tests_dir: Path) -> list[str]:
+    """Every test app of a Django release (as runtests.py discovers them) but EXCLUDED_APPS: the
+    issue's core list first (cheap, database-heavy apps early), then the rest alphabetically."""
+    found = (
+        {
+            d.name
+            for d in tests_dir.iterdir()
+            if d.is_dir() and "." not in d.name and (d / "__init__.py").exists()
+        }
+        - EXCLUDED_APPS
+        - _NOT_APPS
+    )
+    first = [a for a in R.APPS if a in found or SPLIT_APPS.get(a, ("", ""))[0] in found]
+    return first + sorted(found - set(first))
+
+
 # The issue's "async_queryset" is Django's async/test_async_queryset.py; "async" is the rest of async/.
 SPLIT_APPS: dict[str, tuple[str, str]] = {"async_queryset": ("async", "test_async_queryset")}
 
@@ -645,7 +667,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------- report
 
 
-def load_leg_results(leg_dir: Path, apps: Sequence[str] = R.APPS) -> list[R.AppResult]:
+def load_leg_results(leg_dir: Path, apps: Sequence[str] | None = None) -> list[R.AppResult]:
+    """The finished apps of a leg: `apps` in that order, or every app with a state file (core list first)."""
+    if apps is None:
+        have = {p.stem for p in (leg_dir / "state").glob("*.json")}
+        apps = [a for a in R.APPS if a in have] + sorted(have - set(R.APPS))
     return [r for r in (load_state(leg_dir, a) for a in apps) if r is not None]
 
 
@@ -675,7 +701,7 @@ def status_text(quick: bool = False) -> str:
         res = load_leg_results(d)
         t = R.totals(res)
         lines.append(
-            f"{d.name}: Django {meta['django']} {meta['engine']} on {meta['target']}: {len(res)}/{len(R.APPS)} "
+            f"{d.name}: Django {meta['django']} {meta['engine']} on {meta['target']}: {len(res)} "
             f"apps, passed={t.passed} failed={t.failed} errors={t.errors} skipped={t.skipped} "
             f"xfail={t.expected_failures} rate={R.fmt_rate(t.rate)}"
         )
@@ -791,7 +817,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         pythons = args.python or [str(p) for p in DEFAULT_PYTHONS if p.exists()]
         default_engine = "django.db.backends.sqlite3" if args.target == "sqlite" else DEFAULT_ENGINE
         engines = args.engine or [default_engine]
-        apps = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else list(R.APPS))
+        chosen = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else None)
         worst = 0
         for python, engine in [(p, e) for p in pythons for e in engines]:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
@@ -809,6 +835,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 quick=args.quick,
             )
             leg_dir = leg.dir(args.quick)
+            apps = chosen if chosen is not None else (list(R.APPS) if args.core else all_apps(tests_dir))
             todo = apps if args.quick else apps_to_run(leg_dir, apps, force=args.force, retry=args.retry)
             log(
                 f"{leg.tag}: Django {version} ({python}), {engine} on {target}: "
@@ -853,7 +880,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--python", action="append", help="interpreter of a leg (repeatable); default both venvs"
     )
-    run.add_argument("--apps", help="comma-separated apps or test labels (default: the issue's list)")
+    run.add_argument(
+        "--apps",
+        help="comma-separated apps or test labels (default: every app but gis_tests, postgres_tests)",
+    )
+    run.add_argument("--core", action="store_true", help="only the core list of 44 apps (results.APPS)")
     run.add_argument(
         "--engine",
         action="append",
