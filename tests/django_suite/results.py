@@ -119,6 +119,53 @@ def classify_reason(reason: str, backend_reasons: Iterable[str] = ()) -> str:
     return OTHER
 
 
+# The strict rate's exclusions (issue 16): Django's own skips of tests written for another database vendor,
+# and of tests that need a library that cannot be installed here. Everything else, every backend skip,
+# flag skip and expected failure included, counts as not passed; so do Django's skips naming MySQL or
+# MariaDB (this backend's vendor is "mysql": such a skip is one of ours, not another vendor's test).
+VENDOR = "vendor"
+LIBRARY = "library"
+_VENDOR_RE = re.compile(
+    r"\b(sqlite3?|postgres|postgresql|psycopg\d?|oracle|mssql|cx_oracle|oracledb|spatialite|postgis)\b",
+    re.I,
+)
+_LIBRARY_RE = re.compile(
+    r"no module named|(?:is|are) not installed|not installed\b|requires? (?:the )?\w+ (?:library|module|package)",
+    re.I,
+)
+
+
+def strict_kind(kind: str, reason: str) -> str:
+    """Refine Django's own ("other") skips: another vendor's test, a library missing here, or other."""
+    if kind != OTHER:
+        return kind
+    if _LIBRARY_RE.search(reason):
+        return LIBRARY
+    if _VENDOR_RE.search(reason):
+        return VENDOR
+    return OTHER
+
+
+def strict_counts(skip_reasons: Mapping[str, int]) -> Counter[str]:
+    """Skips per strict kind from an AppResult's {"kind | reason": n}."""
+    out: Counter[str] = Counter()
+    for key, n in skip_reasons.items():
+        kind, _, reason = key.partition(" | ")
+        out[strict_kind(kind, reason)] += n
+    return out
+
+
+def strict_rate(results: Iterable[AppResult]) -> float | None:
+    """passed / (every test but another vendor's and those needing a library that cannot be installed):
+    skips and expected failures count as not passed."""
+    num = den = 0
+    for r in results:
+        k = strict_counts(r.skip_reasons)
+        num += r.passed
+        den += r.rate_denominator + r.skipped - k[VENDOR] - k[LIBRARY]
+    return None if den == 0 else num / den
+
+
 def summary_kind(kind: str) -> str:
     """The issue's three-way split: SingleStore limit / gateway limit / environment."""
     if kind in (S2, S2_FLAG):

@@ -289,6 +289,7 @@ class RunConfig:
     timeout: float = 2400.0
     quick: bool = False
     verbosity: int = 2
+    lift_refusal_skips: bool = False  # run the tests skipped for a detected planner refusal
 
 
 def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> str:
@@ -302,6 +303,7 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
         "test_name": f"test_djs_{tag}",
         "record_dir": str(leg_dir / "records" / "raw"),
         "runner": runner,
+        "lift_refusal_skips": cfg.lift_refusal_skips,
     }
     config_path = leg_dir / f"config_w{worker}.json"
     write_json_atomic(config_path, config)
@@ -833,6 +835,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 parallel=args.parallel,
                 timeout=args.timeout,
                 quick=args.quick,
+                lift_refusal_skips=args.lift_refusal_skips,
             )
             leg_dir = leg.dir(args.quick)
             apps = chosen if chosen is not None else (list(R.APPS) if args.core else all_apps(tests_dir))
@@ -885,6 +888,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated apps or test labels (default: every app but gis_tests, postgres_tests)",
     )
     run.add_argument("--core", action="store_true", help="only the core list of 44 apps (results.APPS)")
+    run.add_argument(
+        "--lift-refusal-skips",
+        action="store_true",
+        help="run the tests skipped for a detected planner refusal (re-detects the list; issue 21)",
+    )
     run.add_argument(
         "--engine",
         action="append",

@@ -292,3 +292,12 @@ def test_backend_snapshot_is_the_committed_code(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(run, "_BACKEND_PATH", str(dest))
     assert run.child_env()["PYTHONPATH"] == str(dest)
     assert run.backend_revision().endswith("(committed snapshot)")
+
+
+def test_all_apps_excludes_gis_postgres_and_runtests_helpers(tmp_path: Path) -> None:
+    for name in ("basic", "gis_tests", "postgres_tests", "zoo", "async", "test_runner_apps", "data.d"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / "nopkg").mkdir()
+    apps = run.all_apps(tmp_path)
+    assert apps == ["basic", "async", "async_queryset", "zoo"]
