@@ -932,6 +932,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help=f"write {RESULTS_MD.name} from the state files")
     rep.add_argument("--all", action="store_true", help="print a report of every leg (dev legs too)")
     sub.add_parser("stop", help="stop the background run")
+    sub.add_parser("refusals", help="print the detected refusals of every leg (test -> gateway rule)")
     return p
 
 
@@ -956,6 +957,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "stop":
         return stop_background()
+    if args.command == "refusals":
+        from tests.django_suite import refusals
+
+        for d in leg_dirs(product_only=True):
+            hits = {t: h for r in load_leg_results(d) for t, h in refusals.detected(r.problems).items()}
+            print(f"# {d.name}: {len(hits)} tests")
+            for tid, hit in sorted(hits.items()):
+                print(f"    {tid!r}: {hit.rule!r},")
+        return 0
     return 2
 
 
