@@ -251,6 +251,7 @@ SKIPS: list[_Entry] = [
         NO_SAVEPOINTS,
         (
             "get_or_create.tests.UpdateOrCreateTests.test_integrity",
+            "admin_changelist.tests.ChangeListTests.test_list_editable_atomicity",
             "get_or_create.tests.UpdateOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
             "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",
             "get_or_create.tests.GetOrCreateTestsWithManualPKs.test_savepoint_rollback",

@@ -367,7 +367,7 @@ def summarise(
         result.not_run = len(missing)
         result.errors += len(missing)
     result.planned = len(planned)
-    if not planned and not best:
+    if not planned and not best and not ended:
         # The run broke before the suite was built (the backend did not import, settings failed...):
         # count the app's known size (from an earlier run), at least one test, as not run.
         result.not_run = max(1, size_hint or 0)
