@@ -136,6 +136,7 @@ def render(dirs: Iterable[Path], now: datetime | None = None) -> str:
             f"| {k[R.LIBRARY]} | {k[R.OTHER] + k[R.UNCLASSIFIED]} | {t.expected_failures} |"
         )
     out.append("")
+    out.extend(_refusal_skips())
     notes = SUITE_DIR / "notes.md"
     if notes.exists():
         out.append("## Notes (hand-written)\n")
@@ -193,8 +194,8 @@ def _refusals(res: list[R.AppResult]) -> list[str]:
         "### Refusals detected (issue 21)\n",
         "Failing tests whose query the gateway refused with one of SingleStore's query-shape errors "
         "(`tests/testbed/gateway/query_rules.py`; refusal rules on, the default). *assumption* = a shape known "
-        "only from the older backend's skip texts. This is the list `django_singlestore/test_skips.py` "
-        "carries as PLANNER_REFUSED skips (a run with those skips lifted: `--lift-refusal-skips`).\n",
+        "only from the older backend's skip texts. New entries here belong in `DETECTED_REFUSALS` "
+        "(`django_singlestore/test_skips.py`); a run with those skips lifted: `--lift-refusal-skips`.\n",
     ]
     if not hits:
         out.append("None.\n")
@@ -203,6 +204,26 @@ def _refusals(res: list[R.AppResult]) -> list[str]:
     for tid, hit in sorted(hits.items()):
         rule = hit.rule + (" *(assumption)*" if hit.assumption else "")
         out.append(f"| `{tid}` | {rule} | {hit.code} | {_md(hit.text)[:160]} |")
+    out.append("")
+    return out
+
+
+def _refusal_skips() -> list[str]:
+    """The planner-refusal skips as the backend carries them: detected by the runner, test -> shape."""
+    try:
+        from django_singlestore.test_skips import DETECTED_REFUSALS, REFUSAL_REASONS_BY_RULE
+    except ImportError:
+        return []
+    out = [
+        "## Planner-refusal skips (detected, issue 21)\n",
+        "`DETECTED_REFUSALS` in `django_singlestore/test_skips.py`: the tests whose queries the gateway refused "
+        "with one of SingleStore's query-shape errors when they ran unskipped (the refused shape is the "
+        "gateway rule; its code and text are in `tests/testbed/gateway/errors.py`). Nothing is carried over "
+        "from the older backend.\n",
+        "| test | refused shape | skip reason |\n|---|---|---|",
+    ]
+    for test, rule in sorted(DETECTED_REFUSALS.items()):
+        out.append(f"| `{test}` | {rule} | {_md(REFUSAL_REASONS_BY_RULE.get(rule, ''))} |")
     out.append("")
     return out
 
