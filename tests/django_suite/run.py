@@ -214,6 +214,43 @@ def start_plain_mariadb() -> str:
     return server.url(server.database)
 
 
+_REDIS: subprocess.Popen[bytes] | None = None
+
+
+def start_redis() -> str | None:
+    """A private redis-server (no persistence, loopback, free port) for Django's Redis cache tests, when
+    the machine has one; its URL goes into the settings' CACHES (alias "redis"). Stopped at exit."""
+    global _REDIS
+    exe = shutil.which("redis-server")
+    if exe is None:
+        return None
+    from tests.testbed.mariadb import free_port
+
+    port = free_port()
+    _REDIS = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _CHILDREN.add(_REDIS)
+    import socket
+
+    for _ in range(50):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return f"redis://127.0.0.1:{port}"
+        time.sleep(0.1)
+    return None
+
+
+def stop_redis() -> None:
+    if _REDIS is not None and _REDIS.poll() is None:
+        _REDIS.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            _REDIS.wait(timeout=5)
+
+
 _BACKEND_PATH: str | None = None  # set by --backend-rev: a snapshot of the backend packages
 
 
@@ -290,6 +327,7 @@ class RunConfig:
     quick: bool = False
     verbosity: int = 2
     lift_refusal_skips: bool = False  # run the tests skipped for a detected planner refusal
+    redis_url: str | None = None  # a private redis-server for Django's Redis cache tests
 
 
 def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> str:
@@ -304,6 +342,7 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
         "record_dir": str(leg_dir / "records" / "raw"),
         "runner": runner,
         "lift_refusal_skips": cfg.lift_refusal_skips,
+        "redis_url": cfg.redis_url,
     }
     config_path = leg_dir / f"config_w{worker}.json"
     write_json_atomic(config_path, config)
@@ -820,6 +859,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         default_engine = "django.db.backends.sqlite3" if args.target == "sqlite" else DEFAULT_ENGINE
         engines = args.engine or [default_engine]
         chosen = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else None)
+        redis_url = None if args.quick else start_redis()
         worst = 0
         for python, engine in [(p, e) for p in pythons for e in engines]:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
@@ -836,6 +876,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 timeout=args.timeout,
                 quick=args.quick,
                 lift_refusal_skips=args.lift_refusal_skips,
+                redis_url=redis_url,
             )
             leg_dir = leg.dir(args.quick)
             apps = chosen if chosen is not None else (list(R.APPS) if args.core else all_apps(tests_dir))
@@ -866,6 +907,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
             stop_testbed(pythons[0])
         return worst
     finally:
+        stop_redis()
         if own_pid_file:
             with contextlib.suppress(OSError):
                 if (WORK / "runner.pid").read_text().split()[0] == str(os.getpid()):

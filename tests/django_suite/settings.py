@@ -49,6 +49,16 @@ def load(config_path: str) -> dict[str, Any]:
     out["DATABASES"] = databases_for(cfg["engine"], cfg.get("url"), cfg["test_name"])
     out["TEST_RUNNER"] = cfg.get("runner") or RUNNER
     out["DJANGO_SUITE_RECORD_DIR"] = cfg["record_dir"]
+    if cfg.get("redis_url"):
+        # Django's cache tests run their Redis cases when a CACHES entry names RedisCache.
+        caches = dict(
+            out.get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        )
+        caches["redis"] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": cfg["redis_url"],
+        }
+        out["CACHES"] = caches
     if cfg.get("lift_refusal_skips"):
         lift_refusal_skips()
     return out

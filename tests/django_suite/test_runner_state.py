@@ -301,3 +301,24 @@ def test_all_apps_excludes_gis_postgres_and_runtests_helpers(tmp_path: Path) -> 
     (tmp_path / "nopkg").mkdir()
     apps = run.all_apps(tmp_path)
     assert apps == ["basic", "async", "async_queryset", "zoo"]
+
+
+def test_settings_add_a_redis_cache_only_when_the_runner_started_one(tmp_path: Path) -> None:
+    (tmp_path / "test_sqlite.py").write_text('DATABASES = {}\nSECRET_KEY = "k"\n')
+    base = {
+        "django_tests_dir": str(tmp_path),
+        "engine": "django_singlestore",
+        "url": "mysql://u:p@127.0.0.1:4001/s2test",
+        "test_name": "t",
+        "record_dir": str(tmp_path / "rec"),
+    }
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(base))
+    assert "CACHES" not in S.load(str(cfg))
+    cfg.write_text(json.dumps({**base, "redis_url": "redis://127.0.0.1:6399"}))
+    caches = S.load(str(cfg))["CACHES"]
+    assert caches["redis"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6399",
+    }
+    assert caches["default"]["BACKEND"].endswith("LocMemCache")
