@@ -264,6 +264,7 @@ SKIPS: list[_Entry] = [
         (
             "file_uploads.tests.DirectoryCreationTests.test_readonly_root",
             "i18n.test_compilation.PoFileTests.test_no_write_access",
+            "template_tests.test_loaders.FileSystemLoaderTests.test_permissions_error",
         ),
         _any,
     ),
@@ -282,6 +283,8 @@ SKIPS: list[_Entry] = [
             "admin_changelist.tests.ChangeListTests.test_list_editable_atomicity",
             "fixtures_model_package.tests.FixtureTestCase.test_loaddata",
             "force_insert_update.tests.ForceTests.test_force_update",
+            "test_utils.tests.CaptureOnCommitCallbacksTests.test_with_rolled_back_savepoint",
+            "test_utils.tests.TestBadSetUpTestData.test_failure_in_setUpTestData_should_rollback_transaction",
             "multiple_database.tests.QueryTestCase.test_generic_key_cross_database_protection",
             "multiple_database.tests.QueryTestCase.test_m2m_cross_database_protection",
             "get_or_create.tests.UpdateOrCreateTestsWithManualPKs.test_create_with_duplicate_primary_key",

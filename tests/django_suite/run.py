@@ -147,7 +147,8 @@ def _find_sdist(dl: Path, version: str) -> Path | None:
 
 
 def unpack_tests(archive: Path, dest: Path) -> None:
-    """Unpack only `<top>/tests/` of the sdist into dest/tests (safe member filter)."""
+    """Unpack only `<top>/tests/` of the sdist into dest/tests (safe member filter), and `docs/_ext/`,
+    which the `sphinx` app's tests import from beside `tests/`."""
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -155,7 +156,7 @@ def unpack_tests(archive: Path, dest: Path) -> None:
         members = []
         for m in tar.getmembers():
             parts = Path(m.name).parts
-            if len(parts) >= 2 and parts[1] == "tests":
+            if len(parts) >= 2 and (parts[1] == "tests" or parts[1:3] == ("docs", "_ext")):
                 m.name = str(Path(*parts[1:]))
                 members.append(m)
         if not members:
