@@ -172,6 +172,14 @@ MYSQL_SERVER_DATA = (
     "SingleStore: the backend reads @@sql_mode with its own server query (singlestore_server_data); the "
     "test patches MySQL's mysql_server_data and deletes MySQL's cached sql_mode"
 )
+NO_SAVEPOINTS_TEST_DATA = (
+    "SingleStore: no SAVEPOINT, so Django's TestCase runs setUpTestData for every test (no class-level "
+    "savepoint to roll back to) and never wraps class data in TestData; the test expects per-test copies"
+)
+SDIST_TESTS_ONLY = (
+    "environment: the runner unpacks only tests/ and docs/_ext of Django's sdist; the test reads the "
+    "django package's source files beside them"
+)
 RUNS_AS_ROOT = "environment: the suite runs as root here, which can write into a read-only directory"
 MYSQL_EXPLAIN = (
     "SingleStore: EXPLAIN has no FORMAT=TRADITIONAL and no ANALYZE (PROFILE replaces it); the test "
@@ -256,6 +264,19 @@ SKIPS: list[_Entry] = [
     (
         UPDATE_SHARD_KEY_AS_A_SET,
         ("update.tests.MySQLUpdateOrderByTest.test_order_by_update_on_parent_unique_constraint",),
+        _any,
+    ),
+    (
+        NO_SAVEPOINTS_TEST_DATA,
+        ("test_utils.test_testcase.TestDataTests.test_class_attribute_identity",),
+        _any,
+    ),
+    (
+        SDIST_TESTS_ONLY,
+        (
+            "sphinx.test_github_links.GitHubLinkTests.test_module_name_to_file_path_module",
+            "sphinx.test_github_links.GitHubLinkTests.test_module_name_to_file_path_package",
+        ),
         _any,
     ),
     (MYSQL_SERVER_DATA, ("check_framework.test_database.DatabaseCheckTests.test_mysql_strict_mode",), _any),
