@@ -56,7 +56,9 @@ PLANNER_CORRELATED_IN_COLUMNSTORE_SELECT = (
     "ORDER BY, GROUP BY or DISTINCT (1706)"
 )
 PLANNER_SELECT_IN_VALUES = "SingleStore's planner refuses a subselect inside INSERT ... VALUES (1706)"
-PLANNER_COLLATE_IN_ORDER_BY = "SingleStore refuses a COLLATE clause in ORDER BY"
+PLANNER_COLLATE_IN_ORDER_BY = (
+    "SingleStore: no COLLATE clause in ORDER BY (the older backend's skip text; a gateway assumption rule)"
+)
 LEAF_SUBQUERY_MORE_THAN_ONE_ROW = (
     "SingleStore: the leaves evaluate this correlated subselect per partition and fail with 'Subquery "
     "returns more than 1 row'"
