@@ -245,11 +245,45 @@ def start_redis() -> str | None:
     return None
 
 
+_MEMCACHED: subprocess.Popen[bytes] | None = None
+
+
+def start_memcached() -> str | None:
+    """A private memcached (loopback, free port) for Django's memcached cache tests, when the machine has
+    one; its address goes into the settings' CACHES. Stopped at exit."""
+    global _MEMCACHED
+    exe = shutil.which("memcached")
+    if exe is None:
+        return None
+    from tests.testbed.mariadb import free_port
+
+    port = free_port()
+    args = [exe, "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
+    if os.geteuid() == 0:
+        args += ["-u", "root"]  # memcached refuses to run as root without naming the user
+    _MEMCACHED = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _CHILDREN.add(_MEMCACHED)
+    import socket
+
+    for _ in range(50):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return f"127.0.0.1:{port}"
+        time.sleep(0.1)
+    return None
+
+
 def stop_redis() -> None:
-    if _REDIS is not None and _REDIS.poll() is None:
-        _REDIS.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            _REDIS.wait(timeout=5)
+    for proc in (_REDIS, _MEMCACHED):
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
 
 
 _BACKEND_PATH: str | None = None  # set by --backend-rev: a snapshot of the backend packages
@@ -329,6 +363,7 @@ class RunConfig:
     verbosity: int = 2
     lift_refusal_skips: bool = False  # run the tests skipped for a detected planner refusal
     redis_url: str | None = None  # a private redis-server for Django's Redis cache tests
+    memcached: str | None = None  # host:port of a private memcached for Django's memcached cache tests
 
 
 def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> str:
@@ -344,6 +379,7 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
         "runner": runner,
         "lift_refusal_skips": cfg.lift_refusal_skips,
         "redis_url": cfg.redis_url,
+        "memcached": cfg.memcached,
     }
     config_path = leg_dir / f"config_w{worker}.json"
     write_json_atomic(config_path, config)
@@ -861,6 +897,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         engines = args.engine or [default_engine]
         chosen = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else None)
         redis_url = None if args.quick else start_redis()
+        memcached = None if args.quick else start_memcached()
         worst = 0
         for python, engine in [(p, e) for p in pythons for e in engines]:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
@@ -878,6 +915,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 quick=args.quick,
                 lift_refusal_skips=args.lift_refusal_skips,
                 redis_url=redis_url,
+                memcached=memcached,
             )
             leg_dir = leg.dir(args.quick)
             apps = chosen if chosen is not None else (list(R.APPS) if args.core else all_apps(tests_dir))

@@ -8,6 +8,7 @@ the backend's automatic layout decides storage types, keys and the rest.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,18 @@ def load(config_path: str) -> dict[str, Any]:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": cfg["redis_url"],
         }
+        out["CACHES"] = caches
+    if cfg.get("memcached"):
+        # Django's cache tests run their memcached cases per configured client library.
+        caches = dict(
+            out.get("CACHES") or {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        )
+        for name, module in (("PyMemcacheCache", "pymemcache"), ("PyLibMCCache", "pylibmc")):
+            if importlib.util.find_spec(module) is not None:
+                caches[name.lower()] = {
+                    "BACKEND": f"django.core.cache.backends.memcached.{name}",
+                    "LOCATION": cfg["memcached"],
+                }
         out["CACHES"] = caches
     if cfg.get("lift_refusal_skips"):
         lift_refusal_skips()
