@@ -322,3 +322,32 @@ def test_settings_add_a_redis_cache_only_when_the_runner_started_one(tmp_path: P
         "LOCATION": "redis://127.0.0.1:6399",
     }
     assert caches["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_settings_add_memcached_caches_for_the_installed_client_libraries(tmp_path: Path) -> None:
+    import importlib.util
+
+    (tmp_path / "test_sqlite.py").write_text('DATABASES = {}\nSECRET_KEY = "k"\n')
+    cfg = tmp_path / "config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "django_tests_dir": str(tmp_path),
+                "engine": "django_singlestore",
+                "url": "mysql://u:p@127.0.0.1:4001/s2test",
+                "test_name": "t",
+                "record_dir": str(tmp_path / "rec"),
+                "memcached": "127.0.0.1:11999",
+            }
+        )
+    )
+    caches = S.load(str(cfg))["CACHES"]
+    for name, module in (("PyMemcacheCache", "pymemcache"), ("PyLibMCCache", "pylibmc")):
+        entry = caches.get(name.lower())
+        if importlib.util.find_spec(module) is None:
+            assert entry is None
+        else:
+            assert entry == {
+                "BACKEND": f"django.core.cache.backends.memcached.{name}",
+                "LOCATION": "127.0.0.1:11999",
+            }
