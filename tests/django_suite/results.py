@@ -22,6 +22,7 @@ a missing library) is environment.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -481,7 +482,8 @@ def totals(results: Iterable[AppResult]) -> Totals:
 
 
 def fmt_rate(rate: float | None) -> str:
-    return "-" if rate is None else f"{100 * rate:.1f}%"
+    """One decimal, rounded down, so a rate just under a goal never prints as the goal."""
+    return "-" if rate is None else f"{math.floor(1000 * rate) / 10:.1f}%"
 
 
 def app_table(results: list[AppResult]) -> str:
