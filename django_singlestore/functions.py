@@ -168,8 +168,17 @@ def _has_key(node, compiler, connection):
         path = [*lhs_keys, *keys]
         args = [_key_param(k) for k in path[:-1]]
         args.append(_key_param(path[-1], array_index=final_may_be_index))
-        parts.append(f"JSON_MATCH_ANY_EXISTS({lhs}, {', '.join(['%s'] * len(args))})")
+        sql = f"JSON_MATCH_ANY_EXISTS({lhs}, {', '.join(['%s'] * len(args))})"
         params.extend([*lhs_params, *args])
+        if not final_may_be_index and str(path[-1]).isdigit():
+            # SingleStore reads a numeric key on an array as an index ('JSON Keypaths'); has_key means
+            # an object's key, so the container must be an object.
+            container = (
+                f"JSON_EXTRACT_JSON({lhs}, {', '.join(['%s'] * (len(args) - 1))})" if args[:-1] else lhs
+            )
+            sql = f"({sql} AND JSON_GET_TYPE({container}) = 'object')"
+            params.extend([*lhs_params, *args[:-1]])
+        parts.append(sql)
     if len(parts) > 1:
         return f"({node.logical_operator.join(parts)})", params
     return parts[0], params

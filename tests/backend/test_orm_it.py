@@ -96,6 +96,11 @@ JSON_CASES = {
     "key startswith": ({"data__k__startswith": "oth"}, ["b"]),
     "document exact": ({"data": {"k": "other", "n": 12}}, ["b"]),
     "key is JSON null": ({"data__nil": None}, ["a"]),
+    # SingleStore reads a numeric key on an array as an index ('JSON Keypaths'); has_key means an
+    # object's key, so an array never has one.
+    "has_key numeric on an array": ({"data__has_key": "0"}, []),
+    "has_any_keys numeric on an array": ({"data__has_any_keys": ["1", "zzz"]}, []),
+    "nested has_key numeric on an array": ({"data__nested__x__has_key": "1"}, []),
 }
 
 

@@ -87,6 +87,13 @@ def test_has_key_lookups_use_json_match_any_exists(unit):
     assert params == ("x", "b", "x", "c")
     clause, _ = where(Item.objects.filter(data__has_any_keys=["b", "c"]))
     assert " OR " in clause
+    # a numeric key must be an object's key, not an array index
+    clause, params = where(Item.objects.filter(data__x__has_key="0"))
+    assert clause == (
+        "(JSON_MATCH_ANY_EXISTS(`s2_item`.`data`, %s, %s) AND "
+        "JSON_GET_TYPE(JSON_EXTRACT_JSON(`s2_item`.`data`, %s)) = 'object')"
+    )
+    assert params == ("x", "0", "x")
 
 
 def test_key_isnull(unit):

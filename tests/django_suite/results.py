@@ -22,6 +22,7 @@ a missing library) is environment.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -117,6 +118,53 @@ def classify_reason(reason: str, backend_reasons: Iterable[str] = ()) -> str:
     if text in set(backend_reasons):
         return UNCLASSIFIED
     return OTHER
+
+
+# The strict rate's exclusions (issue 16): Django's own skips of tests written for another database vendor,
+# and of tests that need a library that cannot be installed here. Everything else, every backend skip,
+# flag skip and expected failure included, counts as not passed; so do Django's skips naming MySQL or
+# MariaDB (this backend's vendor is "mysql": such a skip is one of ours, not another vendor's test).
+VENDOR = "vendor"
+LIBRARY = "library"
+_VENDOR_RE = re.compile(
+    r"\b(sqlite3?|postgres|postgresql|psycopg\d?|oracle|mssql|cx_oracle|oracledb|spatialite|postgis)\b",
+    re.I,
+)
+_LIBRARY_RE = re.compile(
+    r"no module named|(?:is|are) not installed|not installed\b|requires? (?:the )?\w+ (?:library|module|package)",
+    re.I,
+)
+
+
+def strict_kind(kind: str, reason: str) -> str:
+    """Refine Django's own ("other") skips: another vendor's test, a library missing here, or other."""
+    if kind != OTHER:
+        return kind
+    if _LIBRARY_RE.search(reason):
+        return LIBRARY
+    if _VENDOR_RE.search(reason):
+        return VENDOR
+    return OTHER
+
+
+def strict_counts(skip_reasons: Mapping[str, int]) -> Counter[str]:
+    """Skips per strict kind from an AppResult's {"kind | reason": n}."""
+    out: Counter[str] = Counter()
+    for key, n in skip_reasons.items():
+        kind, _, reason = key.partition(" | ")
+        out[strict_kind(kind, reason)] += n
+    return out
+
+
+def strict_rate(results: Iterable[AppResult]) -> float | None:
+    """passed / (every test but another vendor's and those needing a library that cannot be installed):
+    skips and expected failures count as not passed."""
+    num = den = 0
+    for r in results:
+        k = strict_counts(r.skip_reasons)
+        num += r.passed
+        den += r.rate_denominator + r.skipped - k[VENDOR] - k[LIBRARY]
+    return None if den == 0 else num / den
 
 
 def summary_kind(kind: str) -> str:
@@ -326,7 +374,7 @@ def summarise(
         result.not_run = len(missing)
         result.errors += len(missing)
     result.planned = len(planned)
-    if not planned and not best:
+    if not planned and not best and not ended:
         # The run broke before the suite was built (the backend did not import, settings failed...):
         # count the app's known size (from an earlier run), at least one test, as not run.
         result.not_run = max(1, size_hint or 0)
@@ -440,7 +488,8 @@ def totals(results: Iterable[AppResult]) -> Totals:
 
 
 def fmt_rate(rate: float | None) -> str:
-    return "-" if rate is None else f"{100 * rate:.1f}%"
+    """One decimal, rounded down, so a rate just under a goal never prints as the goal."""
+    return "-" if rate is None else f"{math.floor(1000 * rate) / 10:.1f}%"
 
 
 def app_table(results: list[AppResult]) -> str:

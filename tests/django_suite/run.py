@@ -147,7 +147,8 @@ def _find_sdist(dl: Path, version: str) -> Path | None:
 
 
 def unpack_tests(archive: Path, dest: Path) -> None:
-    """Unpack only `<top>/tests/` of the sdist into dest/tests (safe member filter)."""
+    """Unpack only `<top>/tests/` of the sdist into dest/tests (safe member filter), and `docs/_ext/`,
+    which the `sphinx` app's tests import from beside `tests/`."""
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -155,7 +156,7 @@ def unpack_tests(archive: Path, dest: Path) -> None:
         members = []
         for m in tar.getmembers():
             parts = Path(m.name).parts
-            if len(parts) >= 2 and parts[1] == "tests":
+            if len(parts) >= 2 and (parts[1] == "tests" or parts[1:3] == ("docs", "_ext")):
                 m.name = str(Path(*parts[1:]))
                 members.append(m)
         if not members:
@@ -212,6 +213,77 @@ def start_plain_mariadb() -> str:
     server = MariaDB(WORK / "mariadb")
     server.start()
     return server.url(server.database)
+
+
+_REDIS: subprocess.Popen[bytes] | None = None
+
+
+def start_redis() -> str | None:
+    """A private redis-server (no persistence, loopback, free port) for Django's Redis cache tests, when
+    the machine has one; its URL goes into the settings' CACHES (alias "redis"). Stopped at exit."""
+    global _REDIS
+    exe = shutil.which("redis-server")
+    if exe is None:
+        return None
+    from tests.testbed.mariadb import free_port
+
+    port = free_port()
+    _REDIS = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _CHILDREN.add(_REDIS)
+    import socket
+
+    for _ in range(50):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return f"redis://127.0.0.1:{port}"
+        time.sleep(0.1)
+    return None
+
+
+_MEMCACHED: subprocess.Popen[bytes] | None = None
+
+
+def start_memcached() -> str | None:
+    """A private memcached (loopback, free port) for Django's memcached cache tests, when the machine has
+    one; its address goes into the settings' CACHES. Stopped at exit."""
+    global _MEMCACHED
+    exe = shutil.which("memcached")
+    if exe is None:
+        return None
+    from tests.testbed.mariadb import free_port
+
+    port = free_port()
+    args = [exe, "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
+    if os.geteuid() == 0:
+        args += ["-u", "root"]  # memcached refuses to run as root without naming the user
+    _MEMCACHED = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _CHILDREN.add(_MEMCACHED)
+    import socket
+
+    for _ in range(50):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return f"127.0.0.1:{port}"
+        time.sleep(0.1)
+    return None
+
+
+def stop_redis() -> None:
+    for proc in (_REDIS, _MEMCACHED):
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
 
 
 _BACKEND_PATH: str | None = None  # set by --backend-rev: a snapshot of the backend packages
@@ -289,6 +361,9 @@ class RunConfig:
     timeout: float = 2400.0
     quick: bool = False
     verbosity: int = 2
+    lift_refusal_skips: bool = False  # run the tests skipped for a detected planner refusal
+    redis_url: str | None = None  # a private redis-server for Django's Redis cache tests
+    memcached: str | None = None  # host:port of a private memcached for Django's memcached cache tests
 
 
 def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> str:
@@ -302,6 +377,9 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
         "test_name": f"test_djs_{tag}",
         "record_dir": str(leg_dir / "records" / "raw"),
         "runner": runner,
+        "lift_refusal_skips": cfg.lift_refusal_skips,
+        "redis_url": cfg.redis_url,
+        "memcached": cfg.memcached,
     }
     config_path = leg_dir / f"config_w{worker}.json"
     write_json_atomic(config_path, config)
@@ -317,6 +395,28 @@ def settings_module(cfg: RunConfig, worker: int, runner: str | None = None) -> s
     )
     (cfg.tests_dir / f"{module}.py").write_text(shim)
     return module
+
+
+# Apps never run: GeoDjango needs a spatial backend, postgres_tests is PostgreSQL's own (issue 16).
+EXCLUDED_APPS: frozenset[str] = frozenset({"gis_tests", "postgres_tests"})
+# What runtests.py itself never discovers as an app (its SUBDIRS_TO_SKIP).
+_NOT_APPS: frozenset[str] = frozenset({"import_error_package", "test_runner_apps"})
+
+
+def all_apps(tests_dir: Path) -> list[str]:
+    """Every test app of a Django release (as runtests.py discovers them) but EXCLUDED_APPS: the
+    issue's core list first (cheap, database-heavy apps early), then the rest alphabetically."""
+    found = (
+        {
+            d.name
+            for d in tests_dir.iterdir()
+            if d.is_dir() and "." not in d.name and (d / "__init__.py").exists()
+        }
+        - EXCLUDED_APPS
+        - _NOT_APPS
+    )
+    first = [a for a in R.APPS if a in found or SPLIT_APPS.get(a, ("", ""))[0] in found]
+    return first + sorted(found - set(first))
 
 
 # The issue's "async_queryset" is Django's async/test_async_queryset.py; "async" is the rest of async/.
@@ -645,7 +745,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------- report
 
 
-def load_leg_results(leg_dir: Path, apps: Sequence[str] = R.APPS) -> list[R.AppResult]:
+def load_leg_results(leg_dir: Path, apps: Sequence[str] | None = None) -> list[R.AppResult]:
+    """The finished apps of a leg: `apps` in that order, or every app with a state file (core list first)."""
+    if apps is None:
+        have = {p.stem for p in (leg_dir / "state").glob("*.json")}
+        apps = [a for a in R.APPS if a in have] + sorted(have - set(R.APPS))
     return [r for r in (load_state(leg_dir, a) for a in apps) if r is not None]
 
 
@@ -675,7 +779,7 @@ def status_text(quick: bool = False) -> str:
         res = load_leg_results(d)
         t = R.totals(res)
         lines.append(
-            f"{d.name}: Django {meta['django']} {meta['engine']} on {meta['target']}: {len(res)}/{len(R.APPS)} "
+            f"{d.name}: Django {meta['django']} {meta['engine']} on {meta['target']}: {len(res)} "
             f"apps, passed={t.passed} failed={t.failed} errors={t.errors} skipped={t.skipped} "
             f"xfail={t.expected_failures} rate={R.fmt_rate(t.rate)}"
         )
@@ -791,7 +895,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         pythons = args.python or [str(p) for p in DEFAULT_PYTHONS if p.exists()]
         default_engine = "django.db.backends.sqlite3" if args.target == "sqlite" else DEFAULT_ENGINE
         engines = args.engine or [default_engine]
-        apps = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else list(R.APPS))
+        chosen = _parse_apps(args.apps) if args.apps else (list(QUICK_LABELS) if args.quick else None)
+        redis_url = None if args.quick else start_redis()
+        memcached = None if args.quick else start_memcached()
         worst = 0
         for python, engine in [(p, e) for p in pythons for e in engines]:
             python = os.path.abspath(python)  # not resolve(): a venv's python is a symlink
@@ -807,8 +913,12 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
                 parallel=args.parallel,
                 timeout=args.timeout,
                 quick=args.quick,
+                lift_refusal_skips=args.lift_refusal_skips,
+                redis_url=redis_url,
+                memcached=memcached,
             )
             leg_dir = leg.dir(args.quick)
+            apps = chosen if chosen is not None else (list(R.APPS) if args.core else all_apps(tests_dir))
             todo = apps if args.quick else apps_to_run(leg_dir, apps, force=args.force, retry=args.retry)
             log(
                 f"{leg.tag}: Django {version} ({python}), {engine} on {target}: "
@@ -836,6 +946,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
             stop_testbed(pythons[0])
         return worst
     finally:
+        stop_redis()
         if own_pid_file:
             with contextlib.suppress(OSError):
                 if (WORK / "runner.pid").read_text().split()[0] == str(os.getpid()):
@@ -853,7 +964,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--python", action="append", help="interpreter of a leg (repeatable); default both venvs"
     )
-    run.add_argument("--apps", help="comma-separated apps or test labels (default: the issue's list)")
+    run.add_argument(
+        "--apps",
+        help="comma-separated apps or test labels (default: every app but gis_tests, postgres_tests)",
+    )
+    run.add_argument("--core", action="store_true", help="only the core list of 44 apps (results.APPS)")
+    run.add_argument(
+        "--lift-refusal-skips",
+        action="store_true",
+        help="run the tests skipped for a detected planner refusal (re-detects the list; issue 21)",
+    )
     run.add_argument(
         "--engine",
         action="append",
@@ -893,6 +1013,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help=f"write {RESULTS_MD.name} from the state files")
     rep.add_argument("--all", action="store_true", help="print a report of every leg (dev legs too)")
     sub.add_parser("stop", help="stop the background run")
+    sub.add_parser("refusals", help="print the detected refusals of every leg (test -> gateway rule)")
     return p
 
 
@@ -917,6 +1038,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "stop":
         return stop_background()
+    if args.command == "refusals":
+        from tests.django_suite import refusals
+
+        for d in leg_dirs(product_only=True):
+            hits = {t: h for r in load_leg_results(d) for t, h in refusals.detected(r.problems).items()}
+            print(f"# {d.name}: {len(hits)} tests")
+            for tid, hit in sorted(hits.items()):
+                print(f"    {tid!r}: {hit.rule!r},")
+        return 0
     return 2
 
 

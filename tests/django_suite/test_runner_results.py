@@ -309,3 +309,44 @@ def test_native_statement_counts_are_summed_and_round_trip() -> None:
         == result.native_statements
     )
     assert R.summarise("b", records[:3]).native_statements == {}
+
+
+# --- strict rate and refusal detection (issues 16 and 21) -------------------------------------------
+def test_strict_kind_splits_djangos_own_skips() -> None:
+    assert R.strict_kind(R.OTHER, "SQLite specific test") == R.VENDOR
+    assert R.strict_kind(R.OTHER, "PostgreSQL tests") == R.VENDOR
+    assert R.strict_kind(R.OTHER, "pylibmc not installed") == R.LIBRARY
+    assert R.strict_kind(R.OTHER, "No module named 'yaml'") == R.LIBRARY
+    # this backend's vendor is "mysql": a skip naming MySQL is ours, counted as not passed
+    assert R.strict_kind(R.OTHER, "MySQL doesn't support this") == R.OTHER
+    assert R.strict_kind(R.S2_FLAG, "Database doesn't support feature(s): sqlite_x") == R.S2_FLAG
+
+
+def test_strict_rate_counts_skips_and_xfails_as_not_passed() -> None:
+    r = R.AppResult(app="a", passed=90, failed=1, expected_failures=1, skipped=10)
+    r.skip_reasons = {"other | SQLite specific": 4, "flag | Database doesn't support feature(s): x": 6}
+    assert R.pass_rate(r) == 90 / 92
+    assert R.strict_rate([r]) == 90 / (92 + 10 - 4)
+
+
+def test_refusal_detected_from_the_exception_chain() -> None:
+    from tests.django_suite import refusals
+
+    hit = refusals.detect(
+        {
+            "exc": "django.db.utils.NotSupportedError: (1706, \"Feature 'Subselect in aggregate functions' is "
+            'not supported by SingleStore.")'
+        }
+    )
+    assert hit is not None and hit.rule == "subselect_in_aggregate" and hit.code == 1706
+    syntax = "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server"
+    hit = refusals.detect(
+        {"root": f"X: (1064, \"{syntax} version for the right syntax to use near 'ORDER BY x' at line 1"}
+    )
+    assert hit is not None and hit.rule == "update_order_by"
+    assert refusals.detect({"exc": "AssertionError: 1 != 2"}) is None
+    # MariaDB's own syntax error is not a SingleStore refusal
+    assert (
+        refusals.detect({"exc": "X: (1064, \"...MariaDB server version for the right syntax near 'x'"})
+        is None
+    )

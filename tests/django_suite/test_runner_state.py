@@ -292,3 +292,62 @@ def test_backend_snapshot_is_the_committed_code(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(run, "_BACKEND_PATH", str(dest))
     assert run.child_env()["PYTHONPATH"] == str(dest)
     assert run.backend_revision().endswith("(committed snapshot)")
+
+
+def test_all_apps_excludes_gis_postgres_and_runtests_helpers(tmp_path: Path) -> None:
+    for name in ("basic", "gis_tests", "postgres_tests", "zoo", "async", "test_runner_apps", "data.d"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / "nopkg").mkdir()
+    apps = run.all_apps(tmp_path)
+    assert apps == ["basic", "async", "async_queryset", "zoo"]
+
+
+def test_settings_add_a_redis_cache_only_when_the_runner_started_one(tmp_path: Path) -> None:
+    (tmp_path / "test_sqlite.py").write_text('DATABASES = {}\nSECRET_KEY = "k"\n')
+    base = {
+        "django_tests_dir": str(tmp_path),
+        "engine": "django_singlestore",
+        "url": "mysql://u:p@127.0.0.1:4001/s2test",
+        "test_name": "t",
+        "record_dir": str(tmp_path / "rec"),
+    }
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(base))
+    assert "CACHES" not in S.load(str(cfg))
+    cfg.write_text(json.dumps({**base, "redis_url": "redis://127.0.0.1:6399"}))
+    caches = S.load(str(cfg))["CACHES"]
+    assert caches["redis"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6399",
+    }
+    assert caches["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_settings_add_memcached_caches_for_the_installed_client_libraries(tmp_path: Path) -> None:
+    import importlib.util
+
+    (tmp_path / "test_sqlite.py").write_text('DATABASES = {}\nSECRET_KEY = "k"\n')
+    cfg = tmp_path / "config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "django_tests_dir": str(tmp_path),
+                "engine": "django_singlestore",
+                "url": "mysql://u:p@127.0.0.1:4001/s2test",
+                "test_name": "t",
+                "record_dir": str(tmp_path / "rec"),
+                "memcached": "127.0.0.1:11999",
+            }
+        )
+    )
+    caches = S.load(str(cfg))["CACHES"]
+    for name, module in (("PyMemcacheCache", "pymemcache"), ("PyLibMCCache", "pylibmc")):
+        entry = caches.get(name.lower())
+        if importlib.util.find_spec(module) is None:
+            assert entry is None
+        else:
+            assert entry == {
+                "BACKEND": f"django.core.cache.backends.memcached.{name}",
+                "LOCATION": "127.0.0.1:11999",
+            }

@@ -172,6 +172,17 @@ def test_json_build_object_results(harness: EngineHarness) -> None:
 
 
 @pytest.mark.gateway_only
+def test_json_get_type_results(harness: EngineHarness) -> None:
+    """[doc] json-get-type: boolean, double, string, array, object, null, in lower case."""
+    _, rows = harness.run(
+        "SELECT JSON_GET_TYPE('true'), JSON_GET_TYPE('12345'), JSON_GET_TYPE('1.5'), JSON_GET_TYPE('\"a\"'), "
+        "JSON_GET_TYPE('[1,2,3]'), JSON_GET_TYPE('{\"a\": 1}'), JSON_GET_TYPE('null'), "
+        "JSON_GET_TYPE(JSON_EXTRACT_JSON('{\"k\": [1]}', 'k'))"
+    )
+    assert rows == [("boolean", "double", "double", "string", "array", "object", "null", "array")]
+
+
+@pytest.mark.gateway_only
 def test_explain_json_result(harness: EngineHarness) -> None:
     # (a condition holding a translated JSON path would show MariaDB's unescaped '$."k"' in the plan:
     # see the EXPLAIN JSON entry of TRANSLATIONS)

@@ -169,6 +169,13 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "The node id is dropped: there is one MariaDB node.",
     ),
     Translation(
+        "JSON_GET_TYPE(j)",
+        "CASE JSON_TYPE(j) WHEN 'INTEGER' THEN 'double' WHEN 'DOUBLE' THEN 'double' ELSE LOWER(JSON_TYPE(j)) END",
+        "SingleStore names the types in lower case and has one number type ([doc] json-get-type: boolean, "
+        "double, string, array, object, null; SQL NULL for invalid JSON). MariaDB's JSON_TYPE raises an "
+        "error for invalid JSON instead.",
+    ),
+    Translation(
         "information_schema.TABLES (any quoting / case, with or without alias)",
         f"`{SCHEMA}`.`TABLES` [AS <original spelling>]: information_schema.TABLES plus STORAGE_TYPE",
         "STORAGE_TYPE comes from the gateway's catalog; tables it never saw report COLUMNSTORE.",
@@ -182,6 +189,7 @@ TRANSLATE_TRIGGERS = (
     b"json_array_contains_",
     b"json_match_any_exists",
     b"json_build_object",
+    b"json_get_type",
     b":>",
     b"::",
     b"regexp_instr",
@@ -748,6 +756,17 @@ def _regexp_instr(em: _Emitter, open_i: int, close: int) -> str | None:
     return f"REGEXP_INSTR({em.arg_text(*parts[0])}, {pattern})"
 
 
+def _json_get_type(em: _Emitter, open_i: int, close: int) -> str | None:
+    parts = em.args(open_i, close)
+    if len(parts) != 1:
+        return None
+    doc = em.arg_text(*parts[0])
+    return (
+        f"(CASE JSON_TYPE({doc}) WHEN 'INTEGER' THEN 'double' WHEN 'DOUBLE' THEN 'double' "
+        f"ELSE LOWER(JSON_TYPE({doc})) END)"
+    )
+
+
 _FUNCTIONS = {
     "DATE_TRUNC": _date_trunc,
     "JSON_EXTRACT_JSON": _json_fn("JSON"),
@@ -761,6 +780,7 @@ _FUNCTIONS = {
     "JSON_ARRAY_CONTAINS_JSON": _array_contains("JSON"),
     "REGEXP_INSTR": _regexp_instr,
     "JSON_BUILD_OBJECT": _json_build_object,
+    "JSON_GET_TYPE": _json_get_type,
 }
 
 
