@@ -166,7 +166,8 @@ faults: $(TOOL_VENV)/.installed
 
 # Mutation testing (issue 19, tests/mutation/run.py): each mutant of a rule module against that module's
 # tests, in the background under nice; a rerun resumes. `python -m tests.mutation status|report|stop`.
-# MUTATION_MODULES picks modules (default: the stable ones); MUTATION_BG= (empty) runs in the foreground.
+# MUTATION_MODULES picks modules (default: the stable ones; `all`: every one), `name:N` a seeded sample of N
+# of a module's mutants (`name:all`: every one); MUTATION_BG= (empty) runs in the foreground.
 MUTATION_MODULES ?=
 MUTATION_BG ?= --background
 mutation: $(VENV_DJ52)/.installed
