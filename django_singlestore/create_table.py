@@ -52,6 +52,12 @@ class ColumnDefinition:
     generated: str | None = None
 
     @property
+    def vector(self) -> tuple[int, str] | None:
+        """``vector(n, T)`` -> (n, T); None for other types."""
+        m = re.match(r"(?i)^vector\s*\(\s*(\d+)\s*(?:,\s*(\w+)\s*)?\)", self.declared_type)
+        return (int(m.group(1)), (m.group(2) or "F32").upper()) if m else None
+
+    @property
     def is_json(self) -> bool:
         """SingleStore spells a JSON column `JSON`; MySQL-family servers that alias JSON to LONGTEXT
         (MariaDB, hence the test bed) add `CHECK (json_valid(col))`, which Django's MySQL backend
@@ -77,6 +83,12 @@ class KeyDefinition:
     using: str | None = None
     unenforced: bool = False
     text: str = ""
+
+    @property
+    def index_options(self) -> str | None:
+        """A VECTOR key's ``INDEX_OPTIONS '<json>'`` text, unquoted (None when absent)."""
+        m = re.search(r"(?is)\bINDEX_OPTIONS\s*=?\s*('(?:[^'\\]|\\.|'')*')", self.text)
+        return _unquote(m.group(1)) if m else None
 
     def index_type(self, columnstore: bool = False) -> str:
         """Django's "type" of the index: Index.suffix ("idx") for an ordinary index, "hash" for a rowstore

@@ -180,6 +180,13 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
             fields.append(FieldInfo._make((*info, generated, declared_type)))
         return fields
 
+    def get_field_type(self, data_type: Any, description: Any) -> str:
+        """Django's mapping, plus VECTOR columns (SHOW CREATE TABLE's `vector(n, T)`) as VectorField."""
+        declared = getattr(description, "declared_type", None) or ""
+        if declared[:7].lower() == "vector(":
+            return "django_singlestore.vector.VectorField"
+        return super().get_field_type(data_type, description)
+
     def get_relations(self, cursor, table_name: str) -> dict[str, Any]:
         # SingleStore has no foreign keys (the backend never creates one).
         return {}
@@ -224,4 +231,6 @@ class DatabaseIntrospection(MySQLDatabaseIntrospection):
                 "enforced": not key.unenforced,
                 "using": key.using,
             }
+            if key.kind == "vector":
+                constraints[name]["index_options"] = key.index_options
         return constraints

@@ -6,6 +6,9 @@
   with '%', which mysqlclient's and PyMySQL's pyformat parameters would rewrite.
 * singlestore.E003: more than 63 keys on one table; E004: more than 32 columns in one key;
   E005: more than 4096 columns in one table.
+* singlestore.E006-E008, W004: a VectorIndex SingleStore refuses (rowstore table, several columns, not
+  VECTOR(n, F32)) or, before 8.7, a nullable indexed column; E009 is VectorField's own check
+  (django_singlestore.vector).
 
 The limits are SingleStore's [doc: reference/sql-reference/.../system-limits, v7.3 to v9.1 and cloud;
 singlestore-semantics.md §1 Limits].
@@ -29,6 +32,7 @@ from django.db.backends.mysql.validation import DatabaseValidation as MySQLDatab
 from django_singlestore.errors import server_text
 from django_singlestore.layout import resolve_layout
 from django_singlestore.operations import InvalidIdentifier, quote_identifier
+from django_singlestore.vector import vector_index_issues
 
 #: SingleStore's documented limits (system-limits page).
 IDENTIFIER_MAX_LENGTH = 256
@@ -195,6 +199,7 @@ class DatabaseValidation(MySQLDatabaseValidation):
             if any(issue.id == "singlestore.E002" for issue in issues if issue.obj is model):
                 continue  # the layout reads names the server could not take
             layout = resolve_layout(model, self.connection)
+            issues.extend(vector_index_issues(model, layout.storage.rowstore, self._server_version()))
             if layout.errors:
                 issues.append(
                     checks.Error(
@@ -226,6 +231,13 @@ class DatabaseValidation(MySQLDatabaseValidation):
                     )
                 )
         return issues
+
+    def _server_version(self) -> tuple[int, ...] | None:
+        """The server's version when it can be read (W004 depends on it), else None."""
+        try:
+            return tuple(self.connection.get_database_version())
+        except Exception:  # no server reachable: the check warns as for the oldest release
+            return None
 
     def _check_sql_mode(self, **kwargs):
         if self.connection.sql_mode & {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"}:

@@ -202,6 +202,35 @@ CASES: tuple[RuleCase, ...] = (
         "SELECT 'aa' REGEXP '(a)a'",
     ),
     RuleCase(
+        "vector_type",
+        "CREATE TABLE vt2 (id BIGINT NOT NULL PRIMARY KEY, v VECTOR(3, F8) NOT NULL)",
+        "CREATE TABLE vt2 (id BIGINT NOT NULL PRIMARY KEY, v VECTOR(3, F64) NOT NULL)",
+        fields={"type": "VECTOR(3, F8)"},
+    ),
+    RuleCase(
+        "vector_index_rowstore",
+        "CREATE ROWSTORE TABLE vr (id BIGINT PRIMARY KEY, v VECTOR(3) NOT NULL, VECTOR INDEX vi (v))",
+        "CREATE TABLE vr (id BIGINT PRIMARY KEY, v VECTOR(3) NOT NULL, VECTOR INDEX vi (v))",
+    ),
+    RuleCase(
+        "vector_index_columns",
+        "CREATE TABLE vc (a VECTOR(3) NOT NULL, b VECTOR(3) NOT NULL, VECTOR INDEX vi (a, b))",
+        "CREATE TABLE vc (a VECTOR(3) NOT NULL, b VECTOR(3) NOT NULL, VECTOR INDEX vi (a))",
+        fields={"count": "2"},
+    ),
+    RuleCase(
+        "vector_index_type",
+        'CREATE TABLE vy (a VECTOR(3, F64) NOT NULL, VECTOR INDEX vi (a) INDEX_OPTIONS \'{"index_type":"AUTO"}\')',
+        'CREATE TABLE vy (a VECTOR(3, F32) NOT NULL, VECTOR INDEX vi (a) INDEX_OPTIONS \'{"index_type":"AUTO"}\')',
+        fields={"column": "a"},
+    ),
+    RuleCase(
+        "vector_index_unknown_column",
+        "CREATE TABLE vu (a VECTOR(3) NOT NULL, VECTOR INDEX vi (b))",
+        "CREATE TABLE vu (a VECTOR(3) NOT NULL, VECTOR INDEX vi (a))",
+        fields={"column": "b"},
+    ),
+    RuleCase(
         "identifier_gateway_limit",
         "CREATE TABLE " + "t" * 65 + " (id BIGINT PRIMARY KEY)",
         "CREATE TABLE " + "t" * 64 + " (id BIGINT PRIMARY KEY)",

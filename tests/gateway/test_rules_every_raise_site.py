@@ -23,6 +23,7 @@ pytestmark = pytest.mark.gateway_only
 EXTRA_SETUP = (
     "CREATE TABLE hk (a INT NULL, b INT NULL, KEY k1 (a) USING HASH)",
     "CREATE ROWSTORE TABLE rsu (id BIGINT NOT NULL, v INT NULL, PRIMARY KEY (id))",
+    "CREATE TABLE vec (id BIGINT NOT NULL PRIMARY KEY, v VECTOR(3) NOT NULL, w VECTOR(3, I8) NOT NULL)",
 )
 
 
@@ -214,6 +215,41 @@ SITES: tuple[RuleCase, ...] = (
         "SELECT cs.id FROM cs, rs WHERE cs.id = rs.id FOR UPDATE",
         "SELECT rs.id FROM rs, rs2 WHERE rs.id = rs2.id FOR UPDATE",
         "for-update-comma-join",
+    ),
+    # vector rules: CREATE TABLE is in CASES; ALTER TABLE ADD VECTOR INDEX and ADD COLUMN.
+    case(
+        "vector_index_rowstore",
+        "ALTER TABLE rs ADD VECTOR INDEX vi (name)",
+        "ALTER TABLE vec ADD VECTOR INDEX vi (v)",
+        "alter-add-vector-index-rowstore",
+    ),
+    case(
+        "vector_index_type",
+        "ALTER TABLE vec ADD VECTOR INDEX vi (w)",
+        'ALTER TABLE vec ADD VECTOR INDEX vi (v) INDEX_OPTIONS \'{"metric_type":"DOT_PRODUCT"}\'',
+        "alter-add-vector-index-not-f32",
+        column="w",
+    ),
+    case(
+        "vector_index_columns",
+        "ALTER TABLE vec ADD VECTOR INDEX vi (v, w)",
+        "ALTER TABLE vec ADD VECTOR INDEX vi (v)",
+        "alter-add-vector-index-two-columns",
+        count="2",
+    ),
+    case(
+        "vector_index_unknown_column",
+        "ALTER TABLE vec ADD VECTOR INDEX vi (nope)",
+        "ALTER TABLE vec ADD COLUMN nope VECTOR(3) NULL, ADD VECTOR INDEX vi (nope)",
+        "alter-add-vector-index-unknown-column",
+        column="nope",
+    ),
+    case(
+        "vector_type",
+        "ALTER TABLE vec ADD COLUMN z VECTOR(0) NULL",
+        "ALTER TABLE vec ADD COLUMN z VECTOR(2) NULL",
+        "alter-add-column-vector-zero",
+        type="VECTOR(0)",
     ),
     # returning: DELETE is in CASES; INSERT and REPLACE.
     case(

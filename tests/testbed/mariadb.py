@@ -19,6 +19,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.testbed import udf
+
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:" + os.environ.get("PATH", "")) or "mariadbd"
 INSTALL_DB = shutil.which("mariadb-install-db") or "mariadb-install-db"
 CLIENT = shutil.which("mariadb") or "mariadb"
@@ -64,6 +66,9 @@ class MariaDB:
         self.pid_file = self.base_dir / "mariadb.pid"
         self.log_file = self.base_dir / "mariadb.err"
         self.port_file = self.base_dir / "port"
+        self.plugin_dir = self.base_dir / "plugin"
+        #: Why the vector UDFs are missing (None: loaded).
+        self.udf_error: str | None = None
         if port is None and self.port_file.exists():
             port = int(self.port_file.read_text())
         self.port = port or free_port()
@@ -114,6 +119,8 @@ class MariaDB:
             # shared /tmp one server's start removes another's live Aria temp tables (information_schema
             # queries) and that server dies with signal 11 in ha_maria::drop_table.
             f"--tmpdir={self.base_dir / 'tmp'}",
+            # The instance's own plugin dir: the gateway's vector UDFs (tests/testbed/udf) live there.
+            f"--plugin-dir={self.plugin_dir}",
         ]
         if os.geteuid() == 0:
             args.append("--user=root")
@@ -128,6 +135,10 @@ class MariaDB:
         fresh = not (self.datadir / "mysql").is_dir()
         if fresh:
             self._install_db()
+        try:
+            udf.install(self.plugin_dir)
+        except (udf.UdfBuildError, OSError) as exc:
+            self.udf_error = str(exc)
         self.port_file.write_text(str(self.port))
         with open(self.base_dir / "mariadb.stdout", "ab") as out:
             self._proc = subprocess.Popen(
@@ -136,6 +147,8 @@ class MariaDB:
         self._wait_ready(timeout)
         if fresh:
             self._bootstrap()
+        if self.udf_error is None:
+            self.mysql_cli(udf.plugin_sql(), database="mysql")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> None:
         """Stop the server with `sig` (SIGTERM: clean shutdown; SIGKILL: a crash) and wait for it."""

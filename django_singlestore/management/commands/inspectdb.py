@@ -16,7 +16,7 @@ there; it has no models):
 
 So the models migrate back to equivalent DDL (same storage, columns, primary, unique, shard, sort and
 hash keys; key names may differ). Known gaps, written as comments into the output: SORT KEY columns in
-DESC order, FULLTEXT and VECTOR keys, and UNENFORCED unique keys with several columns. A single-column
+DESC order, FULLTEXT keys, VECTOR keys on several columns, and UNENFORCED unique keys with several columns. A single-column
 UNENFORCED unique key becomes `unique=True`, which is created UNENFORCED again only under the test-only
 `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` switch (a note on the field says so).
 
@@ -25,6 +25,7 @@ On an alias of another backend the command is Django's, unchanged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +34,11 @@ from django.db import connections
 
 from django_singlestore.introspection import CreateTable, DatabaseIntrospection
 
-IMPORTS = ("import django_singlestore.indexes", "import django_singlestore.schema")
+IMPORTS = (
+    "import django_singlestore.indexes",
+    "import django_singlestore.schema",
+    "import django_singlestore.vector",
+)
 
 
 class Code(str):
@@ -86,6 +91,14 @@ class Command(InspectDBCommand):
                     "UNIQUE ... UNENFORCED on the table: unique=True creates it UNENFORCED again only "
                     "under DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP> (test-only)."
                 )
+        table_column = table.column(row.name) if table is not None else None
+        vector = table_column.vector if table_column is not None else None
+        if vector is not None:
+            params = {k: v for k, v in params.items() if k not in ("max_length", "db_collation")}
+            params["dimensions"] = vector[0]
+            if vector[1] != "F32":
+                params["element_type"] = vector[1]
+            field_type = "django_singlestore.vector.VectorField"
         generated = getattr(row, "generated", None)
         if generated:
             inner_params = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -169,9 +182,31 @@ class Command(InspectDBCommand):
                 cls = "django_singlestore.indexes.HashIndex" if key.using == "HASH" else "models.Index"
                 name = f", name={key.name!r}" if key.name and len(key.name) <= 30 else ""
                 indexes.append(f"{cls}(fields={fields(key.columns)}{name})")
+            elif key.kind == "vector" and len(key.columns) == 1:
+                indexes.append(_vector_index(key, fields(key.columns)))
             elif key.kind in ("fulltext", "vector", "other"):
                 notes.append(f"    # Not recreated: {key.text}")
         return indexes, notes
+
+
+def _vector_index(key: Any, fields: str) -> str:
+    """`VectorIndex(...)` for a VECTOR key: index_type and metric_type as arguments, other INDEX_OPTIONS
+    as `options`."""
+    args = [f"fields={fields}"]
+    if key.name and len(key.name) <= 30:
+        args.append(f"name={key.name!r}")
+    try:
+        options = json.loads(key.index_options) if key.index_options else {}
+    except ValueError:
+        options = {}
+    if not isinstance(options, dict):
+        options = {}
+    for option, arg in (("index_type", "index_type"), ("metric_type", "metric")):
+        if option in options:
+            args.append(f"{arg}={options.pop(option)!r}")
+    if options:
+        args.append(f"options={options!r}")
+    return f"django_singlestore.vector.VectorIndex({', '.join(args)})"
 
 
 def _free_name(name: str, used: set[str]) -> str:

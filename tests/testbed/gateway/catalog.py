@@ -66,6 +66,11 @@ class TableInfo:
     auto_increment: str | None = None
     columns: list[str] = field(default_factory=list)
     comment: str = ""
+    #: column -> [dimensions, element type] of its VECTOR columns (MariaDB holds them as LONGTEXT).
+    vectors: dict[str, list[int | str]] = field(default_factory=dict)
+    #: name -> {"column": col, "options": INDEX_OPTIONS JSON text or None} of its VECTOR indexes
+    #: (MariaDB has none: vector queries are answered exactly).
+    vector_indexes: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     @property
     def sharded(self) -> bool:
@@ -100,6 +105,8 @@ class TableInfo:
             "auto_increment": self.auto_increment,
             "columns": json.dumps(self.columns),
             "comment": self.comment,
+            "vectors": json.dumps(self.vectors),
+            "vector_indexes": json.dumps(self.vector_indexes),
         }
 
     @classmethod
@@ -123,6 +130,8 @@ class TableInfo:
             auto_increment=row.get("auto_increment"),
             columns=js("columns", []),  # type: ignore[arg-type]
             comment=row.get("comment") or "",
+            vectors=js("vectors", {}),  # type: ignore[arg-type]
+            vector_indexes=js("vector_indexes", {}),  # type: ignore[arg-type]
         )
 
 
@@ -141,6 +150,8 @@ _COLUMNS = (
     "auto_increment",
     "columns",
     "comment",
+    "vectors",
+    "vector_indexes",
 )
 
 _DDL = [
@@ -162,6 +173,9 @@ _DDL = [
         comment TEXT NOT NULL,
         PRIMARY KEY (db, name)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
+    # added with VECTOR support: catalogs persisted before it gain the columns
+    f"""ALTER TABLE {SCHEMA}.tables ADD COLUMN IF NOT EXISTS vectors TEXT NULL,
+        ADD COLUMN IF NOT EXISTS vector_indexes TEXT NULL""",
     # SQL SECURITY INVOKER: information_schema keeps filtering by the *client's* privileges.
     f"""CREATE OR REPLACE SQL SECURITY INVOKER VIEW {SCHEMA}.`TABLES` AS
         SELECT t.*,

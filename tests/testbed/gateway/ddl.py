@@ -30,7 +30,13 @@ AUTOSTATS_* = v, COMPRESSION = v (options)      dropped
 col AS (expr) PERSISTED type                    col type AS (expr) PERSISTENT
  ... a CHAR column c of the table in expr       ... RTRIM(c) in expr  (see below)
 ALTER TABLE t CHANGE old new  (no definition)   ALTER TABLE t RENAME COLUMN old TO new
+col VECTOR(n[, T])                              col LONGTEXT ascii_bin CHECK (JSON_VALID(col) AND
+                                                JSON_LENGTH(col) = n): JSON text (kept in the catalog)
+VECTOR {INDEX|KEY} [name] (col) [INDEX_OPTIONS]  dropped (kept in the catalog; queries are exact)
 ==============================================  =================================================
+
+VECTOR columns are stored as the JSON text the client sent (checked for validity and element count),
+not as SingleStore's packed binary: see the vector rows of translate.TRANSLATIONS for what differs.
 
 CHAR columns in a persisted computed column's expression (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE):
 MariaDB refuses a PERSISTENT (stored) generated column whose expression depends on a CHAR column through
@@ -51,7 +57,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tests.testbed.gateway.catalog import TableInfo
+from tests.testbed.gateway.catalog import TableInfo, sql_literal
 from tests.testbed.gateway.sqllex import (
     Token,
     apply_edits,
@@ -64,6 +70,7 @@ from tests.testbed.gateway.sqllex import (
     quote_ident,
     significant,
     split_top_level_commas,
+    string_value,
 )
 
 __all__ = [
@@ -101,6 +108,8 @@ class ColumnDef:
     references: bool = False
     mariadb_text: str = ""  # the definition with SingleStore-only words removed
     computed: str | None = None  # the persisted computed column's "(expr)" as written
+    #: VECTOR(n, T): (n, element type); n is 0 / T is not a known type when written so (rules refuse it)
+    vector: tuple[int, str] | None = None
 
     @property
     def is_char(self) -> bool:
@@ -134,6 +143,7 @@ class KeyDef:
     using_hash: bool = False
     unenforced: bool = False
     mariadb_text: str | None = None  # None: dropped for MariaDB
+    options: str | None = None  # VECTOR INDEX ... INDEX_OPTIONS '<json>': the JSON text
 
 
 @dataclass
@@ -199,6 +209,8 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
         i += 1
     type_text = text[toks[type_start].start : toks[i - 1].end] if i > type_start else ""
     col = ColumnDef(name, type_name, type_text, fsp, computed=computed)
+    if type_name == "VECTOR" and computed is None:
+        col.vector = _vector_type(toks, type_start + 1, i)
     drop: list[tuple[int, int]] = []  # token index ranges removed for MariaDB
     while i < b:
         t = toks[i]
@@ -263,7 +275,32 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
         )
         return col
     col.mariadb_text = _render(text, toks, a, b, drop)
+    if col.vector is not None:
+        # JSON text with the element count checked (module docstring); ascii: digits, signs, e, [ , ]
+        head = text[toks[a].start : toks[a].end]
+        rest = col.mariadb_text[len(head) :].lstrip()[len(type_text) :]
+        q = quote_ident(name)
+        col.mariadb_text = (
+            f"{head} LONGTEXT CHARACTER SET ascii COLLATE ascii_bin{rest} "
+            f"CHECK (JSON_VALID({q}) AND JSON_LENGTH({q}) = {col.vector[0]})"
+        )
     return col
+
+
+VECTOR_ELEMENT_TYPES = ("F32", "F64", "I8", "I16", "I32", "I64", "F16")
+
+
+def _vector_type(toks: list[Token], i: int, end: int) -> tuple[int, str]:
+    """``(n[, T])`` after VECTOR: (n, T); (0, ...) when n is missing or not a number, T upper-cased
+    (default F32 [doc] vector-type)."""
+    if i >= end or toks[i].text != "(":
+        return 0, "F32"
+    inner = [t for t in toks[i + 1 : matching_paren(toks, i)] if t.text != ","]
+    n = int(inner[0].text) if inner and inner[0].kind == "num" and inner[0].text.isdigit() else 0
+    element = inner[1].upper if len(inner) > 1 else "F32"
+    if len(inner) > 2:
+        element = "?"
+    return n, element
 
 
 def rtrim_char_references(expr: str, char_columns: set[str]) -> str:
@@ -344,6 +381,8 @@ def parse_key_def(text: str, toks: list[Token], a: int, b: int) -> KeyDef | None
         return KeyDef("check", constraint_name, mariadb_text=None)
     elif u == "COLUMN" and i + 1 < b and is_kw(toks[i + 1], "GROUP"):
         return KeyDef("group", mariadb_text=None)
+    elif u == "VECTOR" and i + 1 < b and is_kw(toks[i + 1], "INDEX", "KEY"):
+        return _vector_key(text, toks, i + 2, b)
     elif u in ("SPATIAL", "VECTOR", "MULTI"):
         return KeyDef("other", mariadb_text=text[toks[a].start : toks[b - 1].end])
     elif constraint_name is not None:
@@ -405,6 +444,24 @@ def parse_key_def(text: str, toks: list[Token], a: int, b: int) -> KeyDef | None
         cols = rendered[rendered.index("(") :] if "(" in rendered else ""
         rendered = f"KEY {name}{cols}"
     key.mariadb_text = rendered
+    return key
+
+
+def _vector_key(text: str, toks: list[Token], i: int, b: int) -> KeyDef:
+    """``VECTOR {INDEX|KEY} [name] (col, ...) [INDEX_OPTIONS [=] '<json>']`` from after INDEX/KEY:
+    dropped for MariaDB (no ANN index: queries are answered exactly), kept in the catalog."""
+    key = KeyDef("vector", mariadb_text=None)
+    if i < b and is_ident(toks[i]) and toks[i].text != "(":
+        key.name = ident_value(toks[i])
+        i += 1
+    if i < b and toks[i].text == "(":
+        key.columns, key.desc, i = _index_columns(toks, i)
+    if i < b and is_kw(toks[i], "INDEX_OPTIONS"):
+        i += 1
+        if i < b and toks[i].text == "=":
+            i += 1
+        if i < b and toks[i].kind == "str":
+            key.options = string_value(toks[i])
     return key
 
 
@@ -776,8 +833,9 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     closing = lines[-1]
     out: list[str] = []
     unenforced = {n.lower() for n in info.unenforced_keys}
+    vectors = {c.lower(): v for c, v in info.vectors.items()}
     for line in body:
-        stripped = _singlestore_column_line(line.rstrip(","))
+        stripped = _singlestore_column_line(line.rstrip(","), vectors)
         m = re.match(r"^  KEY `((?:[^`]|``)*)` (\(.*\))(.*)$", stripped)
         if m and m.group(1).replace("``", "`").lower() in unenforced:
             stripped = f"  UNIQUE KEY `{m.group(1)}` {m.group(2)}{m.group(3)} UNENFORCED RELY"
@@ -786,6 +844,10 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     def cols(names: list[str]) -> str:
         return "(" + ",".join(quote_ident(c) for c in names) + ")"
 
+    for name, vkey in info.vector_indexes.items():
+        options = vkey.get("options")
+        tail = "" if options is None else " INDEX_OPTIONS " + sql_literal(options)
+        out.append(f"  VECTOR INDEX {quote_ident(name)} ({quote_ident(vkey['column'] or '')}){tail}")
     if info.columnstore:
         if info.sort_key:
             out.append(f"  SORT KEY {cols(info.sort_key)}")
@@ -816,11 +878,22 @@ _COMPUTED_COLUMN = re.compile(
 )
 
 
-def _singlestore_column_line(line: str) -> str:
+_VECTOR_COLUMN = re.compile(
+    r"^(  `((?:[^`]|``)*)`) longtext(?: CHARACTER SET \w+)?(?: COLLATE \w+)?(.*?) CHECK \(.*\)$"
+)
+
+
+def _singlestore_column_line(line: str, vectors: dict[str, list[int | str]] | None = None) -> str:
     """One column line of MariaDB's SHOW CREATE TABLE as SingleStore prints it: a JSON column is ``JSON``
     (MariaDB stores it as LONGTEXT with a json_valid CHECK), a persisted computed column is
     ``AS expr PERSISTED type`` ([doc] "Persistent Computed Columns"; SHOW CREATE's exact spacing
-    [assumption])."""
+    [assumption]). A VECTOR column (``vectors``: lower-case name -> [n, T]) is ``vector(n, T)``
+    ([assumption]: SingleStore's SHOW CREATE spelling of the type is not documented)."""
+    if vectors:
+        m = _VECTOR_COLUMN.match(line)
+        if m and m.group(2).replace("``", "`").lower() in vectors:
+            n, element = vectors[m.group(2).replace("``", "`").lower()]
+            return f"{m.group(1)} vector({n}, {element}){m.group(3)}"
     m = _JSON_COLUMN.match(line)
     if m:
         return f"{m.group(1)} JSON{m.group(2)}{m.group(3)}"

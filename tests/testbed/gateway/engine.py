@@ -167,7 +167,7 @@ _ALWAYS = frozenset(
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
 _WORD_TRIGGERS = (
     b"version", b"date_trunc", b"json_", b"regexp", b"rlike", b"information_schema", b"cume_dist", b"returning",
-    b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(",
+    b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(", b"<*>", b"<->",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
 
@@ -365,6 +365,10 @@ class Engine:
                 if info is not None and any(s.action in ("modify", "change") for s in alter.specs):
                     facts = await self.catalog.column_facts(info.db, info.name)
                 rules.check_alter(alter, info, facts, self.config.foreign_keys)
+                if info is not None:
+                    for spec in alter.specs:  # MariaDB has no vector index to drop
+                        if spec.action == "drop_index" and spec.index_name in info.vector_indexes:
+                            spec.mariadb_text = None
                 alter_db = alter.db or db
                 if alter_db is not None and any(
                     s.column is not None and s.column.computed is not None for s in alter.specs
@@ -374,6 +378,13 @@ class Engine:
                         facts = await self.catalog.column_facts(alter_db, alter.table)
                     alter.unpad_computed({k for k, f in facts.items() if f.column_type.startswith("char(")})
                 new_sql = alter.mariadb_sql()
+                if new_sql is None and any(
+                    (s.key is not None and s.key.kind == "vector") or s.action == "drop_index"
+                    for s in alter.specs
+                ):
+                    # only catalog changes (vector indexes): an OK from MariaDB runs the hook
+                    hooks.append(self._after_alter_hook(alter, db))
+                    return _Out("forward", "DO 0", changed=True, hooks=hooks)
                 if new_sql is None:
                     return _Out("ok")
                 if new_sql != stmt:
@@ -383,6 +394,8 @@ class Engine:
             hook = self._drop(toks, db)
             if hook is not None:
                 hooks.append(hook)
+                if self._drops_vector_index(toks, db):
+                    return _Out("forward", "DO 0", changed=True, hooks=hooks)
         elif head == "RENAME" and len(toks) > 1 and is_kw(toks[1], "TABLE", "TABLES"):
             hooks.append(self._rename_hook(toks, db))
         elif head == "SHOW":
@@ -505,6 +518,9 @@ class Engine:
                         info.unenforced_keys[key.name or f"?{n}"] = list(key.columns)
                     if key.using_hash and key.kind in ("key", "unique") and not key.unenforced:
                         info.hash_keys[key.name or f"?{n}"] = list(key.columns)
+                    if key.kind == "vector" and key.columns:
+                        info.vector_indexes[key.name or key.columns[0]] = _vector_index(key)
+                info.vectors = {c.name: [*c.vector] for c in ct.columns if c.vector is not None}
             await self.catalog.put(info)
 
         return hook
@@ -526,11 +542,21 @@ class Engine:
                 unenforced_keys=dict(info.unenforced_keys),
                 shard_key=None if info.shard_key is None else list(info.shard_key),
                 sort_key=None if info.sort_key is None else list(info.sort_key),
+                vectors=dict(info.vectors),
+                vector_indexes={k: dict(v) for k, v in info.vector_indexes.items()},
             )
             target: tuple[str, str] | None = None
             for n, spec in enumerate(alter.specs):
                 key = spec.key
-                if spec.action == "add_key" and key is not None:
+                col = spec.column
+                if spec.action in ("add_column", "modify", "change") and col is not None:
+                    _drop_vector(new, spec.old_name or col.name)
+                    if col.vector is not None:
+                        new.vectors[col.name] = [*col.vector]
+                if spec.action == "add_key" and key is not None and key.kind == "vector":
+                    if key.columns:
+                        new.vector_indexes[key.name or key.columns[0]] = _vector_index(key)
+                elif spec.action == "add_key" and key is not None:
                     name = key.name or f"?{n}"
                     if key.kind == "unique" and key.unenforced:
                         new.unenforced_keys[name] = list(key.columns)
@@ -539,6 +565,9 @@ class Engine:
                 elif spec.action == "drop_index" and spec.index_name is not None:
                     new.hash_keys.pop(spec.index_name, None)
                     new.unenforced_keys.pop(spec.index_name, None)
+                    new.vector_indexes.pop(spec.index_name, None)
+                elif spec.action == "change" and col is not None and spec.old_name and spec.new_name:
+                    _rename_column(new, spec.old_name, spec.new_name, vectors=False)
                 elif spec.action in ("rename_column", "change") and spec.old_name and spec.new_name:
                     _rename_column(new, spec.old_name, spec.new_name)
                 elif spec.action == "drop_column" and spec.old_name:
@@ -594,6 +623,15 @@ class Engine:
             rules.check_alter(alter, self.catalog.get(qn[0] or db, qn[1]), {}, self.config.foreign_keys)
             return self._after_alter_hook(alter, db)
         return None
+
+    def _drops_vector_index(self, toks: list[Token], db: str | None) -> bool:
+        """``DROP INDEX name ON t`` of a catalogued vector index (MariaDB has no such index)."""
+        target = ddl.index_target(toks, 1)
+        if target is None:
+            return False
+        _on, qn = target
+        info = self.catalog.get(qn[0] or db, qn[1])
+        return info is not None and ident_value(toks[2]) in info.vector_indexes
 
     def _rename_hook(self, toks: list[Token], db: str | None) -> Callable[[], Awaitable[None]]:
         pairs: list[tuple[tuple[str, str], tuple[str, str]]] = []
@@ -890,9 +928,25 @@ def _parse_aggregator_sync(toks: list[Token]) -> tuple[str | None, str | None, b
     return (db, table, every) if i == len(toks) else None
 
 
-def _rename_column(info: TableInfo, old: str, new: str) -> None:
+def _vector_index(key: ddl.KeyDef) -> dict[str, str | None]:
+    return {"column": key.columns[0], "options": key.options}
+
+
+def _drop_vector(info: TableInfo, column: str) -> None:
+    """Forget that ``column`` is a VECTOR (its definition changes or it is dropped)."""
+    for name in [n for n in info.vectors if n.lower() == column.lower()]:
+        del info.vectors[name]
+
+
+def _rename_column(info: TableInfo, old: str, new: str, *, vectors: bool = True) -> None:
     def ren(cols: list[str]) -> list[str]:
         return [new if c.lower() == old.lower() else c for c in cols]
+
+    if vectors:  # a rename without a definition keeps the type
+        info.vectors = {new if c.lower() == old.lower() else c: v for c, v in info.vectors.items()}
+    for vkey in info.vector_indexes.values():
+        if (vkey["column"] or "").lower() == old.lower():
+            vkey["column"] = new
 
     if info.shard_key is not None:
         info.shard_key = ren(info.shard_key)
@@ -908,6 +962,10 @@ def _drop_column(info: TableInfo, old: str) -> None:
 
     if info.sort_key is not None:
         info.sort_key = rm(info.sort_key)
+    _drop_vector(info, old)
+    info.vector_indexes = {
+        k: v for k, v in info.vector_indexes.items() if (v["column"] or "").lower() != old.lower()
+    }
     info.hash_keys = {k: rm(v) for k, v in info.hash_keys.items() if rm(v)}
     info.unenforced_keys = {k: rm(v) for k, v in info.unenforced_keys.items() if rm(v)}
 

@@ -470,6 +470,50 @@ ERRORS: dict[str, ErrorSpec] = {
         "are an assumption",
         False,
     ),
+    # --- VECTOR ([doc] "Vector Type" and "Vector Indexing", v8.5 to v9.1 and cloud) ----------------
+    "vector_type": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'VECTOR type {type}' is not supported by SingleStore.",
+        "[doc] vector-type: VECTOR(<N> [, <elementType>]) with N elements and elementType one of I8, I16, "
+        "I32, I64, F16 (9.1), F32, F64. The server's answer to another spelling is not documented: text "
+        "and code are an assumption",
+        False,
+    ),
+    "vector_index_rowstore": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'VECTOR index on a rowstore table' is not supported by SingleStore.",
+        "[doc] vector-indexing: 'Vector indexes can only be built on columnstore tables.' Text and code "
+        "are an assumption",
+        False,
+    ),
+    "vector_index_columns": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'VECTOR index on {count} columns' is not supported by SingleStore.",
+        "[doc] vector-indexing: 'A vector index must be built on a single column.' Text and code are an "
+        "assumption",
+        False,
+    ),
+    "vector_index_type": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'VECTOR index on column '{column}' of a type other than VECTOR(<N>, F32)' is not "
+        "supported by SingleStore.",
+        "[doc] vector-indexing: 'Column type is restricted to Vector Type(<N>, [F32])... the only "
+        "supported element type is F32.' Text and code are an assumption",
+        False,
+    ),
+    "vector_index_unknown_column": ErrorSpec(
+        1072,
+        "42000",
+        "Key column '{column}' doesn't exist in table",
+        "MySQL's ER_KEY_COLUMN_DOES_NOT_EXITS, which MariaDB answers for any other key on a missing "
+        "column; the gateway answers it for VECTOR indexes, which MariaDB never sees. SingleStore's own "
+        "text for this case is an assumption",
+        False,
+    ),
     "identifier_gateway_limit": ErrorSpec(
         1059,
         "42000",

@@ -65,7 +65,15 @@ import re
 from collections.abc import Callable
 
 from tests.testbed.gateway.catalog import ColumnFact, TableInfo
-from tests.testbed.gateway.ddl import AlterSpec, AlterTable, ColumnDef, CreateIndex, CreateTable, KeyDef
+from tests.testbed.gateway.ddl import (
+    VECTOR_ELEMENT_TYPES,
+    AlterSpec,
+    AlterTable,
+    ColumnDef,
+    CreateIndex,
+    CreateTable,
+    KeyDef,
+)
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
     Token,
@@ -111,6 +119,26 @@ def _check_column(col: ColumnDef, *, sharded: bool, foreign_keys: str) -> None:
         raise GatewayError("default_expression")
     if col.auto_increment and sharded and col.type_name != "BIGINT":
         raise GatewayError("auto_increment_not_bigint")
+    if col.vector is not None and (col.vector[0] < 1 or col.vector[1] not in VECTOR_ELEMENT_TYPES):
+        raise GatewayError("vector_type", type=col.type_text)
+
+
+def _check_vector_index(
+    key: KeyDef, rowstore: bool, columns: set[str], vectors: dict[str, list[int | str]]
+) -> None:
+    """A VECTOR index: columnstore only, one column, of type VECTOR(n, F32) ([doc] vector-indexing).
+    ``columns``: the table's columns and ``vectors`` its VECTOR columns (-> [n, T]), lower-case names.
+    MariaDB never sees the index, so the gateway also answers for a column that does not exist."""
+    if rowstore:
+        raise GatewayError("vector_index_rowstore")
+    if len(key.columns) != 1:
+        raise GatewayError("vector_index_columns", count=str(len(key.columns)))
+    column = key.columns[0]
+    if column.lower() not in columns:
+        raise GatewayError("vector_index_unknown_column", column=column)
+    vector = vectors.get(column.lower())
+    if vector is None or vector[1] != "F32":
+        raise GatewayError("vector_index_type", column=column)
 
 
 def _check_key(key: KeyDef, *, foreign_keys: str) -> None:
@@ -132,6 +160,10 @@ def check_create_table(ct: CreateTable, foreign_keys: str = "ignore") -> None:
         _check_key(key, foreign_keys=foreign_keys)
     if ct.like is not None or (ct.as_select and not ct.columns):
         return
+    vectors: dict[str, list[int | str]] = {c.name.lower(): [*c.vector] for c in ct.columns if c.vector}
+    for key in ct.keys:
+        if key.kind == "vector":
+            _check_vector_index(key, ct.storage == "ROWSTORE", {c.name.lower() for c in ct.columns}, vectors)
     sort_keys = [k for k in ct.keys if k.kind == "sort"]
     if sort_keys and ct.storage == "ROWSTORE":
         raise GatewayError("sort_key_rowstore")
@@ -264,6 +296,15 @@ def check_alter(
                 raise GatewayError("unique_without_shard_key", name=col.name)
             if col.auto_increment and cs:
                 raise GatewayError("alter_columnstore_auto_increment", column=col.name)
+        if act == "add_key" and spec.key is not None and spec.key.kind == "vector":
+            vectors = {c.lower(): v for c, v in info.vectors.items()}
+            columns = {c.lower() for c in info.columns}
+            for other in alter.specs:  # columns the same ALTER adds
+                if other.action == "add_column" and other.column is not None:
+                    columns.add(other.column.name.lower())
+                    if other.column.vector is not None:
+                        vectors[other.column.name.lower()] = [*other.column.vector]
+            _check_vector_index(spec.key, not cs, columns, vectors)
         if act == "add_key" and spec.key is not None:
             key = spec.key
             _check_key(key, foreign_keys=foreign_keys)

@@ -176,6 +176,50 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "error for invalid JSON instead.",
     ),
     Translation(
+        "col VECTOR(n[, T])  (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE; T: F32 by default)",
+        "col LONGTEXT CHARACTER SET ascii COLLATE ascii_bin CHECK (JSON_VALID(col) AND JSON_LENGTH(col) = n)"
+        "; the type and element type are kept in the catalog and SHOW CREATE TABLE prints vector(n, T)",
+        "Stored as the JSON text the client sent, NOT as SingleStore's packed binary of n elements of T: "
+        "a SELECT returns that text as written (SingleStore renders its own JSON of the stored elements, "
+        "e.g. F32 rounding; vector_type_project_format=BINARY is not emulated), values are not rounded "
+        "to T, non-numeric elements are refused only by the UDFs (NULL), and a wrong element count fails "
+        "MariaDB's CHECK (4025) instead of SingleStore's own error. Column metadata says LONGTEXT (no "
+        "extended VECTOR type byte).",
+    ),
+    Translation(
+        "DOT_PRODUCT(a, b), EUCLIDEAN_DISTANCE(a, b)",
+        "the same names: C UDFs (tests/testbed/udf/s2vector.c) loaded from the private MariaDB's plugin dir",
+        "Each argument is JSON text or packed little-endian F32 (SingleStore's binary format); computed "
+        "in double precision over F32 elements. Vectors of different lengths or an argument that is no "
+        "vector give NULL where SingleStore raises an error. Other element types and the VECTOR_* "
+        "helpers are not provided.",
+    ),
+    Translation(
+        "a <*> b  /  a <-> b  (a, b: a name, literal, call or parenthesised group, optionally :> cast)",
+        "DOT_PRODUCT(a, b)  /  EUCLIDEAN_DISTANCE(a, b)",
+        "Operands are single primaries: a longer expression must be parenthesised (SingleStore's operator "
+        "precedence for the infix forms is [unverified]).",
+    ),
+    Translation(
+        "JSON_ARRAY_PACK(j)  /  JSON_ARRAY_UNPACK(b)",
+        "CAST(S2VEC_PACK(j) AS BINARY)  /  S2VEC_JSON(b)  (UDFs)",
+        "F32 only (SingleStore's _I8 ... _F64 suffixed forms are not provided); UNPACK prints each "
+        "element with 9 significant digits (SingleStore's number formatting is [unverified]); invalid "
+        "input gives NULL instead of an error.",
+    ),
+    Translation(
+        "e :> VECTOR(n[, T])",
+        "(e)",
+        "The JSON text is passed on as is: neither its element count nor its element type is checked "
+        "by the cast (the UDFs read it).",
+    ),
+    Translation(
+        "VECTOR {INDEX|KEY} name (col) INDEX_OPTIONS '<json>' (CREATE TABLE, ALTER TABLE ADD); DROP INDEX",
+        "nothing: recorded in the catalog (SHOW CREATE TABLE prints it), DROP INDEX answered with DO 0",
+        "No ANN index exists: queries SingleStore would answer approximately through the index are "
+        "answered exactly (brute force through the UDFs); INDEX_OPTIONS are kept but not validated.",
+    ),
+    Translation(
         "information_schema.TABLES (any quoting / case, with or without alias)",
         f"`{SCHEMA}`.`TABLES` [AS <original spelling>]: information_schema.TABLES plus STORAGE_TYPE",
         "STORAGE_TYPE comes from the gateway's catalog; tables it never saw report COLUMNSTORE.",
@@ -198,6 +242,10 @@ TRANSLATE_TRIGGERS = (
     b"from(",
     b"join (",
     b"join(",
+    b"<*>",
+    b"<->",
+    b"json_array_pack",
+    b"json_array_unpack",
 )
 
 _INT_TYPES = frozenset(
@@ -390,7 +438,9 @@ class _Emitter:
                     units.append(_Unit(self.pre[i], t.text))
                     i += 1
                     continue
-                if target == "JSON":
+                if target == "VECTOR":  # JSON text is the stored form (TRANSLATIONS)
+                    units.append(_Unit(operand.pre, f"({operand.text})"))
+                elif target == "JSON":
                     units.append(
                         _Unit(operand.pre, f"JSON_EXTRACT({operand.text}, '$')", json=True, typed=True)
                     )
@@ -398,6 +448,15 @@ class _Emitter:
                 else:
                     units.append(_Unit(operand.pre, f"CAST({operand.text} AS {target})"))
                 self.changed = True
+                continue
+            infix = self.vector_infix(i, b)
+            if infix is not None and units:
+                name, right_end = infix
+                operand = self.pop_operand(units)
+                right = self.emit(i + (3 if name == "DOT_PRODUCT" else 2), right_end).strip()
+                units.append(_Unit(operand.pre, f"{name}({operand.text}, {right})"))
+                self.changed = True
+                i = right_end
                 continue
             if (
                 t.kind == "op"
@@ -439,6 +498,44 @@ class _Emitter:
         if self.json_seen:
             self.json_comparisons(units)
         return units
+
+    def vector_infix(self, i: int, b: int) -> tuple[str, int] | None:
+        """``<*>`` (DOT_PRODUCT) or ``<->`` (EUCLIDEAN_DISTANCE) at ``toks[i]``: the function and the end
+        of the right operand (a primary, then any ``:> type`` casts), or None."""
+        toks = self.toks
+        t = toks[i]
+        if t.text != "<" or t.kind != "op" or i + 1 >= b or toks[i + 1].start != t.end:
+            return None
+        if toks[i + 1].text == "->":
+            name, j = "EUCLIDEAN_DISTANCE", i + 2
+        elif (
+            toks[i + 1].text == "*"
+            and i + 2 < b
+            and toks[i + 2].text == ">"
+            and toks[i + 2].start == toks[i + 1].end
+        ):
+            name, j = "DOT_PRODUCT", i + 3
+        else:
+            return None
+        if j >= b:
+            return None
+        if toks[j].text == "(":
+            j = matching_paren(toks, j) + 1
+        elif toks[j].kind in ("word", "bq") and j + 1 < b and toks[j + 1].text == "(":
+            j = matching_paren(toks, j + 1) + 1
+        elif toks[j].kind in ("word", "bq"):
+            j += 1
+            while j + 1 < b and toks[j].text == "." and toks[j + 1].kind in ("word", "bq"):
+                j += 2
+        elif toks[j].kind in ("str", "num", "var"):
+            j += 1
+        else:
+            return None
+        while j < b and toks[j].text == ":>" and j + 1 < b and toks[j + 1].kind == "word":
+            j += 2
+            if j < b and toks[j].text == "(":
+                j = matching_paren(toks, j) + 1
+        return name, min(j, b)
 
     def unaliased_derived_table(self, open_i: int, close: int) -> bool:
         """``FROM (SELECT ...)`` / ``JOIN (SELECT ...)`` with no alias after the closing parenthesis."""
@@ -547,6 +644,8 @@ class _Emitter:
             return "TIME" + args, j
         if base == "JSON":
             return "JSON", j
+        if base == "VECTOR":
+            return "VECTOR", j
         return None, i - 1
 
     # -- functions -------------------------------------------------------------------------------
@@ -767,7 +866,23 @@ def _json_get_type(em: _Emitter, open_i: int, close: int) -> str | None:
     )
 
 
+def _array_pack(em: _Emitter, open_i: int, close: int) -> str | None:
+    args = em.args(open_i, close)
+    if len(args) != 1:
+        return None
+    return f"CAST(S2VEC_PACK({em.arg_text(*args[0])}) AS BINARY)"
+
+
+def _array_unpack(em: _Emitter, open_i: int, close: int) -> str | None:
+    args = em.args(open_i, close)
+    if len(args) != 1:
+        return None
+    return f"S2VEC_JSON({em.arg_text(*args[0])})"
+
+
 _FUNCTIONS = {
+    "JSON_ARRAY_PACK": _array_pack,
+    "JSON_ARRAY_UNPACK": _array_unpack,
     "DATE_TRUNC": _date_trunc,
     "JSON_EXTRACT_JSON": _json_fn("JSON"),
     "JSON_EXTRACT_STRING": _json_fn("STRING"),

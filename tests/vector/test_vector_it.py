@@ -1,0 +1,242 @@
+"""VECTOR through the gateway: the field, the distance expressions, k-nearest queries, the index DDL,
+introspection and inspectdb, and the native async path."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from django_singlestore.vector import (
+    CosineDistance,
+    CosineSimilarity,
+    DotProduct,
+    EuclideanDistance,
+    VectorIndex,
+)
+from tests.vector.conftest import Router
+from tests.vector.models import Doc, DocExtra, Loose
+
+
+def exact(rng: random.Random, n: int) -> list[float]:
+    """Multiples of 1/1024: exact in F32. (The JSON text holds them to 9 significant digits, which is exact
+    as F32 but not always as a Python float: comparisons allow F32's relative precision.)"""
+    return [rng.randint(-1024, 1024) / 1024 for _ in range(n)]
+
+
+def dot(a: list[float], b: list[float]) -> float:
+    return math.fsum(x * y for x, y in zip(a, b, strict=True))
+
+
+def dist(a: list[float], b: list[float]) -> float:
+    return math.sqrt(math.fsum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
+
+
+def cos(a: list[float], b: list[float]) -> float:
+    return dot(a, b) / (math.sqrt(dot(a, a)) * math.sqrt(dot(b, b)))
+
+
+@pytest.fixture
+def docs(vec: Any) -> list[Doc]:
+    Doc.objects.all().delete()
+    rng = random.Random(18)
+    Doc.objects.bulk_create(Doc(label=f"d{i}", embedding=exact(rng, 4)) for i in range(120))
+    return list(Doc.objects.all())
+
+
+def test_round_trip_lists_and_numpy(vec: Any) -> None:
+    doc = Doc.objects.create(label="a", embedding=[0.5, -1.25, 3, 1e-3])
+    got = Doc.objects.get(pk=doc.pk).embedding
+    assert got == [0.5, -1.25, 3.0, 0.001] and all(isinstance(v, float) for v in got)
+    loose = Loose.objects.create(embedding=np.array([1.5, 2.0, -0.25], dtype=np.float32))
+    arr = Loose.objects.get(pk=loose.pk).embedding
+    assert isinstance(arr, np.ndarray) and arr.dtype == np.float32 and arr.tolist() == [1.5, 2.0, -0.25]
+    Loose.objects.create(embedding=None)
+    assert Loose.objects.filter(embedding__isnull=True).count() == 1
+    with vec.cursor() as cursor:  # what is stored: compact JSON text
+        cursor.execute("SELECT embedding FROM s2vector_doc WHERE id = %s", [doc.pk])
+        assert cursor.fetchone()[0] == "[0.5,-1.25,3,0.001]"
+
+
+def test_binary_reads(vec: Any) -> None:
+    """SingleStore's packed little-endian format (vector_type_project_format=BINARY, JSON_ARRAY_PACK)."""
+    field = Doc._meta.get_field("embedding")
+    with vec.cursor() as cursor:
+        cursor.execute("SELECT JSON_ARRAY_PACK(%s)", ["[1.5,-2,0.25,8]"])
+        packed = cursor.fetchone()[0]
+    assert isinstance(packed, bytes) and len(packed) == 16
+    assert field.from_db_value(packed, None, vec) == [1.5, -2.0, 0.25, 8.0]
+    # packed bytes that start with '[' and end with ']' are still read as packed
+    tricky = np.array([1.0, 2.0, 3.0, 0.0], dtype="<f4").tobytes()
+    tricky = b"[" + tricky[1:-1] + b"]"
+    assert field.from_db_value(tricky, None, vec) == np.frombuffer(tricky, dtype="<f4").tolist()
+    loose = Loose._meta.get_field("embedding")
+    out = loose.from_db_value(np.array([1, 2, 3], dtype="<f4").tobytes(), None, vec)
+    assert isinstance(out, np.ndarray) and out.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([1.0, 2.0, 3.0], "s2vector.Doc.embedding: expected 4 dimensions, got 3"),
+        ([1.0, float("nan"), 3.0, 4.0], "s2vector.Doc.embedding: NaN and infinity"),
+        ([1.0, float("inf"), 3.0, 4.0], "s2vector.Doc.embedding: NaN and infinity"),
+        ([1.0, "x", 3.0, 4.0], "s2vector.Doc.embedding: every element must be a number"),
+    ],
+)
+def test_invalid_values_name_the_field(vec: Any, value: list[Any], message: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=message.replace(".", r"\.")):
+        Doc.objects.create(label="bad", embedding=value)
+    with pytest.raises(ValueError, match="the query vector has 3 dimensions, the field 4"):
+        list(Doc.objects.annotate(d=DotProduct("embedding", [1, 2, 3])))
+
+
+def test_distances_match_python(docs: list[Doc]) -> None:
+    q = [0.25, -0.5, 1.0, 0.125]
+    rows = Doc.objects.annotate(
+        dp=DotProduct("embedding", q),
+        ed=EuclideanDistance("embedding", q),
+        cs=CosineSimilarity("embedding", q),
+        cd=CosineDistance("embedding", q),
+        self_cs=CosineSimilarity("embedding", "embedding"),
+    )
+    seen = 0
+    for row in rows:
+        e = row.embedding
+        assert row.dp == pytest.approx(dot(e, q), rel=1e-6, abs=1e-9)
+        assert row.ed == pytest.approx(dist(e, q), abs=1e-9)
+        if any(e):
+            assert row.cs == pytest.approx(cos(e, q), rel=1e-6)
+            assert row.cd == pytest.approx(1 - cos(e, q), abs=1e-6)
+            assert row.self_cs == pytest.approx(1.0, rel=1e-7)
+        seen += 1
+    assert seen == len(docs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "key", "descending"),
+    [
+        (EuclideanDistance, dist, False),
+        (DotProduct, dot, True),
+        (CosineDistance, lambda a, b: 1 - cos(a, b), False),
+    ],
+)
+def test_k_nearest_equals_brute_force(docs: list[Doc], expression: Any, key: Any, descending: bool) -> None:
+    q = [0.75, 0.5, -0.25, 1.0]
+    expected = sorted(docs, key=lambda d: key(d.embedding, q), reverse=descending)[:10]
+    order = "-d" if descending else "d"
+    got = list(
+        Doc.objects.annotate(d=expression("embedding", q)).order_by(order).values_list("pk", flat=True)[:10]
+    )
+    assert got == [d.pk for d in expected]
+    # ordering by the expression itself, without an annotation
+    by_expr = expression("embedding", q)
+    direct = Doc.objects.order_by(by_expr.desc() if descending else by_expr.asc())[:10]
+    assert [d.pk for d in direct] == got
+
+
+def test_filter_on_distance(docs: list[Doc]) -> None:
+    q = [0.0, 0.0, 0.0, 0.0]
+    want = {d.pk for d in docs if dist(d.embedding, q) < 1.0}
+    got = set(
+        Doc.objects.alias(d=EuclideanDistance("embedding", q)).filter(d__lt=1.0).values_list("pk", flat=True)
+    )
+    assert got == want and 0 < len(want) < len(docs)
+
+
+def test_raw_sql_infix_operators(docs: list[Doc], vec: Any) -> None:
+    q = [1.0, 0.0, -1.0, 0.5]
+    text = json.dumps(q)
+    with vec.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, embedding <-> %s :> VECTOR(4) AS d FROM s2vector_doc ORDER BY d LIMIT 5", [text]
+        )
+        got = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT embedding <*> %s :> VECTOR(4) FROM s2vector_doc WHERE id = %s", [text, docs[0].pk]
+        )
+        (dp,) = cursor.fetchone()
+    assert got == [d.pk for d in sorted(docs, key=lambda d: dist(d.embedding, q))[:5]]
+    assert dp == pytest.approx(dot(docs[0].embedding, q))
+
+
+def test_show_create_introspection_and_inspectdb(vec: Any) -> None:
+    with vec.cursor() as cursor:
+        cursor.execute("SHOW CREATE TABLE s2vector_doc")
+        text = cursor.fetchone()[1]
+        assert "`embedding` vector(4, F32) NOT NULL" in text
+        assert "VECTOR INDEX `doc_emb_vec` (`embedding`) INDEX_OPTIONS " in text
+        constraints = vec.introspection.get_constraints(cursor, "s2vector_doc")
+        description = {c.name: c for c in vec.introspection.get_table_description(cursor, "s2vector_doc")}
+    index = constraints["doc_emb_vec"]
+    assert index["type"] == "vector" and index["columns"] == ["embedding"]
+    assert json.loads(index["index_options"]) == {"index_type": "AUTO", "metric_type": "EUCLIDEAN_DISTANCE"}
+    assert description["embedding"].declared_type == "vector(4, F32)"
+    out = io.StringIO()
+    call_command("inspectdb", "s2vector_doc", "s2vector_loose", database="vec", stdout=out)
+    code = out.getvalue()
+    assert "embedding = django_singlestore.vector.VectorField(dimensions=4)" in code
+    assert "embedding = django_singlestore.vector.VectorField(dimensions=3, blank=True, null=True)" in code
+    assert (
+        "django_singlestore.vector.VectorIndex(fields=['embedding'], name='doc_emb_vec', index_type='AUTO', "
+        "metric='EUCLIDEAN_DISTANCE')" in code
+    )
+    compile(code, "inspected.py", "exec")
+
+
+def test_migrations_add_and_drop_field_and_index(vec: Any) -> None:
+    """On the columnstore table: add a VectorField, index it, drop the index, drop the field."""
+    field = DocExtra._meta.get_field("extra")
+    index = VectorIndex(fields=["extra"], name="doc_extra_vec", metric="DOT_PRODUCT")
+    with vec.cursor() as cursor:
+        layout = vec.introspection.get_table_layout(cursor, "s2vector_doc")
+    assert layout.storage.columnstore
+
+    def constraints() -> dict[str, Any]:
+        with vec.cursor() as cursor:
+            return vec.introspection.get_constraints(cursor, "s2vector_doc")
+
+    def columns() -> dict[str, Any]:
+        with vec.cursor() as cursor:
+            return {c.name: c for c in vec.introspection.get_table_description(cursor, "s2vector_doc")}
+
+    with vec.schema_editor() as editor:
+        editor.add_field(DocExtra, field)
+    assert columns()["extra"].declared_type == "vector(2, F32)"
+    Doc.objects.create(label="x", embedding=[1, 2, 3, 4])
+    with vec.schema_editor() as editor:
+        editor.add_index(DocExtra, index)
+    assert json.loads(constraints()["doc_extra_vec"]["index_options"]) == {"metric_type": "DOT_PRODUCT"}
+    with vec.schema_editor() as editor:
+        editor.remove_index(DocExtra, index)
+    assert "doc_extra_vec" not in constraints()
+    with vec.schema_editor() as editor:
+        editor.remove_field(DocExtra, field)
+    assert "extra" not in columns()
+    assert "doc_emb_vec" in constraints()
+
+
+@pytest.mark.asyncio
+async def test_native_async_queryset(vec_aliases: Any, docs: list[Doc]) -> None:
+    from django_singlestore_async.pool import close_pools
+
+    Router.alias = "avec"
+    try:
+        q = [0.5, 0.5, 0.5, 0.5]
+        nearest = await Doc.objects.annotate(d=EuclideanDistance("embedding", q)).order_by("d").afirst()
+        expected = sorted(docs, key=lambda d: dist(d.embedding, q))
+        assert nearest is not None and nearest.pk == expected[0].pk
+        assert nearest.embedding == expected[0].embedding
+        got = [d.pk async for d in Doc.objects.annotate(s=DotProduct("embedding", q)).order_by("-s")[:5]]
+        assert got == [d.pk for d in sorted(docs, key=lambda d: dot(d.embedding, q), reverse=True)[:5]]
+        assert connections["avec"].vendor == "mysql"
+    finally:
+        Router.alias = "vec"
+        await close_pools()
