@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import migrations, models
+import pytest
+from django.db import DataError, migrations, models
 
 from tests.alter.conftest import Scenario
 
@@ -52,3 +53,57 @@ def test_a_short_copy_is_reconciled_and_no_row_is_lost(make_alias: Callable[...,
     assert dropped, "no copied row was deleted: the test no longer shortens the copy"
     assert s.rows("id", "name") == before
     assert "AUTO_INCREMENT" not in s.columns()["id"].upper()  # the new shape
+
+
+def _add_a_row_after_the_last_reconcile(table: str, added: list[str]) -> Callable[..., Any]:
+    """After the statement that inserts the fenced original's missing rows into the copy (the last
+    write of the rebuild before its check), one row the original never had is added to the copy."""
+    last = re.compile(
+        rf"^INSERT INTO `({re.escape(table)}__\w+)` .* FROM `{re.escape(table)}__\w+` o LEFT JOIN ", re.S
+    )
+
+    def wrapper(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        result = execute(sql, params, many, context)
+        match = last.match(sql)
+        if match:
+            context["cursor"].execute(f"INSERT INTO `{match.group(1)}` (a, b, name) VALUES (9, 9, 'extra')")
+            added.append(match.group(1))
+        return result
+
+    return wrapper
+
+
+def test_a_copy_with_an_extra_row_stops_the_rebuild_and_keeps_the_table(
+    make_alias: Callable[..., Any],
+) -> None:
+    """A composite primary key: the rebuild reconciles and checks the whole table (not key by key); a
+    copy holding a row the original does not have is refused by the row count, and nothing changes."""
+    fields = [
+        ("pk", models.CompositePrimaryKey("a", "b")),
+        ("a", models.IntegerField()),
+        ("b", models.IntegerField()),
+        ("name", models.CharField(max_length=20)),
+    ]
+    s = Scenario(make_alias("s2"), "Pair", fields)
+    s.create()
+    s.insert(["a", "b", "name"], [(1, 1, "x"), (1, 2, "y")])
+    tables = s.tables()
+
+    def rows() -> list[tuple[Any, ...]]:
+        with s.connection.cursor() as cursor:
+            cursor.execute(f"SELECT a, b, name FROM `{s.table}` ORDER BY a, b")
+            return [tuple(r) for r in cursor.fetchall()]
+
+    added: list[str] = []
+    # A key column's type cannot change in place: the table is rebuilt.
+    with (
+        s.connection.execute_wrapper(_add_a_row_after_the_last_reconcile(s.table, added)),
+        pytest.raises(DataError, match=r"the copy holds 3 row\(s\) for 2"),
+    ):
+        s.run(migrations.AlterField("Pair", "a", models.BigIntegerField()))
+    assert added, "no row was added: the test no longer reaches the rebuild's last reconcile"
+    assert rows() == [(1, 1, "x"), (1, 2, "y")]
+    assert "bigint" not in s.columns()["a"].lower()
+    assert s.tables() == tables, "the scratch table and the fence are gone"

@@ -77,7 +77,7 @@ MODULES: dict[str, Target] = {
     ),
     "transactions": Target(
         "django_singlestore/transactions.py",
-        ("tests/transactions/test_policy.py",),
+        ("tests/transactions/test_policy.py", "tests/transactions/test_policy_strength.py"),
         ("tests/transactions",),
     ),
     "errors": Target(
@@ -167,18 +167,22 @@ def fingerprint(target: Target) -> tuple[str, str]:
 
 
 def refresh_tree() -> None:
-    """Copy the checkout's files (tracked and untracked, not ignored) into the private tree."""
+    copy_checkout(TREE)
+
+
+def copy_checkout(dest: Path) -> None:
+    """Copy the checkout's files (tracked and untracked, not ignored) into a private tree."""
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.split(b"\0")
     for raw in filter(None, files):
         rel = raw.decode()
-        src, dst = ROOT / rel, TREE / rel
+        src, dst = ROOT / rel, dest / rel
         if not src.is_file():
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
-    for cache in list(TREE.rglob("__pycache__")):
+    for cache in list(dest.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
 
 
@@ -586,7 +590,9 @@ def write_report() -> None:
     )
     text += "| --- | --- | --- | --- | --- | --- | --- | --- |\n" + "\n".join(summary) + "\n"
     text += "\n## Surviving and equivalent mutants\n" + "\n".join(details) + "\n"
-    text += REPORT_TAIL
+    from tests.mutation.named import report_section
+
+    text += report_section() + REPORT_TAIL
     REPORT.write_text(text)
 
 
@@ -606,33 +612,15 @@ others are "not sampled", and the ratio is over the sample only (an estimate of 
 """
 
 REPORT_TAIL = """
-## The survivors issue 19 named, and the tests that kill them
-
-Each was applied by hand to the module and the test named here failed (checked when these tests landed;
-re-check after the rewrites of compiler.py, alter.py/schema.py and the gateway's rules.py merge):
-
-| module | mutant | killed by |
-| --- | --- | --- |
-| `compiler.py` | shard-key move without a transaction deletes before it inserts | `tests/backend/test_shard_key_move_strength_it.py::test_a_failed_move_loses_no_row` (and `..._of_several_rows_loses_none`) |
-| `compiler.py` | the refusal of expression moves without a transaction turned off | `tests/backend/test_shard_key_move_strength_it.py::test_an_expression_move_is_refused_and_changes_nothing` |
-| `alter.py` | the row-count check of `verify_copied_rows` turned off | `tests/alter/test_rebuild_verify_strength_it.py::test_a_short_copy_stops_the_rebuild_and_keeps_the_table` |
-| `errors.py` | 1690 removed from `INTEGRITY_CODES` | `tests/backend/test_errors_strength_it.py::test_unsigned_out_of_range_is_an_integrity_error` (through the gateway), `tests/backend/test_errors_strength.py::test_every_mapped_code_from_either_driver` |
-| `errors.py` | 1586 removed (or renumbered) | `tests/backend/test_errors_strength.py::test_every_mapped_code_from_either_driver` (PyMySQL raises 1586 as OperationalError; MariaDB gives no way to provoke 1586 through the gateway) |
-| `options.py` | the negative-value check of `client_flag` dropped | `tests/backend/test_options_strength.py::test_client_flag_must_be_a_non_negative_int` |
-| gateway `rules.py` | unique key without the shard key on `ALTER ... ADD UNIQUE` | `tests/gateway/test_rules_every_raise_site.py::test_raise_site_through_gateway[unique_without_shard_key-alter-add-unique-key]` |
-| gateway `rules.py` | the same on `ADD COLUMN ... UNIQUE` | `...[unique_without_shard_key-alter-add-column-unique]` |
-
 `tests/gateway/test_rules_every_raise_site.py` gives every raise site of every rule its bad/good pair
 (28 cases beyond `rulecases.CASES`); the `foreign_key` sites need `foreign_keys = "reject"`, a gateway
 configuration only the engine tests (`test_rules_engine.py`) use.
 
-## Modules not in this run
+## Running it
 
-The modules being rewritten when this harness landed (`compiler.py`, `alter.py`/`schema.py` and the rebuild
-engine, `django_singlestore_async/pool.py`, the gateway's `rules.py` and `ddl.py`) are run after their
-rewrites merge, one module list at a time:
-
-    make mutation MUTATION_MODULES=compiler,alter,schema,pool,gateway-rules,gateway-ddl
+    make mutation MUTATION_MODULES=all                      every module, default samples (resumes)
+    make mutation MUTATION_MODULES=compiler,alter:100       chosen modules; alter with a sample of 100
+    .venv/bin/python -m tests.mutation named                the named mutants above
 
 (a moved or new module goes into `MODULES` of `tests/mutation/run.py`, with its unit and test-bed tests).
 """
@@ -650,7 +638,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status")
     sub.add_parser("report")
     sub.add_parser("stop")
+    sub.add_parser("named", help="apply each mutant issue 19 named and run the tests that must kill it")
     args = parser.parse_args(argv)
+    if args.cmd == "named":
+        from tests.mutation.named import cmd_named
+
+        return cmd_named()
     if args.cmd == "report":
         write_report()
         print(f"wrote {REPORT.relative_to(ROOT)}")
