@@ -4,18 +4,27 @@ rulecases.CASES holds one case per error key; twelve keys are raised from more t
 tests/testbed/gateway/rules.py (issue 19: the unique-key-must-contain-the-shard-key rule on `ALTER ...
 ADD UNIQUE` and on `ADD COLUMN ... UNIQUE` could be turned off without a failing test). The cases below
 are the other raise sites, named by the statement shape that reaches them (not by line numbers, so
-they outlive a rewrite of rules.py). Rules that only a non-default gateway configuration enables
-(`foreign_keys = "reject"`) are exercised by the engine tests (test_rules_engine.py).
+they outlive a rewrite of rules.py). Sites that only a non-default gateway configuration reaches
+(`foreign_keys = "reject"`) are decided by the engine (ENGINE_SITES). Every key has at least as many
+cases as rules.py has raise sites for it (counted from its source).
 """
 
 from __future__ import annotations
 
+import ast
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
+from tests.gateway.engine_harness import EngineHarness, db_name
 from tests.gateway.gwclients import client, db_for, fresh_database
 from tests.gateway.rulecases import CASES, SETUP, RuleCase
 from tests.testbed import Testbed
+from tests.testbed.gateway import rules
+from tests.testbed.gateway.engine import Forward, GatewayConfig, Reject
 from tests.testbed.gateway.errors import ERRORS
+from tests.testbed.mariadb import MariaDB
 
 pytestmark = pytest.mark.gateway_only
 
@@ -260,6 +269,55 @@ SITES: tuple[RuleCase, ...] = (
         near="RETURNING id",
     ),
 )
+
+
+#: Raise sites only a non-default gateway configuration reaches: decided by the engine (the gateway the
+#: tests start runs the default configuration), on the private MariaDB.
+ENGINE_SITES: tuple[RuleCase, ...] = (
+    RuleCase(
+        "foreign_key",
+        "CREATE ROWSTORE TABLE fkc (a BIGINT NULL REFERENCES rs (id))",
+        "CREATE ROWSTORE TABLE fkc (a BIGINT NULL)",
+        config={"foreign_keys": "reject"},
+        fields={"_site": "create-column-references"},
+    ),
+)
+
+
+def _raise_sites() -> Counter[str]:
+    """How many places rules.py raises each error key from (`GatewayError("key", ...)`)."""
+    tree = ast.parse(Path(rules.__file__).read_text())
+    return Counter(
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "GatewayError"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    )
+
+
+def test_every_raise_site_has_its_own_case():
+    """Counted from rules.py itself, so a new raise site without its bad/good pair fails here."""
+    cases = Counter(c.error for c in CASES + SITES + ENGINE_SITES)
+    short = {key: (n, cases[key]) for key, n in _raise_sites().items() if cases[key] < n}
+    assert not short, f"error key: (raise sites in rules.py, cases) {short}"
+
+
+@pytest.mark.parametrize("c", ENGINE_SITES, ids=lambda c: f"{c.error}-{c.fields['_site']}")
+def test_raise_site_on_the_engine(c: RuleCase, mariadb: MariaDB, request: pytest.FixtureRequest) -> None:
+    h = EngineHarness(mariadb, db_name("gw_sites_engine_", request.node.name), GatewayConfig(**c.config))
+    try:
+        for sql in SETUP:
+            decision, _ = h.run(sql)
+            assert isinstance(decision, Forward), (sql, decision)
+        spec = ERRORS[c.error]
+        assert h.decide(c.bad) == Reject(spec.code, spec.sqlstate, spec.format(**_expected_fields(c)))
+        good, _ = h.run(c.good)
+        assert isinstance(good, Forward), good
+    finally:
+        h.close()
 
 
 def _expected_fields(c: RuleCase) -> dict[str, str]:
