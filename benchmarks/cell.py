@@ -161,40 +161,50 @@ def _run_threads(
 
 
 def native_routing_probe(ids: Any) -> dict[str, Any]:
-    """Was Django's async ORM routed natively on the native alias? Static: does the backend know the
-    `native_async` OPTIONS key (issue 11)? Dynamic: did an `aget()` open a mysqlclient connection on
-    another thread (the stock thread hop)?"""
+    """Was Django's async ORM routed natively on the native alias (did an `aget()` open a
+    mysqlclient connection on another thread, the stock thread hop)? And did a request through the
+    process's ASGI handler hand anything to a thread (request signals included)?"""
+    import concurrent.futures
+
     from django.db import connection
     from django.db.backends.signals import connection_created
 
+    from benchmarks import workloads
+    from benchmarks.asgi import handler
     from benchmarks.benchapp.models import Item
 
-    try:
-        from django_singlestore import options as s2options
-
-        known = "native_async" in repr(vars(s2options))
-    except ImportError:
-        known = False
     loop_thread = threading.get_ident()
     hops: list[int] = []
+    submitted: list[str] = []
+    submit = concurrent.futures.ThreadPoolExecutor.submit
 
     def on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
         if threading.get_ident() != loop_thread:
             hops.append(threading.get_ident())
 
-    connection_created.connect(on_connect, weak=False)
+    def counting_submit(executor: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(getattr(getattr(fn, "func", fn), "__qualname__", type(fn).__qualname__))
+        return submit(executor, fn, *args, **kwargs)
 
     async def probe() -> None:
         await Item.objects.aget(pk=ids.one())
+        await workloads.asgi_get(handler, "/point")  # the pool has its connection from here on
+        concurrent.futures.ThreadPoolExecutor.submit = counting_submit  # type: ignore[method-assign]
+        try:
+            await workloads.asgi_get(handler, "/point")
+        finally:
+            concurrent.futures.ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
         if hasattr(connection, "aclose_pool"):
             await connection.aclose_pool()
 
+    connection_created.connect(on_connect, weak=False)
     asyncio.run(probe())
     connection_created.disconnect(on_connect)
     return {
-        "native_async_option_known": known,
         "thread_hop_observed": bool(hops),
         "active": not hops,
+        "handler": f"{type(handler).__module__}.{type(handler).__qualname__}",
+        "request_thread_jobs": submitted,
     }
 
 
@@ -211,6 +221,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     ids = workloads.Ids(json.loads(Path(spec["ids_file"]).read_text()))
     pids = {k: int(v) for k, v in spec.get("pids", {}).items()}
     extra: dict[str, Any] = {}
+    if path in ("stock0", "stock60", "native"):
+        os.environ["BENCH_IDS_FILE"] = spec["ids_file"]  # benchmarks.views reads it
     if path == "native":
         extra["native_routing"] = native_routing_probe(ids)
         extra["write_api"] = "async_atomic" if workloads.async_atomic_api() else "sync_to_async(atomic)"
@@ -229,11 +241,12 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             pool = None
             op: Callable[[], Awaitable[Any]]
             if path in ("stock0", "stock60", "native"):
-                ops = workloads.orm_ops(ids, use_async_atomic=path == "native")
-                inner = ops[workload]
+                from benchmarks.asgi import handler
+
+                url = f"/{workload}"
 
                 async def op() -> Any:
-                    return await workloads.as_asgi_request(inner)
+                    return await workloads.asgi_get(handler, url)
 
             elif path == "acursor":
                 op = workloads.acursor_ops(ids)[workload]

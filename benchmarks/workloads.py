@@ -3,20 +3,20 @@
 point: one row by primary key; list: 20 rows in key order; write: one UPDATE inside a transaction;
 mixed: 3 point reads then 1 transactional write. The ORM paths (stock, native) use Django's standard
 async ORM API only (`aget`, `async for`, `aupdate`), so the native path is whatever the alias's ENGINE
-makes of that API: today's thread hop, or issue 11's native routing once it is merged, with no change
-here. Django has no async transaction API; the write uses the async engine's `async_atomic` when it
-exists and otherwise `sync_to_async(transaction.atomic ...)`, as a stock app must (recorded per run).
+makes of that API (the async engine routes it natively). Django has no async transaction API; the
+write uses the async engine's `async_atomic` when it exists and otherwise
+`sync_to_async(transaction.atomic ...)`, as a stock app must (recorded per run). The ORM paths run
+as views behind the process's ASGI handler (`asgi_get`, `benchmarks.asgi`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core import signals
-from django.core.handlers.asgi import ASGIHandler
+from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -92,16 +92,33 @@ def orm_ops(ids: Ids, *, use_async_atomic: bool) -> dict[str, Callable[[], Await
     return {"point": point, "list": list_, "write": write, "mixed": mixed}
 
 
-async def as_asgi_request(op: Callable[[], Awaitable[Any]]) -> Any:
-    """What Django's ASGIHandler wraps around a view: one ThreadSensitiveContext per request (so its
-    sync_to_async calls share one thread), request_started, and request_finished from response.close()
-    in that thread. With CONN_MAX_AGE=0 these signals close the request's connection."""
-    async with ThreadSensitiveContext():
-        await signals.request_started.asend(sender=ASGIHandler)
-        try:
-            return await op()
-        finally:
-            await sync_to_async(signals.request_finished.send)(sender=ASGIHandler)
+async def asgi_get(app: Callable[..., Awaitable[None]], path: str) -> int:
+    """One GET through an ASGI application, as a server drives it (the in-process cells call the
+    process's handler, `benchmarks.asgi.handler`, so the ORM paths pay what a real deployment's
+    handler wraps around the view: Django's ThreadSensitiveContext and request signals on the stock
+    paths, the async engine's handler on the native path). Returns the status."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"bench")], "client": ("127.0.0.1", 1), "server": ("bench", 80),
+    }  # fmt: skip
+    body = [{"type": "http.request", "body": b"", "more_body": False}]
+    status = [0]
+
+    async def receive() -> dict[str, Any]:
+        if body:
+            return body.pop()
+        await asyncio.get_running_loop().create_future()  # the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status[0] = message["status"]
+
+    await app(scope, receive, send)
+    if status[0] != 200:
+        raise RuntimeError(f"GET {path}: HTTP {status[0]}")
+    return status[0]
 
 
 # --- async floors --------------------------------------------------------------------------------------

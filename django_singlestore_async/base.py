@@ -35,6 +35,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils.functional import cached_property
 
 from django_singlestore import base as sync_base
+from django_singlestore_async import checks
 from django_singlestore_async.bridge import HOW_TO
 from django_singlestore_async.connection import PooledConnection
 from django_singlestore_async.cursor import AsyncCursorDebugWrapper, AsyncCursorWrapper, django_error
@@ -57,6 +58,8 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
     accepts_pool_option = True
     #: True for the wrappers a native ORM call creates (`native.greenlet_wrapper_class`).
     greenlet_mode = False
+    #: The sync backend's checks plus singlestore_async.W001 (the app missing from INSTALLED_APPS).
+    validation_class = checks.DatabaseValidation
 
     def __new__(cls, settings_dict: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
         # Inside a native ORM call (scope.run_orm), Django's ConnectionHandler builds this alias's
