@@ -205,6 +205,9 @@ class MariaDB:
             f"--datadir={self.datadir}",
             "--auth-root-authentication-method=socket",
             "--skip-test-db",
+            # the private tmpdir here too: bootstrap temp tables in the shared /tmp collide with other
+            # instances starting at the same time ("Unknown table 'mysql.tmp_proxies_priv'")
+            f"--tmpdir={self.base_dir / 'tmp'}",
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")

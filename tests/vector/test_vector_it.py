@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from django_singlestore.vector import (
     CosineDistance,
@@ -54,15 +54,37 @@ def docs(vec: Any) -> list[Doc]:
 def test_round_trip_lists_and_numpy(vec: Any) -> None:
     doc = Doc.objects.create(label="a", embedding=[0.5, -1.25, 3, 1e-3])
     got = Doc.objects.get(pk=doc.pk).embedding
-    assert got == [0.5, -1.25, 3.0, 0.001] and all(isinstance(v, float) for v in got)
+    # F32 elements: 0.001 comes back as the F32 nearest to it
+    assert got == pytest.approx([0.5, -1.25, 3.0, 0.001], rel=1e-7) and all(isinstance(v, float) for v in got)
     loose = Loose.objects.create(embedding=np.array([1.5, 2.0, -0.25], dtype=np.float32))
     arr = Loose.objects.get(pk=loose.pk).embedding
     assert isinstance(arr, np.ndarray) and arr.dtype == np.float32 and arr.tolist() == [1.5, 2.0, -0.25]
     Loose.objects.create(embedding=None)
     assert Loose.objects.filter(embedding__isnull=True).count() == 1
-    with vec.cursor() as cursor:  # what is stored: compact JSON text
-        cursor.execute("SELECT embedding FROM s2vector_doc WHERE id = %s", [doc.pk])
-        assert cursor.fetchone()[0] == "[0.5,-1.25,3,0.001]"
+    with vec.cursor() as cursor:  # SELECT renders the stored elements as JSON text
+        cursor.execute("SELECT embedding, d.embedding e2, d.* FROM s2vector_doc d WHERE id = %s", [doc.pk])
+        row = cursor.fetchone()
+        assert row[0] == row[1] == row[4] == "[0.5,-1.25,3,0.00100000005]"
+        assert [c[0] for c in cursor.description] == ["embedding", "e2", "id", "label", "embedding"]
+
+
+def test_storage_is_packed_f32(vec: Any, testbed: Any) -> None:
+    """The gateway stores n packed little-endian F32 elements, as SingleStore does."""
+    if testbed.mariadb is None:
+        pytest.skip("gateway only: reads the MariaDB behind the gateway")
+    doc = Doc.objects.create(label="p", embedding=[1.5, -2, 0.25, 8])
+    with vec.cursor() as cursor:
+        cursor.execute("SELECT HEX(embedding), DATABASE() FROM s2vector_doc WHERE id = %s", [doc.pk])
+        hexed, _db = cursor.fetchone()
+    assert bytes.fromhex(hexed) == np.array([1.5, -2, 0.25, 8], dtype="<f4").tobytes()
+    Doc.objects.filter(pk=doc.pk).update(embedding=[1, 2, 3, 4])
+    assert Doc.objects.get(pk=doc.pk).embedding == [1.0, 2.0, 3.0, 4.0]
+    with (
+        vec.cursor() as cursor,
+        pytest.raises(DatabaseError, match="Invalid VECTOR\\(4, F32\\) value for column 'embedding'") as info,
+    ):
+        cursor.execute("INSERT INTO s2vector_doc (label, embedding) VALUES ('bad', '[1,2,3]')")
+    assert info.value.args[0] == 1366
 
 
 def test_binary_reads(vec: Any) -> None:

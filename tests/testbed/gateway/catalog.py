@@ -205,6 +205,8 @@ class Catalog:
     def __init__(self, admin: _Admin) -> None:
         self.admin = admin
         self.tables: dict[tuple[str, str], TableInfo] = {}
+        #: Bumped on every change of ``tables`` (the engine caches what it derives from them).
+        self.version = 0
 
     async def start(self) -> None:
         for sql in _DDL:
@@ -216,6 +218,7 @@ class Catalog:
             f"SELECT {', '.join(_ident(c) for c in _COLUMNS)} FROM {SCHEMA}.tables"
         )
         self.tables = {}
+        self.version += 1
         for row in rows:
             info = TableInfo.from_row(dict(zip(cols, row, strict=True)))
             self.tables[(info.db, info.name)] = info
@@ -234,6 +237,7 @@ class Catalog:
         values = ", ".join(sql_literal(row[c]) for c in _COLUMNS)
         await self.admin.execute(f"REPLACE INTO {SCHEMA}.tables ({names}) VALUES ({values})")
         self.tables[(info.db, info.name)] = info
+        self.version += 1
         return info
 
     async def drop(self, db: str, name: str) -> None:
@@ -241,11 +245,13 @@ class Catalog:
             f"DELETE FROM {SCHEMA}.tables WHERE db = {sql_literal(db)} AND name = {sql_literal(name)}"
         )
         self.tables.pop((db, name), None)
+        self.version += 1
 
     async def drop_database(self, db: str) -> None:
         await self.admin.execute(f"DELETE FROM {SCHEMA}.tables WHERE db = {sql_literal(db)}")
         for key in [k for k in self.tables if k[0] == db]:
             del self.tables[key]
+        self.version += 1
 
     async def rename(self, db: str, name: str, new_db: str, new_name: str) -> None:
         info = self.tables.get((db, name))
@@ -258,6 +264,7 @@ class Catalog:
         )
         del self.tables[(db, name)]
         self.tables[(new_db, new_name)] = replace(info, db=new_db, name=new_name)
+        self.version += 1
 
     # -- MariaDB's facts -------------------------------------------------------------------------
     async def column_facts(self, db: str, name: str) -> dict[str, ColumnFact]:

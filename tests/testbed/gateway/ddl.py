@@ -30,13 +30,15 @@ AUTOSTATS_* = v, COMPRESSION = v (options)      dropped
 col AS (expr) PERSISTED type                    col type AS (expr) PERSISTENT
  ... a CHAR column c of the table in expr       ... RTRIM(c) in expr  (see below)
 ALTER TABLE t CHANGE old new  (no definition)   ALTER TABLE t RENAME COLUMN old TO new
-col VECTOR(n[, T])                              col LONGTEXT ascii_bin CHECK (JSON_VALID(col) AND
-                                                JSON_LENGTH(col) = n): JSON text (kept in the catalog)
+col VECTOR(n[, F32])                            col LONGBLOB: n packed little-endian F32 elements,
+                                                packed by the table's BEFORE triggers (vectors.py)
+col VECTOR(n, T)  (T other than F32)            col LONGTEXT ascii_bin CHECK (JSON_VALID(col) AND
+                                                JSON_LENGTH(col) = n): JSON text
 VECTOR {INDEX|KEY} [name] (col) [INDEX_OPTIONS]  dropped (kept in the catalog; queries are exact)
 ==============================================  =================================================
 
-VECTOR columns are stored as the JSON text the client sent (checked for validity and element count),
-not as SingleStore's packed binary: see the vector rows of translate.TRANSLATIONS for what differs.
+The VECTOR type itself is kept in the catalog. See the vector rows of translate.TRANSLATIONS for what
+differs from SingleStore.
 
 CHAR columns in a persisted computed column's expression (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE):
 MariaDB refuses a PERSISTENT (stored) generated column whose expression depends on a CHAR column through
@@ -276,14 +278,19 @@ def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
         return col
     col.mariadb_text = _render(text, toks, a, b, drop)
     if col.vector is not None:
-        # JSON text with the element count checked (module docstring); ascii: digits, signs, e, [ , ]
         head = text[toks[a].start : toks[a].end]
         rest = col.mariadb_text[len(head) :].lstrip()[len(type_text) :]
         q = quote_ident(name)
-        col.mariadb_text = (
-            f"{head} LONGTEXT CHARACTER SET ascii COLLATE ascii_bin{rest} "
-            f"CHECK (JSON_VALID({q}) AND JSON_LENGTH({q}) = {col.vector[0]})"
-        )
+        if col.vector[1] == "F32":
+            # packed binary; LONGBLOB because a BEFORE trigger sees the JSON text the client sent in the
+            # column's own type first (a VARBINARY(4n) would refuse it as too long before the trigger)
+            col.mariadb_text = f"{head} LONGBLOB{rest}"
+        else:
+            # JSON text with the element count checked; ascii: digits, signs, e, [ , ]
+            col.mariadb_text = (
+                f"{head} LONGTEXT CHARACTER SET ascii COLLATE ascii_bin{rest} "
+                f"CHECK (JSON_VALID({q}) AND JSON_LENGTH({q}) = {col.vector[0]})"
+            )
     return col
 
 
@@ -879,7 +886,7 @@ _COMPUTED_COLUMN = re.compile(
 
 
 _VECTOR_COLUMN = re.compile(
-    r"^(  `((?:[^`]|``)*)`) longtext(?: CHARACTER SET \w+)?(?: COLLATE \w+)?(.*?) CHECK \(.*\)$"
+    r"^(  `((?:[^`]|``)*)`) (?:longblob(.*)|longtext(?: CHARACTER SET \w+)?(?: COLLATE \w+)?(.*?) CHECK \(.*\))$"
 )
 
 
@@ -893,7 +900,7 @@ def _singlestore_column_line(line: str, vectors: dict[str, list[int | str]] | No
         m = _VECTOR_COLUMN.match(line)
         if m and m.group(2).replace("``", "`").lower() in vectors:
             n, element = vectors[m.group(2).replace("``", "`").lower()]
-            return f"{m.group(1)} vector({n}, {element}){m.group(3)}"
+            return f"{m.group(1)} vector({n}, {element}){m.group(3) or m.group(4) or ''}"
     m = _JSON_COLUMN.match(line)
     if m:
         return f"{m.group(1)} JSON{m.group(2)}{m.group(3)}"

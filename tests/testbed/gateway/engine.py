@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from tests.testbed.gateway import ddl, identity, query_rules, rules, translate
+from tests.testbed.gateway import ddl, identity, query_rules, rules, translate, vectors
 from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo, sql_literal
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
@@ -197,6 +197,8 @@ class Engine:
         self.config = config
         self.catalog = Catalog(admin)
         self._counters: dict[tuple[str, str, str], int] = {}
+        #: (catalog version, lower-case names of tables with packed VECTOR columns)
+        self._vector_names: tuple[int, frozenset[bytes]] = (-1, frozenset())
         #: SingleStore's global ``regexp_format`` ([doc] regular-expression-functions; default 'extended').
         self.regexp_format = "extended"
 
@@ -215,7 +217,7 @@ class Engine:
         m = _HEAD_RE.match(sql, 0, 4096)
         head = m.group(1).upper() if m is not None else b""
         if head not in _ALWAYS and not (self.config.no_implicit_order and head in (b"SELECT", b"WITH")):
-            if m is not None and not _has_triggers(sql, head):
+            if m is not None and not _has_triggers(sql, head) and not self._mentions_vectors(sql):
                 return Forward(sql)
         elif (
             head in _DML
@@ -238,6 +240,35 @@ class Engine:
             # error comes back intact (issue 2: "malformed SQL reaches MariaDB").
             log.warning("engine could not analyse %r; forwarded unchanged", sql[:200], exc_info=True)
             return Forward(sql)
+
+    def _mentions_vectors(self, sql: bytes) -> bool:
+        """Could ``sql`` read a table with packed VECTOR columns (whose select items are rendered as JSON,
+        vectors.py)? A substring scan for those tables' names."""
+        if self._vector_names[0] != self.catalog.version:
+            names = frozenset(
+                info.name.lower().encode()
+                for info in self.catalog.tables.values()
+                if vectors.packed_vectors(info)
+            )
+            self._vector_names = (self.catalog.version, names)
+        names = self._vector_names[1]
+        if not names:
+            return False
+        low = sql.lower()
+        return any(name in low for name in names)
+
+    async def _sync_vector_triggers(self, info: TableInfo, had_vectors: bool) -> None:
+        """Re-create the packing triggers of a table with packed VECTOR columns (vectors.py)."""
+        if not had_vectors and not vectors.packed_vectors(info):
+            return
+        prefix = vectors.TRIGGER_PREFIX.replace("_", "\\_")
+        _, rows = await self.admin.query(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS "
+            f"WHERE EVENT_OBJECT_SCHEMA = {sql_literal(info.db)} AND EVENT_OBJECT_TABLE = {sql_literal(info.name)} "
+            f"AND TRIGGER_NAME LIKE '{prefix}%'"
+        )
+        for sql in vectors.sync_triggers_sql(info, [r[0] for r in rows if r[0]]):
+            await self.admin.execute(sql)
 
     def _dml_untouched(self, sql: bytes, session: SessionState) -> bool:
         """Fast path for big DML: True when no rule can apply to the statement's target tables.
@@ -424,6 +455,12 @@ class Engine:
                 autocommit=session.autocommit,
                 assumptions=self.config.assumption_rules,
             )
+            if head in ("SELECT", "INSERT", "REPLACE") and self._mentions_vectors(
+                stmt.encode("utf-8", "surrogateescape")
+            ):
+                rendered = vectors.render_vectors(stmt, toks, self._lookup(db))
+                if rendered is not None:
+                    stmt, toks, changed = rendered, significant(rendered), True
             if self.config.assumption_rules and head == "SELECT":
                 limited = query_rules.union_limit_rewrite(stmt, toks)
                 if limited is not None:
@@ -521,7 +558,8 @@ class Engine:
                     if key.kind == "vector" and key.columns:
                         info.vector_indexes[key.name or key.columns[0]] = _vector_index(key)
                 info.vectors = {c.name: [*c.vector] for c in ct.columns if c.vector is not None}
-            await self.catalog.put(info)
+            info = await self.catalog.put(info)
+            await self._sync_vector_triggers(info, had_vectors=False)
 
         return hook
 
@@ -578,7 +616,8 @@ class Engine:
                 await self.catalog.drop(db, alter.table)
                 self._move_counters(db, alter.table, *target)
                 new.db, new.name = target
-            await self.catalog.put(new)
+            new = await self.catalog.put(new)
+            await self._sync_vector_triggers(new, had_vectors=bool(vectors.packed_vectors(info)))
 
         return hook
 

@@ -364,6 +364,9 @@ def _check_modify(
     if fact is None:
         return  # unknown column: MariaDB answers
     type_changed = normalize_type(col.type_text) != normalize_type(fact.column_type)
+    vector = next((v for c, v in info.vectors.items() if c.lower() == old.lower()), None)
+    if col.vector is not None or vector is not None:  # MariaDB's type is the storage, not VECTOR
+        type_changed = vector != (None if col.vector is None else [*col.vector])
     if action == "change" and type_changed:
         raise GatewayError("change_column_type")
     if action == "change" and info.reference and fact.auto_increment and col.name.lower() != old.lower():

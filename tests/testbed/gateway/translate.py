@@ -176,15 +176,25 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "error for invalid JSON instead.",
     ),
     Translation(
-        "col VECTOR(n[, T])  (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE; T: F32 by default)",
-        "col LONGTEXT CHARACTER SET ascii COLLATE ascii_bin CHECK (JSON_VALID(col) AND JSON_LENGTH(col) = n)"
-        "; the type and element type are kept in the catalog and SHOW CREATE TABLE prints vector(n, T)",
-        "Stored as the JSON text the client sent, NOT as SingleStore's packed binary of n elements of T: "
-        "a SELECT returns that text as written (SingleStore renders its own JSON of the stored elements, "
-        "e.g. F32 rounding; vector_type_project_format=BINARY is not emulated), values are not rounded "
-        "to T, non-numeric elements are refused only by the UDFs (NULL), and a wrong element count fails "
-        "MariaDB's CHECK (4025) instead of SingleStore's own error. Column metadata says LONGTEXT (no "
+        "col VECTOR(n[, F32])  (CREATE TABLE, ALTER TABLE ADD/MODIFY/CHANGE)",
+        "col LONGBLOB holding n packed little-endian F32 elements, packed from the JSON text (or packed "
+        "bytes) written by BEFORE INSERT/UPDATE triggers; in the top-level select list a plain reference, "
+        "* or t.* becomes CONVERT(S2VEC_JSON(col) USING utf8mb4) AS col (gateway/vectors.py); SHOW CREATE "
+        "TABLE prints vector(n, F32)",
+        "As SingleStore with vector_type_project_format=JSON: elements are F32 (rounded on write) and come "
+        "back as JSON text, each element with 9 significant digits (SingleStore's number formatting "
+        "[unverified]). Not rendered (the client gets packed bytes): a vector selected in a derived "
+        "table, CTE or later UNION branch and read from the outer query. A value that is no vector of n "
+        "elements fails with 1366 'Invalid VECTOR(n, F32) value for column ...' (SingleStore's code and "
+        "text [assumption]). BINARY projection is not emulated; column metadata says LONGTEXT/BLOB (no "
         "extended VECTOR type byte).",
+    ),
+    Translation(
+        "col VECTOR(n, T)  (T: F64, F16, I8, I16, I32, I64)",
+        "col LONGTEXT CHARACTER SET ascii COLLATE ascii_bin CHECK (JSON_VALID(col) AND JSON_LENGTH(col) = n)",
+        "Stored as the JSON text the client sent, not packed: values are not converted to T, and a wrong "
+        "element count fails MariaDB's CHECK (4025) instead of SingleStore's own error. The UDFs read "
+        "the elements as F32.",
     ),
     Translation(
         "DOT_PRODUCT(a, b), EUCLIDEAN_DISTANCE(a, b)",
@@ -202,7 +212,7 @@ TRANSLATIONS: tuple[Translation, ...] = (
     ),
     Translation(
         "JSON_ARRAY_PACK(j)  /  JSON_ARRAY_UNPACK(b)",
-        "CAST(S2VEC_PACK(j) AS BINARY)  /  S2VEC_JSON(b)  (UDFs)",
+        "CAST(S2VEC_PACK(j) AS BINARY)  /  CONVERT(S2VEC_JSON(b) USING utf8mb4)  (UDFs)",
         "F32 only (SingleStore's _I8 ... _F64 suffixed forms are not provided); UNPACK prints each "
         "element with 9 significant digits (SingleStore's number formatting is [unverified]); invalid "
         "input gives NULL instead of an error.",
@@ -877,7 +887,7 @@ def _array_unpack(em: _Emitter, open_i: int, close: int) -> str | None:
     args = em.args(open_i, close)
     if len(args) != 1:
         return None
-    return f"S2VEC_JSON({em.arg_text(*args[0])})"
+    return f"CONVERT(S2VEC_JSON({em.arg_text(*args[0])}) USING utf8mb4)"
 
 
 _FUNCTIONS = {

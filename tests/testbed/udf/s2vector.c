@@ -5,7 +5,8 @@
  *
  *   DOT_PRODUCT(a, b)          REAL    sum of a[i] * b[i]
  *   EUCLIDEAN_DISTANCE(a, b)   REAL    sqrt of sum of (a[i] - b[i])^2
- *   S2VEC_PACK(json)           STRING  a JSON array of numbers as packed little-endian F32
+ *   S2VEC_PACK(v [, n])        STRING  a vector as packed little-endian F32; NULL when it is not one
+ *                                      (or, given n, has another number of elements)
  *   S2VEC_JSON(packed)         STRING  packed little-endian F32 as JSON text ("[1,2.5,...]")
  *
  * An argument is a vector in either of SingleStore's two representations: JSON text ("[1,2,3]") or
@@ -169,12 +170,13 @@ double EUCLIDEAN_DISTANCE(UDF_INIT *initid, UDF_ARGS *args, char *is_null, char 
 }
 
 static my_bool init_one(UDF_INIT *initid, UDF_ARGS *args, char *message, const char *name) {
-    if (args->arg_count != 1) {
+    if (args->arg_count < 1 || args->arg_count > 2) {
         strcpy(message, name);
-        strcat(message, "() takes one vector");
+        strcat(message, "() takes a vector and an optional element count");
         return 1;
     }
     args->arg_type[0] = STRING_RESULT;
+    if (args->arg_count == 2) args->arg_type[1] = INT_RESULT;
     state_t *st = calloc(1, sizeof(state_t));
     if (!st) {
         strcpy(message, "out of memory");
@@ -198,7 +200,7 @@ char *S2VEC_PACK(UDF_INIT *initid, UDF_ARGS *args, char *result, unsigned long *
     long n = load(args, 0, &st->a, &st->cap_a, &v);
     (void)result;
     (void)error;
-    if (n < 0) {
+    if (n < 0 || (args->arg_count == 2 && args->args[1] != NULL && n != *(long long *)args->args[1])) {
         *is_null = 1;
         return NULL;
     }
