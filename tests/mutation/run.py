@@ -91,7 +91,11 @@ MODULES: dict[str, Target] = {
     ),
     "compiler": Target(
         "django_singlestore/compiler.py",
-        ("tests/backend/test_sql_generation.py", "tests/backend/test_django_suite_fixes.py"),
+        (
+            "tests/backend/test_sql_generation.py",
+            "tests/backend/test_django_suite_fixes.py",
+            "tests/backend/test_compiler_strength.py",
+        ),
         (
             "tests/backend/test_shard_key_move_strength_it.py",
             "tests/backend/test_layout_it.py",
