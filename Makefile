@@ -53,7 +53,7 @@ $(VENV_DJ52)/.installed: pyproject.toml
 	@for b in $(DEB_BINARIES); do [ -x "$$b" ] || { $(MAKE) --no-print-directory deps; break; }; done
 	$(PY311) -m venv $(VENV_DJ52)
 	$(VENV_DJ52)/bin/pip install -q --upgrade pip
-	$(VENV_DJ52)/bin/pip install -q -e '.[async,test,lint,bench]' 'Django>=5.2,<5.3'
+	$(VENV_DJ52)/bin/pip install -q -e '.[async,test,lint,bench,django-suite]' 'Django>=5.2,<5.3'
 	touch $@
 
 $(VENV_DJ61)/.installed: pyproject.toml
@@ -61,7 +61,7 @@ $(VENV_DJ61)/.installed: pyproject.toml
 	@[ -n "$(PY312)" ] || { echo "no Python 3.12+ found for the dj61 leg"; exit 1; }
 	$(PY312) -m venv $(VENV_DJ61)
 	$(VENV_DJ61)/bin/pip install -q --upgrade pip
-	$(VENV_DJ61)/bin/pip install -q -e '.[async,test,lint,bench]' 'Django>=6.1,<6.2'
+	$(VENV_DJ61)/bin/pip install -q -e '.[async,test,lint,bench,django-suite]' 'Django>=6.1,<6.2'
 	touch $@
 
 venvs: $(VENV_DJ52)/.installed $(if $(PY312),$(VENV_DJ61)/.installed)

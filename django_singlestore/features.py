@@ -80,8 +80,12 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
     # SingleStore page lists the restriction. The test bed's gateway wraps such subqueries for MariaDB.
     allow_sliced_subqueries_with_in = True
     supports_logical_xor = False
-    supports_temporal_subtraction = False
+    # lhs - rhs of two dates / datetimes / times: TIMESTAMPDIFF(MICROSECOND, rhs, lhs) ([doc] "TIMESTAMPDIFF";
+    # operations.subtract_temporals).
+    supports_temporal_subtraction = True
     supports_any_value = False  # Django 6.1 flag; not relied on
+    # [doc] "LAG" / "LEAD": LAG(expression [, offset]) OVER (...), no default argument
+    # (tests/gateway/test_fidelity.py test_lag_with_a_default_is_not_singlestore_syntax).
     supports_default_in_lead_lag = False
 
     # --- Window functions: supported except CUME_DIST and RANGE with offsets -----------------------
@@ -101,7 +105,11 @@ class DatabaseFeatures(MySQLDatabaseFeatures):
     supports_uuid4_function_in_default = False
     supports_uuid7_function = False
     supports_uuid7_function_in_default = False
-    supports_expression_defaults = True  # literals, NOW()/CURRENT_TIMESTAMP(6); emitted without parentheses
+    # Literals and NOW()/CURRENT_TIMESTAMP(6) (emitted without parentheses). Decision (issue 16): stays True
+    # although SingleStore refuses other expression DEFAULTs (1706 'DEFAULT with an expression', e.g.
+    # Django's field_defaults app's `db_default=Pi()`, whose test database therefore cannot be created):
+    # False would make Django's check reject every `db_default=Now()` (fields.E011), which works here.
+    supports_expression_defaults = True
     supports_stored_generated_columns = True  # `col AS expr PERSISTED type`
     supports_virtual_generated_columns = False
     supports_comments = True

@@ -6,11 +6,16 @@ Every SingleStore-only spelling emitted here is listed, with its documentation p
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.conf import settings
+from django.core.exceptions import FieldError
 from django.db import DataError, NotSupportedError, ProgrammingError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.mysql.operations import DatabaseOperations as MySQLDatabaseOperations
 from django.db.models.constants import OnConflict
+from django.db.models.expressions import Combinable, DurationExpression
 
 
 def cast_sql(sql: str, db_type: str) -> str:
@@ -77,6 +82,19 @@ def _check_identifier(text: str, name: str) -> None:
         raise InvalidIdentifier(
             f"{name!r} holds a NUL character, which no SingleStore identifier may contain."
         )
+
+
+#: Django's MySQL path wraps a duration operand as ``INTERVAL <microseconds> MICROSECOND``
+#: (format_for_duration_arithmetic); `combine_duration_expression` takes the microseconds back out.
+_INTERVAL_MICROSECONDS = re.compile(r"\AINTERVAL (.*) MICROSECOND\Z", re.S)
+#: Operands a duration may be multiplied or divided by.
+_NUMERIC_FIELDS = frozenset(
+    {
+        "DecimalField", "FloatField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+        "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
+        "AutoField", "BigAutoField", "SmallAutoField",
+    }
+)  # fmt: skip
 
 
 class DatabaseOperations(MySQLDatabaseOperations):
@@ -208,3 +226,68 @@ class DatabaseOperations(MySQLDatabaseOperations):
         if zone == "UTC":
             return "UTC_TIMESTAMP(6)"
         return f"CONVERT_TZ(UTC_TIMESTAMP(6), 'UTC', '{self._prepare_tzname_delta(zone)}')"
+
+    # --- Durations (DurationField is a BIGINT of microseconds) ----------------------------------------------
+
+    def check_expression_support(self, expression) -> None:
+        """Duration arithmetic beyond ``+`` / ``-`` (Django ticket #25287): a duration times or divided by
+        a number is computed on microseconds (`combine_duration_expression`); any other operator, a
+        number divided by a duration, or a non-numeric operand raises NotSupportedError."""
+        super().check_expression_support(expression)
+        if not isinstance(expression, DurationExpression):
+            return
+        connector = expression.connector
+        if connector in (Combinable.ADD, Combinable.SUB):
+            return
+        if connector not in (Combinable.MUL, Combinable.DIV):
+            raise NotSupportedError(f"SingleStore: the {connector!r} operator is not supported on durations")
+        try:
+            types = (
+                expression.lhs.output_field.get_internal_type(),
+                expression.rhs.output_field.get_internal_type(),
+            )
+        except (AttributeError, FieldError) as exc:
+            raise NotSupportedError(f"SingleStore: cannot {connector!r} a duration by this operand") from exc
+        durations = [t == "DurationField" for t in types]
+        if durations.count(True) != 1 or not all(
+            d or t in _NUMERIC_FIELDS for d, t in zip(durations, types, strict=True)
+        ):
+            raise NotSupportedError(
+                f"SingleStore: a duration {connector!r} takes one duration and one number, not {types[0]} "
+                f"{connector} {types[1]}"
+            )
+        if connector == Combinable.DIV and not durations[0]:
+            raise NotSupportedError("SingleStore: a number cannot be divided by a duration")
+
+    def combine_duration_expression(self, connector, sub_expressions):
+        """``*`` and ``/`` work on the duration's microseconds (the operand Django wrapped in ``INTERVAL
+        ... MICROSECOND``), so the result is a number of microseconds again; ``+`` / ``-`` keep MySQL's
+        INTERVAL arithmetic. A fractional result is rounded by `convert_durationfield_value`."""
+        if connector not in (Combinable.MUL, Combinable.DIV):
+            return super().combine_duration_expression(connector, sub_expressions)
+        operands = []
+        for sql in sub_expressions:
+            m = _INTERVAL_MICROSECONDS.match(sql)
+            operands.append(f"({m.group(1)})" if m else sql)
+        return f" {connector} ".join(operands)
+
+    def convert_durationfield_value(self, value, expression, connection):
+        """Microseconds -> timedelta; a DECIMAL or DOUBLE (a multiplied or divided duration) is rounded
+        half to even, as Python's timedelta arithmetic rounds."""
+        if value is None:
+            return None
+        if not isinstance(value, int):
+            value = round(value)
+        return datetime.timedelta(microseconds=value)
+
+    def subtract_temporals(self, internal_type, lhs, rhs):
+        """``TIMESTAMPDIFF(MICROSECOND, rhs, lhs)`` for dates, datetimes and times ([doc] SingleStore
+        "TIMESTAMPDIFF": MICROSECOND is one of its units). A TIME is compared on one day
+        (``CONCAT('1970-01-01 ', t)``): [assumption] SingleStore's TIME_TO_SEC keeping microseconds (Django's
+        MySQL path adds MICROSECOND() to it, which MariaDB's fractional TIME_TO_SEC would count twice) is
+        not documented."""
+        lhs_sql, lhs_params = lhs
+        rhs_sql, rhs_params = rhs
+        if internal_type == "TimeField":
+            lhs_sql, rhs_sql = f"CONCAT('1970-01-01 ', {lhs_sql})", f"CONCAT('1970-01-01 ', {rhs_sql})"
+        return f"TIMESTAMPDIFF(MICROSECOND, {rhs_sql}, {lhs_sql})", (*rhs_params, *lhs_params)

@@ -63,11 +63,6 @@ LEAF_SUBQUERY_MORE_THAN_ONE_ROW = (
     "SingleStore: the leaves evaluate this correlated subselect per partition and fail with 'Subquery "
     "returns more than 1 row'"
 )
-INTERVAL_ARITHMETIC = (
-    "SingleStore: no multiply/divide on INTERVAL expressions, which Django's MySQL path emits (MySQL refuses "
-    "them too: Django ticket #25287); implementable as BIGINT-microsecond arithmetic in "
-    "combine_duration_expression, not done yet"
-)
 
 FOR_UPDATE_JOIN = (
     "SingleStore: SELECT ... FOR UPDATE with a join or subselect involving a columnstore table is refused "
@@ -313,7 +308,6 @@ SKIPS: list[_Entry] = [
         ),
         _any,
     ),
-    (INTERVAL_ARITHMETIC, ("expressions.tests.FTimeDeltaTests.test_durationfield_multiply_divide",), _any),
     (
         NO_SAVEPOINTS,
         (
@@ -374,6 +368,7 @@ SKIPS: list[_Entry] = [
         (
             "contenttypes_tests.test_views.ContentTypesViewsSiteRelTests",
             "fixtures_regress.tests.TestFixtures.test_dumpdata_uses_default_manager",
+            "fixtures_regress.tests.TestFixtures.test_duplicate_pk",
             "schema.tests.SchemaTests.test_alter_autofield_pk_to_bigautofield_pk",
             "schema.tests.SchemaTests.test_alter_autofield_pk_to_smallautofield_pk",
         ),

@@ -184,3 +184,26 @@ def test_negative_json_array_index_is_refused(unit):
         Item.objects.filter(**{"data__-2": 1}).query.get_compiler("unit").as_sql()
     _text, params = Item.objects.filter(**{"data__2": 1}).query.get_compiler("unit").as_sql()
     assert 2 in params
+
+
+def test_create_test_db_serialize_deprecation_names_the_caller(unit, monkeypatch):
+    """Django 6.1 deprecates create_test_db(serialize): the warning must name the caller (Django's
+    backends.base.test_creation checks ctx.filename), not the backend's creation.py; Django 5.2 gets the
+    argument through unchanged. Django's own create_test_db (which creates a database) is replaced by a
+    recorder: what is checked is the backend's override around it."""
+    import warnings
+
+    from django.db.backends.mysql.creation import DatabaseCreation as MySQLCreation
+
+    from django_singlestore import creation
+
+    calls = []
+    monkeypatch.setattr(MySQLCreation, "create_test_db", lambda self, *a, **kw: calls.append((a, kw)) or "t")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert unit.creation.create_test_db(verbosity=0, serialize=False) == "t"
+    if creation._SERIALIZE_DEPRECATED:
+        assert [(w.filename, "serialize" in str(w.message)) for w in caught] == [(__file__, True)]
+        assert calls == [((0, False), {"keepdb": False})]
+    else:
+        assert caught == [] and calls == [((0, False, False, False), {})]

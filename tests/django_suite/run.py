@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -445,15 +446,18 @@ def run_app(
     worker: int = 0,
     labels: Sequence[str] | None = None,
     extra_args: Sequence[str] = (),
+    env_extra: dict[str, str] | None = None,
+    log_name: str | None = None,
 ) -> R.AppResult:
-    """Run `runtests.py <labels of app>` once; write and return its AppResult."""
+    """Run `runtests.py <labels of app>` once; write and return its AppResult. `env_extra` is added to
+    the child's environment; `log_name` names the text log (default: the app)."""
     labels_given = bool(labels)
     labels = list(labels) if labels else labels_for(app, cfg.tests_dir)
     leg_dir = cfg.leg.dir(cfg.quick)
     module = settings_module(cfg, worker)
     (leg_dir / "logs").mkdir(parents=True, exist_ok=True)
     (leg_dir / "records" / "raw").mkdir(parents=True, exist_ok=True)
-    log_path = leg_dir / "logs" / f"{app}.log"
+    log_path = leg_dir / "logs" / f"{log_name or app}.log"
     cmd = [
         cfg.leg.python,
         "-u",
@@ -476,7 +480,7 @@ def run_app(
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=child_env(),
+            env={**child_env(), **(env_extra or {})},
             start_new_session=True,
         )
         _CHILDREN.add(proc)
@@ -527,6 +531,98 @@ def run_app(
 
 _CHILDREN: set[subprocess.Popen[bytes]] = set()
 _SIZES_LOCK = threading.Lock()
+
+# -- Selenium: Django's browser tests skip ("No browsers specified") unless runtests gets --selenium --------
+NO_BROWSER = "No browsers specified"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SELENIUM_ARGS = ("--selenium=chrome", "--headless")
+
+
+def chromium_wrapper(work: Path = WORK) -> Path | None:
+    """A script that starts Debian's Chromium with --no-sandbox (its sandbox refuses to run as root, as
+    the suite does here) and no /dev/shm use; None when chromium or chromedriver is missing (`make deps`)."""
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        return None
+    path = work / "chromium-no-sandbox"
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec {CHROMIUM} --no-sandbox --disable-dev-shm-usage --disable-gpu "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def selenium_env(wrapper: Path) -> dict[str, str]:
+    """Selenium Manager's settings (SE_* environment): the wrapper as the browser, offline, so it takes
+    chromedriver from PATH instead of downloading one."""
+    return {
+        "SE_BROWSER_PATH": str(wrapper),
+        "SE_OFFLINE": "true",
+        "PATH": f"{Path(CHROMEDRIVER).parent}:{os.environ.get('PATH', '')}",
+    }
+
+
+def needs_browser(res: R.AppResult) -> bool:
+    return any(NO_BROWSER in reason for reason in res.skip_reasons)
+
+
+def merge_records(first: Sequence[str], browser: Sequence[str]) -> list[str]:
+    """The first run's record lines with the outcomes of every test the browser run reported replaced by
+    the browser run's (its planned list and end marker are the first run's)."""
+    rerun: list[str] = []
+    ids: set[str] = set()
+    for rec, line in zip(R.read_records(browser), browser, strict=False):
+        if rec.get("event") == "test":
+            ids.add(str(rec.get("id", "?")))
+            rerun.append(line)
+    kept = [
+        line
+        for rec, line in zip(R.read_records(first), first, strict=False)
+        if not (rec.get("event") == "test" and str(rec.get("id", "?")) in ids)
+    ]
+    return kept + rerun
+
+
+def rerun_with_browser(cfg: RunConfig, app: str, worker: int, first: R.AppResult) -> R.AppResult | None:
+    """Run an app's Selenium tests (`--selenium=chrome --headless`, one process) after a run where they
+    skipped for want of a browser, and merge their outcomes into the app's records and state. None (the
+    first run's results kept) when there is no browser or the browser run broke."""
+    wrapper = chromium_wrapper()
+    if wrapper is None:
+        return None
+    leg_dir = cfg.leg.dir(cfg.quick)
+    record = leg_dir / "records" / f"{app}.jsonl"
+    state = state_path(leg_dir, app)
+    first_lines = record.read_text().splitlines() if record.exists() else []
+    first_state = json.loads(state.read_text())
+    first_log = (leg_dir / "logs" / f"{app}.log").read_text(errors="replace")
+    res = run_app(
+        dataclasses.replace(cfg, parallel=1),
+        app,
+        worker,
+        labels=labels_for(app, cfg.tests_dir),
+        extra_args=SELENIUM_ARGS,
+        env_extra=selenium_env(wrapper),
+        log_name=f"{app}.selenium",
+    )  # fmt: skip (labels given: the browser run's test count is not stored as the app's size)
+    browser_lines = record.read_text().splitlines() if record.exists() else []
+    if res.status != "done" or not any(r.get("event") == "test" for r in R.read_records(browser_lines)):
+        record.write_text("".join(line + "\n" for line in first_lines))
+        write_json_atomic(state, first_state)
+        return None
+    merged = merge_records(first_lines, browser_lines)
+    record.write_text("".join(line + "\n" for line in merged))
+    result = R.summarise(
+        app,
+        R.read_records(merged),
+        status=first.status,
+        seconds=first.seconds + res.seconds,
+        rc=first.rc,
+        log_text=first_log[-200_000:],
+    )
+    data = result.to_json()
+    data["meta"] = {**first_state.get("meta", {}), "selenium": " ".join(SELENIUM_ARGS)}
+    write_json_atomic(state, data)
+    return result
 
 
 def _load_sizes(path: Path) -> dict[str, int]:
@@ -594,6 +690,9 @@ def run_leg(cfg: RunConfig, apps: Sequence[str], jobs: int = 1) -> list[R.AppRes
         try:
             log(f"{cfg.leg.tag}: {app} ...")
             res = run_app(cfg, app, worker)
+            if res.status == "done" and needs_browser(res) and cfg.target != "sqlite":
+                log(f"{cfg.leg.tag}: {app}: Selenium tests again with {' '.join(SELENIUM_ARGS)} ...")
+                res = rerun_with_browser(cfg, app, worker, res) or res
             rate = R.fmt_rate(R.pass_rate(res))
             log(
                 f"{cfg.leg.tag}: {app}: {res.status} passed={res.passed} failed={res.failed} "

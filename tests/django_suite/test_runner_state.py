@@ -351,3 +351,36 @@ def test_settings_add_memcached_caches_for_the_installed_client_libraries(tmp_pa
                 "BACKEND": f"django.core.cache.backends.memcached.{name}",
                 "LOCATION": "127.0.0.1:11999",
             }
+
+
+def test_browser_run_outcomes_replace_the_no_browser_skips() -> None:
+    """Selenium tests skip with "No browsers specified" in the first run; the `--selenium` run's outcomes
+    replace theirs, everything else (planned list, other tests, end marker) is the first run's."""
+    first = [
+        json.dumps({"event": "planned", "ids": ["a.T.test_x", "a.T.test_sel", "a.T.test_sel2"]}),
+        json.dumps({"event": "test", "id": "a.T.test_x", "outcome": "success"}),
+        json.dumps({"event": "test", "id": "a.T.test_sel", "outcome": "skip", "reason": run.NO_BROWSER}),
+        json.dumps({"event": "test", "id": "a.T.test_sel2", "outcome": "skip", "reason": run.NO_BROWSER}),
+        json.dumps({"event": "end"}),
+    ]
+    browser = [
+        json.dumps({"event": "planned", "ids": ["a.T.test_sel", "a.T.test_sel2"]}),
+        json.dumps({"event": "test", "id": "a.T.test_sel", "outcome": "success"}),
+        json.dumps({"event": "test", "id": "a.T.test_sel2", "outcome": "failure", "exc": "E"}),
+        json.dumps({"event": "end"}),
+    ]
+    merged = R.summarise("a", R.read_records(run.merge_records(first, browser)))
+    assert (merged.planned, merged.passed, merged.failed, merged.skipped, merged.not_run) == (3, 2, 1, 0, 0)
+    before = R.summarise("a", R.read_records(first))
+    assert run.needs_browser(before) and not run.needs_browser(merged)
+
+
+def test_chromium_wrapper_disables_the_sandbox(tmp_path: Path) -> None:
+    wrapper = run.chromium_wrapper(tmp_path)
+    if wrapper is None:  # no chromium here: nothing to wrap
+        assert not Path(run.CHROMIUM).exists() or not Path(run.CHROMEDRIVER).exists()
+        return
+    text = wrapper.read_text()
+    assert text.startswith("#!/bin/sh\n") and f"exec {run.CHROMIUM} --no-sandbox" in text
+    env = run.selenium_env(wrapper)
+    assert env["SE_BROWSER_PATH"] == str(wrapper) and env["SE_OFFLINE"] == "true"

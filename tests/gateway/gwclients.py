@@ -58,6 +58,8 @@ class Client:
             )
         self.lastrowid: int | None = None
         self.rowcount = 0
+        #: The last result's DB-API description (name, type_code, ...), None after a statement without one.
+        self.description: Any = None
 
     def execute(self, sql: str) -> list[tuple[Any, ...]]:
         if self.driver == "mysqldb":
@@ -65,6 +67,7 @@ class Client:
             cur.execute(sql)
             rows = list(cur.fetchall() or ())
             self.lastrowid, self.rowcount = cur.lastrowid, cur.rowcount
+            self.description = cur.description
             cur.close()
             return rows
 
@@ -73,6 +76,7 @@ class Client:
             await cur.execute(sql)
             rows = list(await cur.fetchall() or ())
             self.lastrowid, self.rowcount = cur.lastrowid, cur.rowcount
+            self.description = cur.description
             await cur.close()
             return rows
 

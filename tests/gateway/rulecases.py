@@ -17,6 +17,7 @@ SETUP = (
     "CREATE ROWSTORE REFERENCE TABLE ref (id BIGINT AUTO_INCREMENT PRIMARY KEY, a INT NULL)",
     "CREATE ROWSTORE TABLE nopk (a INT NOT NULL, b INT NULL)",
     "CREATE TABLE csk (id BIGINT NOT NULL, name VARCHAR(10) NULL, PRIMARY KEY (id), KEY k1 (name))",
+    "CREATE TABLE js (id BIGINT NOT NULL PRIMARY KEY, d JSON NULL)",
 )
 
 
@@ -235,6 +236,12 @@ CASES: tuple[RuleCase, ...] = (
         "CREATE TABLE " + "t" * 65 + " (id BIGINT PRIMARY KEY)",
         "CREATE TABLE " + "t" * 64 + " (id BIGINT PRIMARY KEY)",
         fields={"name": "t" * 65},
+    ),
+    RuleCase(
+        "json_depth_gateway_limit",
+        "INSERT INTO js VALUES (1, '" + "[" * 32 + "]" * 32 + "')",
+        "INSERT INTO js VALUES (1, '" + "[" * 31 + '"]]]"' + "]" * 31 + "')",
+        fields={"column": "d"},
     ),
 )
 

@@ -71,6 +71,9 @@ class TableInfo:
     #: name -> {"column": col, "options": INDEX_OPTIONS JSON text or None} of its VECTOR indexes
     #: (MariaDB has none: vector queries are answered exactly).
     vector_indexes: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: Columns declared JSON (MariaDB: LONGTEXT with a column-level ``CHECK (json_valid(col))``), re-read
+    #: with the other facts; the proxy reports them with SingleStore's wire type and data type.
+    json_columns: list[str] = field(default_factory=list)
 
     @property
     def sharded(self) -> bool:
@@ -107,6 +110,7 @@ class TableInfo:
             "comment": self.comment,
             "vectors": json.dumps(self.vectors),
             "vector_indexes": json.dumps(self.vector_indexes),
+            "json_columns": json.dumps(self.json_columns),
         }
 
     @classmethod
@@ -132,6 +136,7 @@ class TableInfo:
             comment=row.get("comment") or "",
             vectors=js("vectors", {}),  # type: ignore[arg-type]
             vector_indexes=js("vector_indexes", {}),  # type: ignore[arg-type]
+            json_columns=js("json_columns", []),  # type: ignore[arg-type]
         )
 
 
@@ -152,6 +157,7 @@ _COLUMNS = (
     "comment",
     "vectors",
     "vector_indexes",
+    "json_columns",
 )
 
 _DDL = [
@@ -171,11 +177,14 @@ _DDL = [
         auto_increment VARCHAR(64) NULL,
         `columns` MEDIUMTEXT NOT NULL,
         comment TEXT NOT NULL,
+        json_columns TEXT NULL,
         PRIMARY KEY (db, name)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
     # added with VECTOR support: catalogs persisted before it gain the columns
     f"""ALTER TABLE {SCHEMA}.tables ADD COLUMN IF NOT EXISTS vectors TEXT NULL,
         ADD COLUMN IF NOT EXISTS vector_indexes TEXT NULL""",
+    # a catalog persisted by an older gateway gains the column
+    f"ALTER TABLE {SCHEMA}.tables ADD COLUMN IF NOT EXISTS json_columns TEXT NULL",
     # SQL SECURITY INVOKER: information_schema keeps filtering by the *client's* privileges.
     f"""CREATE OR REPLACE SQL SECURITY INVOKER VIEW {SCHEMA}.`TABLES` AS
         SELECT t.*,
@@ -189,6 +198,27 @@ _DDL = [
           ON c.db = t.TABLE_SCHEMA COLLATE utf8mb3_bin AND c.name = t.TABLE_NAME COLLATE utf8mb3_bin
         WHERE t.TABLE_SCHEMA <> '{SCHEMA}'""",
 ]
+
+
+def columns_view_sql(names: list[str]) -> str:
+    """``_s2gw.COLUMNS``: information_schema.COLUMNS with ``json`` as DATA_TYPE / COLUMN_TYPE of the
+    columns the catalog knows as JSON (SingleStore's "JSON Type" columns are their own type; MariaDB
+    reports LONGTEXT). [assumption] The other attributes of a JSON column (character set, lengths) stay
+    MariaDB's: SingleStore's values for them are not documented."""
+    is_json = "(j.json_columns IS NOT NULL AND JSON_CONTAINS(j.json_columns, JSON_QUOTE(c.COLUMN_NAME)))"
+    select = []
+    for name in names:
+        if name.upper() in ("DATA_TYPE", "COLUMN_TYPE"):
+            select.append(f"CASE WHEN {is_json} THEN 'json' ELSE c.{_ident(name)} END AS {_ident(name)}")
+        else:
+            select.append(f"c.{_ident(name)}")
+    return (
+        f"CREATE OR REPLACE SQL SECURITY INVOKER VIEW {SCHEMA}.`COLUMNS` AS SELECT {', '.join(select)} "
+        "FROM information_schema.`COLUMNS` c "
+        f"LEFT JOIN {SCHEMA}.tables j "
+        "ON j.db = c.TABLE_SCHEMA COLLATE utf8mb3_bin AND j.name = c.TABLE_NAME COLLATE utf8mb3_bin "
+        f"WHERE c.TABLE_SCHEMA <> '{SCHEMA}'"
+    )
 
 
 @dataclass
@@ -207,10 +237,30 @@ class Catalog:
         self.tables: dict[tuple[str, str], TableInfo] = {}
         #: Bumped on every change of ``tables`` (the engine caches what it derives from them).
         self.version = 0
+        self._json: dict[bytes, frozenset[tuple[bytes, bytes, bytes]]] | None = None
+
+    def json_by_name(self) -> dict[bytes, frozenset[tuple[bytes, bytes, bytes]]]:
+        """Lower-case table name -> (schema, table, lower-case column) of its JSON columns, over every
+        schema (rebuilt after each catalog change)."""
+        if self._json is None:
+            index: dict[bytes, set[tuple[bytes, bytes, bytes]]] = {}
+            for info in self.tables.values():
+                if info.json_columns:
+                    db, name = info.db.encode(), info.name.encode()
+                    index.setdefault(name.lower(), set()).update(
+                        (db, name, c.lower().encode()) for c in info.json_columns
+                    )
+            self._json = {k: frozenset(v) for k, v in index.items()}
+        return self._json
 
     async def start(self) -> None:
         for sql in _DDL:
             await self.admin.execute(sql)
+        _, rows = await self.admin.query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' "
+            "AND TABLE_NAME = 'COLUMNS' ORDER BY ORDINAL_POSITION"
+        )
+        await self.admin.execute(columns_view_sql([r[0] for r in rows if r[0] is not None]))
         await self.load()
 
     async def load(self) -> None:
@@ -219,6 +269,7 @@ class Catalog:
         )
         self.tables = {}
         self.version += 1
+        self._json = None
         for row in rows:
             info = TableInfo.from_row(dict(zip(cols, row, strict=True)))
             self.tables[(info.db, info.name)] = info
@@ -238,6 +289,7 @@ class Catalog:
         await self.admin.execute(f"REPLACE INTO {SCHEMA}.tables ({names}) VALUES ({values})")
         self.tables[(info.db, info.name)] = info
         self.version += 1
+        self._json = None
         return info
 
     async def drop(self, db: str, name: str) -> None:
@@ -246,12 +298,14 @@ class Catalog:
         )
         self.tables.pop((db, name), None)
         self.version += 1
+        self._json = None
 
     async def drop_database(self, db: str) -> None:
         await self.admin.execute(f"DELETE FROM {SCHEMA}.tables WHERE db = {sql_literal(db)}")
         for key in [k for k in self.tables if k[0] == db]:
             del self.tables[key]
         self.version += 1
+        self._json = None
 
     async def rename(self, db: str, name: str, new_db: str, new_name: str) -> None:
         info = self.tables.get((db, name))
@@ -265,6 +319,7 @@ class Catalog:
         del self.tables[(db, name)]
         self.tables[(new_db, new_name)] = replace(info, db=new_db, name=new_name)
         self.version += 1
+        self._json = None
 
     # -- MariaDB's facts -------------------------------------------------------------------------
     async def column_facts(self, db: str, name: str) -> dict[str, ColumnFact]:
@@ -307,7 +362,22 @@ class Catalog:
         plain = {n: cols for n, (u, cols) in indexes.items() if not u}
         info.hash_keys = _match_names(info.hash_keys, plain)
         info.unenforced_keys = _match_names(info.unenforced_keys, plain)
+        info.json_columns = await self.json_column_names(info.db, info.name)
         return info
+
+    async def json_column_names(self, db: str, name: str) -> list[str]:
+        """Columns MariaDB holds as JSON: its JSON alias is LONGTEXT plus a column-level CHECK constraint
+        named after the column, ``json_valid(`col`)`` (MariaDB 10.5+ information_schema)."""
+        _, rows = await self.admin.query(
+            "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+            f"WHERE CONSTRAINT_SCHEMA = {sql_literal(db)} AND TABLE_NAME = {sql_literal(name)} "
+            "AND LEVEL = 'Column'"
+        )
+        out = []
+        for col, clause in rows:
+            if col is not None and clause == "json_valid(" + _ident(col) + ")":
+                out.append(col)
+        return out
 
 
 def _match_names(declared: dict[str, list[str]], actual: dict[str, list[str]]) -> dict[str, list[str]]:

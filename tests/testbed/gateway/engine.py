@@ -87,6 +87,9 @@ class Forward:
 
     sql: bytes
     after_ok: Callable[[], Awaitable[None]] | None = None
+    #: (schema, table, lower-case column) of JSON columns the answer may carry: the proxy sends their
+    #: column definitions with MYSQL_TYPE_JSON (245) as SingleStore does, not MariaDB's 252.
+    json_columns: frozenset[tuple[bytes, bytes, bytes]] | None = None
 
 
 @dataclass
@@ -170,6 +173,8 @@ _WORD_TRIGGERS = (
     b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(", b"<*>", b"<->",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
+#: Statements whose answer may be a result set with table columns (for the JSON wire type).
+_ROW_HEADS = frozenset({b"SELECT", b"WITH", b"TABLE", b"VALUES"})
 
 
 def _has_triggers(sql: bytes, head: bytes = b"") -> bool:
@@ -214,6 +219,27 @@ class Engine:
 
     # -- entry point -----------------------------------------------------------------------------
     async def handle_query(self, sql: bytes, session: SessionState) -> Decision:
+        decision = await self._handle_query(sql, session)
+        if isinstance(decision, Forward):
+            decision.json_columns = self._json_columns(decision.sql)
+        return decision
+
+    def _json_columns(self, sql: bytes) -> frozenset[tuple[bytes, bytes, bytes]] | None:
+        """The JSON columns of the catalog's tables whose names occur in a row-returning statement
+        (a substring test, so only statements near a JSON table pay for reading column definitions)."""
+        by_name = self.catalog.json_by_name()
+        if not by_name:
+            return None
+        m = _HEAD_RE.match(sql, 0, 4096)
+        if m is None or m.group(1).upper() not in _ROW_HEADS:
+            return None
+        low = sql.lower()
+        found = [cols for name, cols in by_name.items() if name in low]
+        if not found:
+            return None
+        return frozenset().union(*found)
+
+    async def _handle_query(self, sql: bytes, session: SessionState) -> Decision:
         m = _HEAD_RE.match(sql, 0, 4096)
         head = m.group(1).upper() if m is not None else b""
         if head not in _ALWAYS and not (self.config.no_implicit_order and head in (b"SELECT", b"WITH")):
@@ -304,6 +330,8 @@ class Engine:
                 return False
             if head in ("INSERT", "REPLACE") and info.sharded and info.auto_increment is not None:
                 return False
+            if info.json_columns and head in ("INSERT", "REPLACE", "UPDATE"):
+                return False  # rules.check_json_depth
             if head == "UPDATE" and info.sharded:
                 return False
             if head in ("UPDATE", "DELETE") and info.reference and len(rules.table_refs(toks)) > 1:
@@ -431,6 +459,8 @@ class Engine:
             hooks.append(self._rename_hook(toks, db))
         elif head == "SHOW":
             result = await self._show_create(toks, db)
+            if result is None:
+                result = await self._show_columns(stmt, toks, db)
             if result is not None:
                 return _Out("result", result=result)
             shown_index = self._show_index(stmt, toks, db)
@@ -439,6 +469,8 @@ class Engine:
             shown = identity.show_variables(stmt, toks, self._identity_ctx(session))
             if shown is not None:
                 return _Out("forward", shown, changed=True)
+        elif head in ("DESC", "DESCRIBE") and (described := await self._show_columns(stmt, toks, db)):
+            return _Out("result", result=described)
         elif head == "AGGREGATOR":
             return await self._aggregator_sync(stmt, toks, session)
         elif head == "KILL":
@@ -455,6 +487,11 @@ class Engine:
                 autocommit=session.autocommit,
                 assumptions=self.config.assumption_rules,
             )
+            if head in ("INSERT", "REPLACE", "UPDATE"):
+                for target_db, target in rules.write_targets(toks):
+                    target_info = self.catalog.get(target_db or db, target)
+                    if target_info is not None and target_info.json_columns:
+                        rules.check_json_depth(toks, target_info)
             if head in ("SELECT", "INSERT", "REPLACE") and self._mentions_vectors(
                 stmt.encode("utf-8", "surrogateescape")
             ):
@@ -719,6 +756,54 @@ class Engine:
             return None
         name, text = rows[0][0], rows[0][1]
         return LocalResult(["Table", "Create Table"], [(name, ddl.singlestore_show_create(text, info))])
+
+    async def _show_columns(self, stmt: str, toks: list[Token], db: str | None) -> LocalResult | None:
+        """``SHOW [FULL] {COLUMNS|FIELDS} {FROM|IN} t [{FROM|IN} db] [LIKE ... | WHERE ...]`` and
+        ``DESC[RIBE] t`` of a catalogued table with JSON columns: MariaDB's answer (run on the admin
+        connection) with ``json`` as the Type of those columns ([doc] "JSON Type": JSON is a column type
+        of its own; MariaDB says ``longtext``). [assumption] the lower-case spelling, as MySQL prints it
+        and as information_schema's DATA_TYPE does. A WHERE on ``Type`` sees MariaDB's type."""
+        full = False
+        rest = ""
+        if is_kw(toks[0], "SHOW"):
+            i = 1
+            if len(toks) > 1 and is_kw(toks[1], "FULL"):
+                full, i = True, 2
+            if (
+                len(toks) < i + 3
+                or not is_kw(toks[i], "COLUMNS", "FIELDS")
+                or not is_kw(toks[i + 1], "FROM", "IN")
+            ):
+                return None
+            qn = parse_qualified_name(toks, i + 2)
+            if qn is None:
+                return None
+            table_db, name, j = qn
+            if j + 1 < len(toks) and is_kw(toks[j], "FROM", "IN") and is_ident(toks[j + 1]):
+                table_db, j = ident_value(toks[j + 1]), j + 2
+            if j < len(toks):
+                if not is_kw(toks[j], "LIKE", "WHERE"):
+                    return None
+                rest = " " + stmt[toks[j].start : toks[-1].end]
+        else:  # DESC / DESCRIBE t (with a column or pattern after it, MariaDB answers)
+            qn = parse_qualified_name(toks, 1)
+            if qn is None or qn[2] != len(toks):
+                return None
+            table_db, name = qn[0], qn[1]
+        info = self.catalog.get(table_db or db, name)
+        if info is None or not info.json_columns:
+            return None
+        try:
+            cols, rows = await self.admin.query(
+                f"SHOW {'FULL ' if full else ''}COLUMNS FROM {quote_ident(info.db)}.{quote_ident(info.name)}"
+                + rest
+            )
+        except Exception:  # let MariaDB answer the client itself (its own error text)
+            return None
+        json_names = {c.lower() for c in info.json_columns}
+        return LocalResult(
+            cols, [(r[0], "json" if (r[0] or "").lower() in json_names else r[1], *r[2:]) for r in rows]
+        )
 
     def _show_index(self, stmt: str, toks: list[Token], db: str | None) -> str | None:
         """``SHOW {INDEX|INDEXES|KEYS} {FROM|IN} t [{FROM|IN} db] [WHERE expr]`` for a catalogued table ->

@@ -523,6 +523,16 @@ ERRORS: dict[str, ErrorSpec] = {
         "is longer [assumption: 256 per issue 16]. A test-bed limit, not a SingleStore rule",
         False,
     ),
+    "json_depth_gateway_limit": ErrorSpec(
+        4025,
+        "23000",
+        "JSON value for column '{column}' is nested 32 or more levels deep (gateway limit: the test bed's "
+        "MariaDB refuses JSON nested 32 levels deep; SingleStore's JSON type has no such limit)",
+        "[local] MariaDB 10.11 JSON_VALID (the CHECK of its JSON columns) fails from a depth of 32 "
+        '(its 4025 CONSTRAINT failed). [doc] "JSON Type" states no depth limit [assumption: none at '
+        "these depths]. A test-bed limit, not a SingleStore rule",
+        False,
+    ),
 }
 
 #: Rules known only from skip texts: on by default, off with GatewayConfig.assumption_rules=False. The

@@ -61,6 +61,7 @@ NO_RESPONSE_COMMANDS = frozenset({COM_QUIT, COM_STMT_SEND_LONG_DATA, COM_STMT_CL
 
 # -- column types / charsets used in synthesized result sets -----------------------------------------
 MYSQL_TYPE_VAR_STRING = 0xFD
+MYSQL_TYPE_JSON = 0xF5  # 245
 UTF8MB4_GENERAL_CI = 45
 
 
@@ -105,6 +106,24 @@ def read_lenenc_str(buf: bytes, pos: int) -> tuple[bytes | None, int]:
     if length is None:
         return None, pos
     return buf[pos : pos + length], pos + length
+
+
+def column_origin(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """(schema, org_table, org_name) of a Protocol::ColumnDefinition41 payload; None when malformed.
+    Its fixed tail is 13 bytes (0x0c, charset 2, length 4, type 1, flags 2, decimals 1, filler 2), so the
+    type byte is ``payload[-6]`` (COM_QUERY answers carry no default value after it)."""
+    try:
+        _, pos = read_lenenc_str(payload, 0)  # catalog "def"
+        schema, pos = read_lenenc_str(payload, pos)
+        _, pos = read_lenenc_str(payload, pos)  # table alias
+        org_table, pos = read_lenenc_str(payload, pos)
+        _, pos = read_lenenc_str(payload, pos)  # column alias
+        org_name, pos = read_lenenc_str(payload, pos)
+    except (IndexError, ValueError, ProtocolError):
+        return None
+    if schema is None or org_table is None or org_name is None or len(payload) - pos != 13:
+        return None
+    return schema, org_table, org_name
 
 
 def read_nul_str(buf: bytes, pos: int) -> tuple[bytes, int]:

@@ -31,6 +31,9 @@ class Pending:
     after_ok: Hook | None = None
     #: The schema the session is in once this command succeeds (COM_INIT_DB, USE, COM_CHANGE_USER).
     database: str | None = None
+    #: (schema, table, lower-case column) of the JSON columns the statement may return
+    #: (`engine.Forward.json_columns`): their column definitions are retyped to MYSQL_TYPE_JSON.
+    json_columns: frozenset[tuple[bytes, bytes, bytes]] | None = None
 
 
 IDLE, FIRST, DEFS, DEFS_EOF, ROWS, BLIND, FIELDS, AUTH, ONE = range(9)
@@ -57,6 +60,9 @@ class ResponseTracker:
         self.remaining = 0
         #: Set while the client uploads a LOCAL INFILE (its packets do not start commands).
         self.infile = False
+        #: Set by `on_packet` when the column definition just seen must go out as MYSQL_TYPE_JSON (the
+        #: proxy patches its type byte, `payload[-6]`, and clears the flag).
+        self.retype_json = False
         #: Set when no response is outstanding and everything received has been relayed.
         self.idle = asyncio.Event()
         self.idle.set()
@@ -104,6 +110,8 @@ class ResponseTracker:
         state = self.state
         if state in (FIRST, DEFS_EOF):
             return True
+        if state == DEFS:
+            return self.pending[0].json_columns is not None
         if state == ROWS:
             return first == 0xFF or (first == 0xFE and length < self._end_limit)
         if state == FIELDS:
@@ -133,6 +141,11 @@ class ResponseTracker:
             return self._end_of_result(status)
         if state == DEFS:
             self.remaining -= 1
+            wanted = self.pending[0].json_columns
+            if wanted is not None and payload is not None:
+                origin = p.column_origin(payload)
+                if origin is not None and (origin[0], origin[1], origin[2].lower()) in wanted:
+                    self.retype_json = True
             if self.remaining == 0:
                 self.state = ROWS if self.deprecate_eof else DEFS_EOF
             return None
@@ -200,7 +213,7 @@ class ResponseTracker:
         return self._finish(True)
 
 
-def skip_rows(data: bytes, i: int, n: int) -> tuple[int, int]:
+def skip_rows(data: bytes | bytearray, i: int, n: int) -> tuple[int, int]:
     """The hot path of large results: step over whole row packets from `i`.
 
     Stops before a packet that could end the result (first byte 0xFE or 0xFF), a 16 MiB chunk or a

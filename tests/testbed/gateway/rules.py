@@ -85,6 +85,7 @@ from tests.testbed.gateway.sqllex import (
     matching_paren,
     parse_qualified_name,
     split_top_level_commas,
+    string_value,
 )
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "check_alter",
     "check_create_index",
     "check_create_table",
+    "check_json_depth",
     "check_statement",
     "inject_auto_increment",
     "normalize_type",
@@ -664,3 +666,42 @@ def add_random_order(text: str, toks: list[Token]) -> str | None:
         if at >= 0
         else text[:pos] + " ORDER BY RAND()" + text[pos:]
     )
+
+
+#: The deepest JSON MariaDB's JSON_VALID accepts ([local] MariaDB 10.11: 31 nested arrays are valid, 32
+#: are not; its json_lib's JSON_DEPTH_LIMIT is 32, counted from 1 below the top).
+MARIADB_JSON_DEPTH = 31
+
+
+def json_depth(text: str) -> int:
+    """Nesting depth of a JSON document (brackets inside JSON strings ignored); 0 for a scalar."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def check_json_depth(toks: list[Token], info: TableInfo) -> None:
+    """A string literal written into a table with JSON columns and nested deeper than MariaDB accepts
+    (32 levels or more): ``json_depth_gateway_limit`` (the test bed's limit, said as such) instead of MariaDB's bare
+    CHECK failure. The literal is not matched to its column; the table's first JSON column is named."""
+    for t in toks:
+        if t.kind != "str" or t.text.count("[") + t.text.count("{") <= MARIADB_JSON_DEPTH:
+            continue
+        value = string_value(t).lstrip()
+        if value[:1] in ("[", "{") and json_depth(value) > MARIADB_JSON_DEPTH:
+            raise GatewayError("json_depth_gateway_limit", column=info.json_columns[0])

@@ -16,7 +16,10 @@ Per client connection (`ClientConnection`):
   network that stops delivering does; a cut resets every client's TCP connection (and its MariaDB
   session) at once, as a crashed load balancer does.
 * **Responses** are relayed untouched by `_relay_server`, which reads large chunks and looks only at
-  packet headers (plus the few small OK/EOF/ERR payloads) through `responses.ResponseTracker`. That keeps the
+  packet headers (plus the few small OK/EOF/ERR payloads) through `responses.ResponseTracker`. One
+  exception: when the engine names JSON columns a statement may return (`Forward.json_columns`), the
+  column definitions are read and a JSON column's type byte becomes MYSQL_TYPE_JSON (245) where
+  MariaDB says LONGTEXT/BLOB (252). That keeps the
   session's status flags current and finds the last packet of each response, so a `Forward.after_ok`
   hook (a catalog update) runs before the client sees the OK of its DDL.
 
@@ -295,7 +298,9 @@ class ClientConnection:
             log.exception("engine.handle_query failed for %r", sql[:200])
             decision = Reject(1105, "HY000", f"gateway internal error: {exc!r}")
         if isinstance(decision, Forward):
-            tracker.expect(Pending(p.COM_QUERY, decision.after_ok, use_target(decision.sql)))
+            tracker.expect(
+                Pending(p.COM_QUERY, decision.after_ok, use_target(decision.sql), decision.json_columns)
+            )
             up.write(p.frame(b"\x03" + decision.sql, 0))
             await up.drain()
             return
@@ -336,11 +341,11 @@ class ClientConnection:
         """
         reader, writer, tracker = self.up_reader, self.writer, self.tracker
         assert reader is not None and writer is not None and tracker is not None
-        carry = b""
+        carry: bytes | bytearray = b""
         skip = 0
         continued = False  # the previous packet was a 0xFFFFFF chunk: this one continues it
         while True:
-            data = await reader.read(_READ_SIZE)
+            data: bytes | bytearray = await reader.read(_READ_SIZE)
             if not data:
                 if carry:
                     writer.write(carry)
@@ -377,7 +382,12 @@ class ClientConnection:
                     if end > n:
                         continued = False
                         break
-                    hook = tracker.on_packet(first, data[i + 4 : end])
+                    hook = tracker.on_packet(first, bytes(data[i + 4 : end]))
+                    if tracker.retype_json:  # a JSON column's definition: SingleStore's wire type
+                        tracker.retype_json = False
+                        if not isinstance(data, bytearray):
+                            data = bytearray(data)
+                        data[end - 6] = p.MYSQL_TYPE_JSON
                     if hook is not None:
                         writer.write(data[start:i])
                         start = i

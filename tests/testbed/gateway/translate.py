@@ -234,6 +234,11 @@ TRANSLATIONS: tuple[Translation, ...] = (
         f"`{SCHEMA}`.`TABLES` [AS <original spelling>]: information_schema.TABLES plus STORAGE_TYPE",
         "STORAGE_TYPE comes from the gateway's catalog; tables it never saw report COLUMNSTORE.",
     ),
+    Translation(
+        "information_schema.COLUMNS (any quoting / case, with or without alias)",
+        f"`{SCHEMA}`.`COLUMNS` [AS <original spelling>]: DATA_TYPE / COLUMN_TYPE `json` for JSON columns",
+        '[doc] "JSON Type": a JSON column is its own type; MariaDB reports LONGTEXT (catalog.columns_view_sql).',
+    ),
 )
 
 #: Lower-case byte strings whose presence means a translation may apply.
@@ -492,10 +497,10 @@ class _Emitter:
                 and i + 2 < len(toks)
                 and toks[i + 1].text == "."
                 and toks[i + 2].kind in ("word", "bq")
-                and ident_value(toks[i + 2]).lower() == "tables"
+                and ident_value(toks[i + 2]).lower() in ("tables", "columns")
                 and not (i > 0 and toks[i - 1].text == ".")
             ):
-                repl = f"`{SCHEMA}`.`TABLES`"
+                repl = f"`{SCHEMA}`.`{ident_value(toks[i + 2]).upper()}`"
                 after = toks[i + 3] if i + 3 < len(toks) else None
                 if _needs_alias(after):
                     repl += f" AS `{ident_value(toks[i + 2])}`"
