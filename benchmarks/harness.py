@@ -253,7 +253,7 @@ def leg_inproc(plan: Plan, bed: Bed, store: Store, ids_file: Path) -> None:
                             timeout=plan.warmup + plan.duration + 120, conn_port=bed.port(latency),
                         )  # fmt: skip
                         rec = {"key": key, "leg": "inproc", "path": path, "workload": workload,
-                               "concurrency": conc, "latency_ms": latency, "repeat": rep, "ts": time.time(), **result}  # fmt: skip
+                               "concurrency": conc, "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
                         store.add(rec)
                         log(f"{key}: {_brief(result)}")
 
@@ -340,7 +340,7 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
                     timeout=plan.warmup + plan.duration + 120, conn_pid=server.proc.pid, conn_port=bed.port(latency),
                 )  # fmt: skip
                 rec = {"key": key, "leg": "uvicorn", "path": path, "workload": workload, "concurrency": conc,
-                       "latency_ms": latency, "repeat": rep, "ts": time.time(), **result}  # fmt: skip
+                       "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
                 store.add(rec)
                 log(f"{key}: {_brief(result)}")
     finally:
@@ -365,7 +365,7 @@ def leg_crud(plan: Plan, bed: Bed, store: Store) -> None:
             spec = {"db": bed.db_dict(latency), "pids": bed.pids(latency), "scale": plan.crud_scale}
             result = run_process(backends[name] + [json.dumps(spec)], _env(), timeout=900)
             store.add({"key": key, "leg": "crud", "path": name, "latency_ms": latency, "repeat": rep,
-                       "ts": time.time(), **result})  # fmt: skip
+                       "ts": time.time(), "loadavg": os.getloadavg()[0], **result})  # fmt: skip
             log(
                 f"{key}: {result.get('error') or {op: v['client_cpu_us_per_op'] for op, v in result['ops'].items()}}"
             )
@@ -389,7 +389,7 @@ def leg_pool(plan: Plan, bed: Bed, store: Store) -> None:
                         _env(BENCH_PATH="native", BENCH_DB=bed.db(latency)), timeout=plan.duration + 120,
                     )  # fmt: skip
                     store.add({"key": key, "leg": "pool", "path": impl, "workload": mode, "concurrency": conc,
-                               "latency_ms": latency, "repeat": rep, "ts": time.time(), **result})  # fmt: skip
+                               "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result})  # fmt: skip
                     log(f"{key}: {_brief(result)}")
 
 
@@ -404,7 +404,17 @@ def leg_profile(plan: Plan, bed: Bed, store: Store, ids_file: Path, results: Pat
                 "duration": plan.duration, "ids_file": str(ids_file), "pids": bed.pids(0.0), "profile": str(out)}  # fmt: skip
         result = run_process([sys.executable, "-m", "benchmarks.cell", json.dumps(spec)],
                              _env(BENCH_PATH=path, BENCH_DB=bed.db(0.0)), timeout=300)  # fmt: skip
-        store.add({"key": key, "leg": "profile", "path": path, "file": out.name, "ts": time.time(), **result})
+        store.add(
+            {
+                "key": key,
+                "leg": "profile",
+                "path": path,
+                "file": out.name,
+                "ts": time.time(),
+                "loadavg": os.getloadavg()[0],
+                **result,
+            }
+        )
         log(f"{key}: {_brief(result)}")
 
 

@@ -42,7 +42,7 @@ PATH_LABELS = {
     "mysqlclient": "raw mysqlclient, thread per client (sync floor)",
 }
 METRICS = ("rps", "p50_ms", "p99_ms", "client_cpu_us_per_req", "gateway_us_per_req", "mariadb_us_per_req",
-           "server_conns_peak", "threads", "rss_kb")  # fmt: skip
+           "server_conns_peak", "threads", "rss_kb", "loadavg")  # fmt: skip
 
 
 def environment(**extra: Any) -> dict[str, Any]:
@@ -184,13 +184,33 @@ def _med(groups: dict[str, Any], key: str, metric: str) -> float | None:
 def targets(groups: dict[str, Any], crud: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
-    def add(target: str, ratio: float | None, ok: Any, detail: str) -> None:
+    def add(target: str, ratio: float | None, ok: Any, detail: str, cpu: str = "") -> None:
         if ratio is None:
             status = "no data"
         else:
             status = "reported" if ok is None else ("met" if ok(ratio) else "missed")
         rows.append({"target": target, "ratio": None if ratio is None else round(ratio, 3), "status": status,
-                     "detail": detail})  # fmt: skip
+                     "detail": detail, "cpu": cpu})  # fmt: skip
+
+    def cpu_ratios(key_native: str, key_stock: str) -> str:
+        """What the CPU per request predicts for a throughput ratio (stock / native): the client
+        process alone, and client + gateway + MariaDB (the whole bed on a CPU-bound machine)."""
+        n, s = groups.get(key_native), groups.get(key_stock)
+        if not n or not s:
+            return ""
+        parts = ("client_cpu_us_per_req", "gateway_us_per_req", "mariadb_us_per_req")
+        nc, sc = _med_entry(n, parts[0]), _med_entry(s, parts[0])
+        nt = [_med_entry(n, m) for m in parts]
+        st = [_med_entry(s, m) for m in parts]
+        out = []
+        if nc and sc:
+            out.append(f"client CPU/req stock/native {sc / nc:.2f}")
+        if None not in nt and None not in st and sum(nt):  # type: ignore[arg-type]
+            out.append(f"client+gateway+MariaDB {sum(st) / sum(nt):.2f}")  # type: ignore[arg-type]
+        loads = [_med_entry(g, "loadavg") for g in (n, s)]
+        if None not in loads:
+            out.append(f"load {loads[0]:.1f}/{loads[1]:.1f}")
+        return "; ".join(out)
 
     def flags(*keys: str) -> str:
         rough = [k for k in keys if (groups.get(k) or {}).get("unsteady")]
@@ -203,7 +223,8 @@ def targets(groups: dict[str, Any], crud: dict[str, Any]) -> list[dict[str, Any]
     for stock, need in (("stock0", 2.0), ("stock60", 1.3)):
         n, s = _med(groups, u64.format("native"), "rps"), _med(groups, u64.format(stock), "rps")
         add(f"uvicorn, 64 clients, 0 ms, point: native req/s >= {need}x {stock}", ratio(n, s),
-            lambda r, need=need: r >= need, f"native {n} vs {stock} {s} req/s")  # fmt: skip
+            lambda r, need=need: r >= need, f"native {n} vs {stock} {s} req/s",
+            cpu_ratios(u64.format("native"), u64.format(stock)))  # fmt: skip
     u256 = "uvicorn/{}/point/256/2ms"
     for stock in ("stock0", "stock60"):
         n, s = _med(groups, u256.format("native"), "p99_ms"), _med(groups, u256.format(stock), "p99_ms")
@@ -211,7 +232,8 @@ def targets(groups: dict[str, Any], crud: dict[str, Any]) -> list[dict[str, Any]
             f"native {n} vs {stock} {s} ms")  # fmt: skip
         n, s = _med(groups, u256.format("native"), "rps"), _med(groups, u256.format(stock), "rps")
         add(f"uvicorn, 256 clients, 2 ms, point: native req/s >= 1.5x {stock}", ratio(n, s), lambda r: r >= 1.5,
-            f"native {n} vs {stock} {s} req/s" + flags(u256.format("native"), u256.format(stock)))  # fmt: skip
+            f"native {n} vs {stock} {s} req/s" + flags(u256.format("native"), u256.format(stock)),
+            cpu_ratios(u256.format("native"), u256.format(stock)))  # fmt: skip
         n, s = (_med(groups, u256.format("native"), "server_conns_peak"),
                 _med(groups, u256.format(stock), "server_conns_peak"))  # fmt: skip
         add(f"uvicorn, 256 clients, 2 ms, point: native server connections <= 1/8 of {stock}", ratio(n, s),
@@ -279,8 +301,27 @@ def _med_entry(entry: dict[str, Any], metric: str) -> float | None:
     return entry[metric]["median"] if entry.get(metric) else None
 
 
+def periods(good: list[dict[str, Any]]) -> list[str]:
+    """When each leg's cells ran, and the load average then (cells of one leg may come from several runs)."""
+    lines = []
+    for leg in ("uvicorn", "inproc", "crud", "pool", "profile"):
+        recs = [r for r in good if r.get("leg") == leg]
+        if not recs:
+            continue
+        ts = [r["ts"] for r in recs if r.get("ts")]
+        loads = [r["loadavg"] for r in recs if r.get("loadavg") is not None]
+        when = (f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(min(ts)))}-"
+                f"{time.strftime('%H:%M', time.gmtime(max(ts)))}Z") if ts else "?"  # fmt: skip
+        load = (
+            f"; 1-minute load average {min(loads):.1f}-{max(loads):.1f}" if loads else "; load not recorded"
+        )
+        lines.append(f"- {leg} cells: {len(recs)}, measured {when}{load}")
+    return lines
+
+
 def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], tgts: list[dict[str, Any]],
-             bad: list[dict[str, Any]], profiles: list[str]) -> str:  # fmt: skip
+             bad: list[dict[str, Any]], profiles: list[str], notes: str | None = None,
+             when: list[str] | None = None) -> str:  # fmt: skip
     runs = env.get("runs", [])
     first, last = (runs[0], runs[-1]) if runs else ({}, {})
     lines = ["# Benchmark results", ""]
@@ -314,10 +355,18 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
     writes = {g["path"]: g["write_api"] for g in groups.values() if "write_api" in g}
     if writes:
         lines.append(f"- Transactional write API per path: {writes}")
-    lines += ["", "## Targets (issue 13)", "", "| target | ratio | status | measured |", "|---|---|---|---|"]
+    lines += when or []
+    if notes:
+        lines.append(f"- Why the missed targets are missed, and what would close them: [{notes}]({notes})")
+    lines += ["", "## Targets (issue 13)", "",
+              "CPU column: the stock/native ratio of CPU per request that a CPU-bound run would turn into "
+              "the throughput ratio (client alone; client + gateway + MariaDB), and the 1-minute load "
+              "average (native/stock) when the cells ran.", "",
+              "| target | ratio | status | measured | CPU |", "|---|---|---|---|---|"]  # fmt: skip
     for t in tgts:
         lines.append(
-            f"| {t['target']} | {t['ratio'] if t['ratio'] is not None else '-'} | {t['status']} | {t['detail']} |"
+            f"| {t['target']} | {t['ratio'] if t['ratio'] is not None else '-'} | {t['status']} | {t['detail']} "
+            f"| {t.get('cpu') or ''} |"
         )
     for leg, title in (("uvicorn", "Under uvicorn (headline leg)"), ("inproc", "In-process")):
         keys = [k for k in groups if k.startswith(leg + "/")]
@@ -328,8 +377,8 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
         for latency, workload in combos:
             lines += [f"### {workload}, {latency:g} ms injected latency", "",
                       "| path | clients | req/s [spread] | p50 ms | p99 ms | client CPU µs/req | gateway µs/req "
-                      "| MariaDB µs/req | CPU split % | server conns | threads | RSS MiB | errors | n |",
-                      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                      "| MariaDB µs/req | CPU split % | server conns | threads | RSS MiB | errors | n | load |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
             rows = [
                 groups[k]
                 for k in keys
@@ -345,7 +394,7 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
                     f"| {_fmt(g['p99_ms'], 2)} | {_fmt(g['client_cpu_us_per_req'], 0, True)} "
                     f"| {_fmt(g['gateway_us_per_req'], 0)} | {_fmt(g['mariadb_us_per_req'], 0)} | {_split(g)} "
                     f"| {_fmt(g['server_conns_peak'], 0)} | {_fmt(g['threads'], 0)} | {_fmt(rss_mib, 0)} "
-                    f"| {g['errors']} | {g['rps']['n'] if g['rps'] else 0} |"
+                    f"| {g['errors']} | {g['rps']['n'] if g['rps'] else 0} | {_fmt(g.get('loadavg'), 1)} |"
                 )
             lines.append("")
     if crud.get("ops"):
@@ -448,9 +497,12 @@ def write(results: Path) -> dict[str, Any]:
     crud = aggregate_crud(good)
     tgts = targets(groups, crud)
     profiles = sorted(p.name for p in results.glob("profile-*.txt"))
+    notes = "notes.md" if (results / "notes.md").exists() else None
     written = plots(groups, results / "plots")
     data = {"environment": env, "targets": tgts, "cells": groups, "crud": crud, "failed_cells": bad,
             "plots": written, "profiles": profiles}  # fmt: skip
     (results / "results.json").write_text(json.dumps(data, indent=1))
-    (results / "results.md").write_text(markdown(env, groups, crud, tgts, bad, profiles))
+    (results / "results.md").write_text(
+        markdown(env, groups, crud, tgts, bad, profiles, notes, periods(good))
+    )
     return data

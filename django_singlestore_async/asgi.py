@@ -52,7 +52,16 @@ from typing import Any, TypeVar
 
 import asgiref.sync
 from asgiref.sync import AsyncToSync, SyncToAsync
+from django.core import signals as django_signals
+from django.core.cache import caches, close_caches
+from django.core.cache.backends.base import BaseCache
+from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, connections, reset_queries
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from django_singlestore_async.pool import close_pools
 
@@ -60,9 +69,9 @@ __all__ = [
     "ENGINE",
     "ASGIHandler",
     "get_asgi_application",
+    "loop_receivers",
     "loop_safe",
     "open_pools",
-    "request_signals_on_loop",
     "with_lifespan",
 ]
 
@@ -89,8 +98,6 @@ _state: dict[str, Any] = {}
 async def open_pools(timeout: float | None = None) -> list[str]:
     """Create and fill (to `min_size`) the running loop's pool of every async-engine alias; returns
     the aliases."""
-    from django.db import connections
-
     aliases = [alias for alias in connections if connections.settings[alias]["ENGINE"] == ENGINE]
     for alias in aliases:
         await connections[alias].pool().open(wait=True, timeout=timeout)
@@ -147,11 +154,6 @@ def _request_thread_unused() -> bool:
 
 
 def _safe_on_loop(receiver: Any) -> bool:
-    from django.core.cache import caches, close_caches
-    from django.core.cache.backends.base import BaseCache
-    from django.core.handlers.base import reset_urlconf
-    from django.db import close_old_connections, connections, reset_queries
-
     if receiver is reset_queries or receiver is reset_urlconf:
         return True
     if receiver is close_old_connections:
@@ -161,18 +163,22 @@ def _safe_on_loop(receiver: Any) -> bool:
     return getattr(receiver, "__func__", receiver) in _marked
 
 
-def request_signals_on_loop(signal: Any, sender: Any) -> bool:
-    """Whether `signal` (request_started / request_finished), sent now by `sender`, runs every
-    receiver on the event loop with this module's handler (the decision the handler makes)."""
+def loop_receivers(signal: Any, sender: Any) -> tuple[list[Any], list[Any]] | None:
+    """The (sync, async) receivers of `signal` (request_started / request_finished) sent now by
+    `sender` when all of them may run on the event loop (the handler's decision), else None."""
     if not _request_thread_unused():
-        return False
-    sync_receivers, _async_receivers = signal._live_receivers(sender)
-    return all(_safe_on_loop(receiver) for receiver in sync_receivers)
-
-
-async def _asend_on_loop(signal: Any, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-    """`Signal.asend()` with the sync receivers called in place instead of through sync_to_async."""
+        return None
     sync_receivers, async_receivers = signal._live_receivers(sender)
+    if all(_safe_on_loop(receiver) for receiver in sync_receivers):
+        return sync_receivers, async_receivers
+    return None
+
+
+async def _asend_on_loop(
+    signal: Any, sender: Any, receivers: tuple[list[Any], list[Any]], **named: Any
+) -> list[tuple[Any, Any]]:
+    """`Signal.asend()` with the sync receivers called in place instead of through sync_to_async."""
+    sync_receivers, async_receivers = receivers
     responses = [(receiver, receiver(signal=signal, sender=sender, **named)) for receiver in sync_receivers]
     if async_receivers:
         results = await asyncio.gather(
@@ -184,10 +190,6 @@ async def _asend_on_loop(signal: Any, sender: Any, **named: Any) -> list[tuple[A
 
 def _closer_on_loop(closer: Any) -> bool:
     """The request's own close(): closes its body buffer and in-memory uploads (no disk I/O)."""
-    from django.core.files.uploadedfile import InMemoryUploadedFile
-    from django.core.handlers.asgi import ASGIRequest
-    from django.http import HttpRequest
-
     request = getattr(closer, "__self__", None)
     if not isinstance(request, HttpRequest) or getattr(closer, "__name__", None) != "close":
         return False
@@ -200,17 +202,13 @@ def _closer_on_loop(closer: Any) -> bool:
 
 
 def _close_on_loop(response: Any) -> bool:
-    from django.core import signals
-    from django.http.response import HttpResponseBase
-
     if type(response).close is not HttpResponseBase.close:
         return False
     if not all(_closer_on_loop(closer) for closer in response._resource_closers):
         return False
-    finished = signals.request_finished
-    if finished._live_receivers(response._handler_class)[1]:  # send() would need async_to_sync
-        return False
-    return request_signals_on_loop(finished, response._handler_class)
+    receivers = loop_receivers(django_signals.request_finished, response._handler_class)
+    # close() sends request_finished with send(): async receivers would need async_to_sync.
+    return receivers is not None and not receivers[1]
 
 
 class _RequestSignal:
@@ -223,8 +221,9 @@ class _RequestSignal:
         return getattr(self._signal, name)
 
     async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-        if _in_request.get() and request_signals_on_loop(self._signal, sender):
-            return await _asend_on_loop(self._signal, sender, **named)
+        receivers = loop_receivers(self._signal, sender) if _in_request.get() else None
+        if receivers is not None:
+            return await _asend_on_loop(self._signal, sender, receivers, **named)
         return list(await self._signal.asend(sender, **named))
 
 
@@ -246,8 +245,6 @@ def _handler_sync_to_async(func: Any = None, *, thread_sensitive: bool = True, *
     stock = _state["stock_sync_to_async"]
     if func is None:
         return lambda f: _handler_sync_to_async(f, thread_sensitive=thread_sensitive, **kwargs)
-    from django.http.response import HttpResponseBase
-
     response = getattr(func, "__self__", None)
     if kwargs or not thread_sensitive or not isinstance(response, HttpResponseBase):
         return stock(func, thread_sensitive=thread_sensitive, **kwargs)
@@ -266,14 +263,13 @@ def _handler_sync_to_async(func: Any = None, *, thread_sensitive: bool = True, *
 def self_check() -> list[str]:
     """What does not have the shape the handler relies on (empty: all good)."""
     import django.core.handlers.asgi as handler_module
-    from django.core import signals
     from django.dispatch import Signal
     from django.http import HttpResponse
 
     problems = []
     if handler_module.sync_to_async not in (asgiref.sync.sync_to_async, _handler_sync_to_async):
         problems.append("django.core.handlers.asgi.sync_to_async is not asgiref's sync_to_async")
-    if not (handler_module.signals is signals or isinstance(handler_module.signals, _HandlerSignals)):
+    if not (handler_module.signals is django_signals or isinstance(handler_module.signals, _HandlerSignals)):
         problems.append("django.core.handlers.asgi.signals is not django.core.signals")
     if not callable(getattr(Signal, "_live_receivers", None)):
         problems.append("django.dispatch.Signal has no _live_receivers()")
