@@ -371,6 +371,8 @@ SKIPS: list[_Entry] = [
             "fixtures_regress.tests.TestFixtures.test_duplicate_pk",
             "schema.tests.SchemaTests.test_alter_autofield_pk_to_bigautofield_pk",
             "schema.tests.SchemaTests.test_alter_autofield_pk_to_smallautofield_pk",
+            # the fixture's Person rows have pk 1 and 2; the live server's view then creates one (HTTP 500)
+            "servers.tests.LiveServerDatabase.test_database_writes",
         ),
         _any,
     ),
