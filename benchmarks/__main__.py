@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         "--state-dir", type=Path, default=None, help="the test bed's data dir (default: <results>/.state)"
     )
     ap.add_argument("--fresh", action="store_true", help="discard the finished cells and start over")
-    ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile")
+    ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile,knn")
     ap.add_argument("--workloads", default=None, help="comma-separated subset of point,list,write,mixed")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
     args = ap.parse_args(argv)

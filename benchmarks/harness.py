@@ -58,7 +58,9 @@ class Plan:
     pool_concurrencies: tuple[int, ...] = (1, 16, 64)
     pool_modes: tuple[str, ...] = ("acquire", "select1")
     profile: bool = True
-    legs: tuple[str, ...] = ("crud", "pool", "uvicorn", "profile", "inproc")
+    legs: tuple[str, ...] = ("crud", "pool", "uvicorn", "profile", "inproc", "knn")
+    #: benchmarks/knn.py: vectors, blocks of queries per side, queries per block
+    knn: tuple[int, int, int] = (100_000, 12, 10)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,6 +81,9 @@ QUICK = Plan(
     pool_concurrencies=(16,),
     pool_modes=("acquire", "select1"),
     profile=False,
+    # not in the quick run's default legs (its time budget, tests/bench): `--quick --legs knn` runs it
+    legs=("crud", "pool", "uvicorn", "profile", "inproc"),
+    knn=(2_000, 4, 5),
 )
 
 
@@ -418,6 +423,24 @@ def leg_profile(plan: Plan, bed: Bed, store: Store, ids_file: Path, results: Pat
         log(f"{key}: {_brief(result)}")
 
 
+def leg_knn(plan: Plan, bed: Bed, store: Store, results: Path) -> None:
+    """benchmarks/knn.py: k = 10 nearest over the plan's vectors, ORM vs raw SQL; results in results/knn/."""
+    from benchmarks import knn
+
+    key = _key("knn", plan.knn[0])
+    if key in store.done:
+        return
+    n, blocks, per_block = plan.knn
+    spec = {"db": bed.db_dict(0.0), "pids": bed.pids(0.0), "n": n, "blocks": blocks, "per_block": per_block}
+    result = run_process([sys.executable, "-m", "benchmarks.knn", json.dumps(spec)], _env(), timeout=3600)
+    knn.write(results / "knn", dict(result))
+    result.pop("profile", None)
+    store.add({"key": key, "leg": "knn", "ts": time.time(), **result})
+    log(
+        f"{key}: {result.get('error') or result.get('orm_overhead_cpu_us_per_query')} us ORM overhead per query"
+    )
+
+
 def _brief(result: dict[str, Any]) -> str:
     if "error" in result:
         return "ERROR " + result["error"][-300:]
@@ -464,6 +487,8 @@ def run(
                 leg_profile(plan, bed, store, ids_file, results)
             elif leg == "inproc":
                 leg_inproc(plan, bed, store, ids_file)
+            elif leg == "knn":
+                leg_knn(plan, bed, store, results)
             elif leg != "profile":
                 raise SystemExit(f"unknown leg {leg!r}")
     finally:

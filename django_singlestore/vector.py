@@ -58,6 +58,7 @@ __all__ = [
     "QueryVector",
     "VectorField",
     "VectorIndex",
+    "VectorManager",
     "vector_index_issues",
 ]
 
@@ -247,12 +248,16 @@ class VectorField(models.Field):
 
 # --- Expressions -----------------------------------------------------------------------------------
 
+_FLOAT = models.FloatField()
+
 
 class QueryVector(Expression):
     """A literal vector: one JSON parameter cast to ``VECTOR(n, T)``."""
 
+    output_field = _FLOAT  # shared: a Field per expression is measurable per query
+
     def __init__(self, values: Any, element_type: str = "F32") -> None:
-        super().__init__(output_field=models.FloatField())
+        super().__init__()
         if _is_array(values):
             values = values.tolist()
         values = list(values)
@@ -305,9 +310,10 @@ class _VectorFunction(Expression):
     """``FUNCTION(a, b)`` over two vectors; a float."""
 
     function = ""
+    output_field = _FLOAT
 
     def __init__(self, expression: Any, vector: Any) -> None:
-        super().__init__(output_field=models.FloatField())
+        super().__init__()
         self.lhs = _vector_operand(expression)
         self.rhs = _vector_operand(vector)
 
@@ -408,6 +414,121 @@ class CosineDistance(CosineSimilarity):
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = super().as_sql(compiler, connection)
         return f"(1 - {sql})", params
+
+
+# --- The k-nearest fast path -------------------------------------------------------------------------
+
+#: metric -> (expression, ordering sign): closest first
+_NEAREST = {
+    "EUCLIDEAN_DISTANCE": (EuclideanDistance, ""),
+    "DOT_PRODUCT": (DotProduct, "-"),
+    "COSINE": (CosineDistance, ""),
+}
+
+
+class _Plan:
+    """A compiled k-nearest query: its SQL (one parameter, the query vector) and how to build rows."""
+
+    __slots__ = ("annotation_pos", "attnames", "converters", "model_end", "model_start", "sql")
+
+    def __init__(self, compiler: Any, sql: str) -> None:
+        self.sql = sql
+        info = compiler.klass_info
+        positions = info["select_fields"]
+        self.model_start, self.model_end = positions[0], positions[-1] + 1
+        self.attnames = [compiler.select[i][0].target.attname for i in positions]
+        self.annotation_pos = next(iter(compiler.annotation_col_map.values()))
+        self.converters = compiler.get_converters([s[0] for s in compiler.select])
+
+
+class VectorManager(models.Manager):
+    """``objects = VectorManager()`` adds ``nearest()``: the k nearest rows with the SQL compiled once.
+
+    ``Model.objects.nearest("embedding", q, k=10)`` returns what
+    ``qs.only(*fields).annotate(distance=EuclideanDistance("embedding", q)).order_by("distance")[:k]``
+    returns (model instances with ``distance`` set), without Django compiling the same query again for
+    every vector: the compiled SQL is kept per (manager, model, alias, field, metric, k, fields). Use the
+    queryset form for anything else (filters, joins): ``nearest()`` covers the manager's whole queryset.
+    ``fields`` defaults to every concrete field except the VectorFields (parsing them is per row work).
+    """
+
+    _plans: dict[tuple[Any, ...], _Plan] = {}
+
+    def nearest(
+        self,
+        field: str,
+        vector: Any,
+        k: int = 10,
+        *,
+        metric: str = "EUCLIDEAN_DISTANCE",
+        fields: Sequence[str] | None = None,
+        annotation: str = "distance",
+        using: str | None = None,
+    ) -> list[Any]:
+        from django.db import connections, router
+
+        alias = using or router.db_for_read(self.model)
+        query = vector if isinstance(vector, QueryVector) else QueryVector(vector)
+        key = (
+            type(self),
+            self.model,
+            alias,
+            field,
+            metric,
+            k,
+            None if fields is None else tuple(fields),
+            annotation,
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                expression, sign = _NEAREST[metric.upper()]
+            except KeyError:
+                raise ValueError(
+                    f"nearest(): metric must be one of {', '.join(_NEAREST)}; got {metric!r}."
+                ) from None
+            names = (
+                list(fields)
+                if fields is not None
+                else [f.name for f in self.model._meta.concrete_fields if not isinstance(f, VectorField)]
+            )
+            qs = (
+                self.get_queryset()
+                .using(alias)
+                .only(*names)
+                .annotate(**{annotation: expression(field, query)})
+                .order_by(sign + annotation)[:k]
+            )
+            compiler = qs.query.get_compiler(alias)
+            sql, params = compiler.as_sql()
+            if list(params) != [query.json]:  # a manager whose queryset adds parameters: no plan
+                return list(qs)
+            plan = self._plans[key] = _Plan(compiler, sql)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, (query.json,))
+            rows = cursor.fetchall()
+        model, attnames, start, end, pos = (
+            self.model,
+            plan.attnames,
+            plan.model_start,
+            plan.model_end,
+            plan.annotation_pos,
+        )
+        converters = plan.converters
+        out = []
+        for row in rows:
+            if converters:
+                row = list(row)
+                for i, (convs, expr) in converters.items():
+                    value = row[i]
+                    for conv in convs:
+                        value = conv(value, expr, connection)
+                    row[i] = value
+            obj = model.from_db(alias, attnames, row[start:end])
+            setattr(obj, annotation, row[pos])
+            out.append(obj)
+        return out
 
 
 # --- Index -----------------------------------------------------------------------------------------

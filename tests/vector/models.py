@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 
-from django_singlestore.vector import VectorField, VectorIndex
+from django_singlestore.vector import VectorField, VectorIndex, VectorManager
 
 
 class Doc(models.Model):
     label = models.CharField(max_length=20)
     embedding = VectorField(dimensions=4)
+
+    objects = VectorManager()
 
     class Meta:
         app_label = "s2vector"

@@ -164,6 +164,32 @@ def test_k_nearest_equals_brute_force(docs: list[Doc], expression: Any, key: Any
     assert [d.pk for d in direct] == got
 
 
+@pytest.mark.parametrize(
+    ("metric", "key"),
+    [
+        ("EUCLIDEAN_DISTANCE", dist),
+        ("DOT_PRODUCT", lambda a, b: -dot(a, b)),
+        ("COSINE", lambda a, b: 1 - cos(a, b)),
+    ],
+)
+def test_nearest_fast_path_equals_brute_force(docs: list[Doc], metric: str, key: Any) -> None:
+    q = [0.75, 0.5, -0.25, 1.0]
+    expected = sorted(docs, key=lambda d: key(d.embedding, q))[:7]
+    for _ in range(2):  # the second call runs the kept plan
+        got = Doc.objects.nearest("embedding", q, k=7, metric=metric)
+        assert [d.pk for d in got] == [d.pk for d in expected]
+        assert [d.label for d in got] == [d.label for d in expected]
+        assert "embedding" in got[0].get_deferred_fields()
+    sign = -1 if metric == "DOT_PRODUCT" else 1
+    assert got[0].distance * sign == pytest.approx(key(expected[0].embedding, q), rel=1e-6)
+    full = Doc.objects.nearest(
+        "embedding", q, k=3, metric=metric, fields=["label", "embedding"], annotation="d"
+    )
+    assert full[0].embedding == expected[0].embedding and full[0].d == pytest.approx(got[0].distance)
+    with pytest.raises(ValueError, match="metric"):
+        Doc.objects.nearest("embedding", q, metric="MANHATTAN")
+
+
 def test_filter_on_distance(docs: list[Doc]) -> None:
     q = [0.0, 0.0, 0.0, 0.0]
     want = {d.pk for d in docs if dist(d.embedding, q) < 1.0}

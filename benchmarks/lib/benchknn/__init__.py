@@ -1,0 +1,1 @@
+"""The k-nearest benchmark's model (benchmarks/knn.py)."""
