@@ -530,6 +530,15 @@ class VectorManager(models.Manager):
             out.append(obj)
         return out
 
+    async def anearest(self, field: str, vector: Any, k: int = 10, **kwargs: Any) -> list[Any]:
+        """``nearest()`` for async code: through the same ``sync_to_async`` as Django's own ``a*`` queryset
+        methods, so it runs natively on a ``django_singlestore_async`` alias whose native path is on."""
+        from django.db import router
+        from django.db.models import query as django_query  # its sync_to_async is the routed one
+
+        using = kwargs.pop("using", None) or router.db_for_read(self.model)
+        return await django_query.sync_to_async(self.nearest)(field, vector, k, using=using, **kwargs)
+
 
 # --- Index -----------------------------------------------------------------------------------------
 

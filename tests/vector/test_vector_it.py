@@ -19,6 +19,7 @@ from django_singlestore.vector import (
     CosineSimilarity,
     DotProduct,
     EuclideanDistance,
+    VectorField,
     VectorIndex,
 )
 from tests.vector.conftest import Router
@@ -271,6 +272,28 @@ def test_migrations_add_and_drop_field_and_index(vec: Any) -> None:
     assert "doc_emb_vec" in constraints()
 
 
+def test_migration_alter_nullability_on_columnstore(vec: Any) -> None:
+    """NULL -> NOT NULL on a columnstore VECTOR column: SingleStore refuses the MODIFY, the backend's
+    ALTER emulation replaces the column (rows kept)."""
+    old = Loose._meta.get_field("embedding")
+    new = VectorField(dimensions=3, as_numpy=True)
+    new.set_attributes_from_name("embedding")
+    new.model = Loose
+    Loose.objects.all().delete()
+    Loose.objects.create(embedding=[1, 2, 3])
+    with vec.schema_editor() as editor:
+        editor.alter_field(Loose, old, new)
+    with vec.cursor() as cursor:
+        columns = {c.name: c for c in vec.introspection.get_table_description(cursor, "s2vector_loose")}
+    assert columns["embedding"].declared_type == "vector(3, F32)" and not columns["embedding"].null_ok
+    assert Loose.objects.get().embedding.tolist() == [1.0, 2.0, 3.0]
+    with vec.schema_editor() as editor:
+        editor.alter_field(Loose, new, old)
+    with vec.cursor() as cursor:
+        columns = {c.name: c for c in vec.introspection.get_table_description(cursor, "s2vector_loose")}
+    assert columns["embedding"].null_ok
+
+
 @pytest.mark.asyncio
 async def test_native_async_queryset(vec_aliases: Any, docs: list[Doc]) -> None:
     from django_singlestore_async.pool import close_pools
@@ -284,6 +307,8 @@ async def test_native_async_queryset(vec_aliases: Any, docs: list[Doc]) -> None:
         assert nearest.embedding == expected[0].embedding
         got = [d.pk async for d in Doc.objects.annotate(s=DotProduct("embedding", q)).order_by("-s")[:5]]
         assert got == [d.pk for d in sorted(docs, key=lambda d: dot(d.embedding, q), reverse=True)[:5]]
+        fast = await Doc.objects.anearest("embedding", q, k=5, metric="DOT_PRODUCT")
+        assert [d.pk for d in fast] == got
         assert connections["avec"].vendor == "mysql"
     finally:
         Router.alias = "vec"
