@@ -294,6 +294,31 @@ def test_migration_alter_nullability_on_columnstore(vec: Any) -> None:
     assert columns["embedding"].null_ok
 
 
+def test_table_rebuild_keeps_vectors(vec: Any) -> None:
+    """A layout change (a SortKey) rebuilds the table: scratch table, copy, swap. Vectors survive, the
+    packing and the vector index too."""
+    from django_singlestore.indexes import SortKey
+
+    Doc.objects.all().delete()
+    Doc.objects.create(label="r1", embedding=[1, 2, 3, 4])
+    key = SortKey(fields=["label"], name="doc_label_srk")
+    with vec.schema_editor() as editor:
+        editor.add_index(Doc, key)
+    try:
+        with vec.cursor() as cursor:
+            layout = vec.introspection.get_table_layout(cursor, "s2vector_doc")
+            constraints = vec.introspection.get_constraints(cursor, "s2vector_doc")
+        assert layout.sort_key == ("label",)
+        assert "doc_emb_vec" in constraints
+        assert Doc.objects.get().embedding == [1.0, 2.0, 3.0, 4.0]
+        Doc.objects.create(label="r2", embedding=[0, 0, 0, 1])  # packed by the new table's triggers
+        got = Doc.objects.nearest("embedding", [0, 0, 0, 1], k=1)
+        assert got[0].label == "r2" and got[0].distance == 0
+    finally:
+        with vec.schema_editor() as editor:
+            editor.remove_index(Doc, key)
+
+
 @pytest.mark.asyncio
 async def test_native_async_queryset(vec_aliases: Any, docs: list[Doc]) -> None:
     from django_singlestore_async.pool import close_pools

@@ -227,7 +227,8 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "VECTOR {INDEX|KEY} name (col) INDEX_OPTIONS '<json>' (CREATE TABLE, ALTER TABLE ADD); DROP INDEX",
         "nothing: recorded in the catalog (SHOW CREATE TABLE prints it), DROP INDEX answered with DO 0",
         "No ANN index exists: queries SingleStore would answer approximately through the index are "
-        "answered exactly (brute force through the UDFs); INDEX_OPTIONS are kept but not validated.",
+        "answered exactly (brute force through the UDFs); INDEX_OPTIONS are kept but not validated; "
+        "SHOW INDEX does not list vector indexes (SHOW CREATE TABLE does).",
     ),
     Translation(
         "information_schema.TABLES (any quoting / case, with or without alias)",
