@@ -70,3 +70,20 @@ def test_a_historical_model_of_an_app_no_longer_installed_keeps_its_own_keys(uni
     ]
     historical = _historical(ModelState("s2gone", "Thing", fields)).apps.get_model("s2gone", "Thing")
     assert shard_key_columns(unit, historical) == set(resolve_layout(historical, unit).shard_key or ())
+
+
+def test_only_a_sliced_compound_query_is_wrapped_for_its_limit(unit):
+    """SingleStore applies a trailing LIMIT to the last member of a UNION: a sliced compound query is
+    wrapped in a derived table; an unsliced or ordered one is sent as Django writes it."""
+    from tests.backend.models import Item
+
+    both = Item.objects.filter(count=1).union(Item.objects.filter(count=2))
+    plain, _ = both.query.get_compiler("unit").as_sql()
+    assert not plain.startswith("SELECT * FROM (") and " LIMIT " not in plain
+    sliced, params = both[:3].query.get_compiler("unit").as_sql()
+    assert sliced.startswith("SELECT * FROM ( ") and sliced.endswith(" ) LIMIT 3"), sliced
+    assert sliced.count("LIMIT") == 1 and params == (1, 2)
+    ordered, _ = both.order_by("name")[:3].query.get_compiler("unit").as_sql()
+    assert ordered.count("SELECT * FROM (") == 1 and ordered.endswith("LIMIT 3"), ordered
+    unlimited, _ = both[:3].query.get_compiler("unit").as_sql(with_limits=False)
+    assert "LIMIT" not in unlimited

@@ -47,6 +47,17 @@ class ShapeTag(models.Model):
         db_table = "s2_shape_tag"
 
 
+class ShapeNote(models.Model):
+    """A sharded table pointing at another sharded one."""
+
+    text = models.CharField(max_length=20)
+    owner = models.ForeignKey(ShapeOwner, models.DO_NOTHING, db_constraint=False)
+
+    class Meta:
+        app_label = "s2backend"
+        db_table = "s2_shape_note"
+
+
 @pytest.fixture
 def aliases(make_alias: Callable[..., Any], testbed: Testbed) -> tuple[str, str]:
     """('s2', 'mysql'): the backend through the gateway, and Django's MySQL backend on the same database."""
@@ -106,6 +117,36 @@ def test_raw_delete_from_a_reference_table_with_a_join(aliases):
 
     sent = _same_as_mysql(op, _tags, aliases)
     assert any(sql.startswith("DELETE FROM `s2_shape_tag` WHERE") for sql in sent), sent
+
+
+def test_a_reference_table_delete_through_a_join_that_matches_nothing(aliases):
+    """The primary keys are looked up first; none found: nothing is deleted and the count is 0."""
+
+    def op(alias: str) -> Any:
+        tags = ShapeTag.objects.using(alias)
+        return tags.filter(owner__kind="none").delete(), tags.filter(owner__pos__gt=99)._raw_delete(alias)
+
+    _same_as_mysql(op, _tags, aliases)
+
+
+def test_delete_from_a_sharded_table_through_a_join_is_one_statement(aliases):
+    """Only a REFERENCE target needs its primary keys looked up first; a sharded one takes MySQL's
+    multi-table DELETE, one statement."""
+    with connections[aliases[0]].schema_editor() as editor:
+        editor.create_model(ShapeNote)
+    ShapeNote.objects.using(aliases[0]).bulk_create(
+        ShapeNote(text=t, owner=o)
+        for t, o in zip("pqr", ShapeOwner.objects.using(aliases[0]).order_by("pos")[:3], strict=True)
+    )
+
+    def notes(alias: str) -> list[str]:
+        return sorted(ShapeNote.objects.using(alias).values_list("text", flat=True))
+
+    def op(alias: str) -> Any:
+        return ShapeNote.objects.using(alias).filter(owner__kind="x").delete()
+
+    sent = _same_as_mysql(op, notes, aliases)
+    assert [sql.split()[0] for sql in sent if sql not in ("BEGIN", "COMMIT")] == ["DELETE"], sent
 
 
 def test_update_of_a_reference_table_filtered_through_a_sharded_one(aliases):

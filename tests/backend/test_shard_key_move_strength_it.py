@@ -8,6 +8,7 @@ behaviour, not the compiler's code, so they hold across its rewrite (issue 21).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -90,3 +91,31 @@ def test_an_update_that_moves_no_row_is_not_refused(members: Any) -> None:
     members.create(handle="ann", score=1)
     assert members.filter(handle="nobody").update(handle=Concat(F("handle"), Value("x"))) == 0
     assert [h for _pk, h, _s in state(members)] == ["ann"]
+
+
+class Stamped(models.Model):
+    """Sharded on `handle` (the id demoted); `created` is set once, when the row is first saved."""
+
+    handle = models.CharField(max_length=30, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = APP
+        db_table = "s2ms_stamped"
+
+
+@pytest.mark.parametrize("skip_autocommit", [False, True], ids=["in-a-transaction", "without"])
+def test_a_moved_row_keeps_its_values_as_written(
+    make_alias: Callable[..., Any], skip_autocommit: bool
+) -> None:
+    """A move writes the row again: the values it had, not new ones from `auto_now_add` (an UPDATE sets
+    only the fields it names)."""
+    conn = make_alias("s2st", skip_autocommit=skip_autocommit)
+    with conn.schema_editor() as editor:
+        editor.create_model(Stamped)
+    rows = Stamped._default_manager.db_manager(conn.alias)
+    ann = rows.create(handle="ann")
+    long_ago = datetime.datetime(2001, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+    rows.filter(pk=ann.pk).update(created=long_ago)
+    assert rows.filter(pk=ann.pk).update(handle="anne") == 1
+    assert list(rows.values_list("pk", "handle", "created")) == [(ann.pk, "anne", long_ago)]

@@ -98,9 +98,8 @@ MODULES: dict[str, Target] = {
         ),
         (
             "tests/backend/test_shard_key_move_strength_it.py",
-            "tests/backend/test_layout_it.py",
             "tests/backend/test_query_shapes_it.py",
-            "tests/backend/test_orm_it.py",
+            "tests/backend/test_layout_it.py",
         ),
     ),
     "alter": Target(
