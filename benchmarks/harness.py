@@ -36,6 +36,9 @@ BENCH_DIR = ROOT / "benchmarks"
 OLDER_PYTHON = BENCH_DIR / ".venv-older" / "bin" / "python"
 DATABASE = "bench"
 
+#: uvicorn's HTTP parser for every path: httptools, as `uvicorn[standard]` deployments run it (h11, the
+#: pure-Python fallback, adds the same parsing cost to every path and so hides the difference between them).
+UVICORN_HTTP = "httptools"
 INPROC_PATHS = ("stock0", "stock60", "native", "acursor", "aiomysql", "sync_orm", "mysqlclient")
 UVICORN_PATHS = ("stock0", "stock60", "native")
 
@@ -73,8 +76,8 @@ QUICK = Plan(
     inproc_concurrencies=(8,),
     latencies=(0.0,),
     repeats=1,
-    warmup=0.1,
-    duration=0.3,
+    warmup=0.5,  # the first request of each client opens its connection (and, stock, its thread)
+    duration=0.5,
     seed_rows=200,
     crud_scale=0.01,
     crud_repeats=1,
@@ -278,7 +281,8 @@ class Server:
         self.log = (log_dir / f"uvicorn-{path}-{latency:g}ms.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "benchmarks.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--lifespan", "on"],
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+             "--http", UVICORN_HTTP],
             env=_env(BENCH_PATH=path, BENCH_DB=bed.db(latency), BENCH_IDS_FILE=str(ids_file)),
             cwd=ROOT, stdout=self.log, stderr=self.log,
         )  # fmt: skip

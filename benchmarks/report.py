@@ -29,6 +29,7 @@ PACKAGES = (
     "greenlet",
     "asgiref",
     "uvicorn",
+    "httptools",
     "h11",
     "matplotlib",
 )
