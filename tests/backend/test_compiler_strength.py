@@ -87,3 +87,16 @@ def test_only_a_sliced_compound_query_is_wrapped_for_its_limit(unit):
     assert ordered.count("SELECT * FROM (") == 1 and ordered.endswith("LIMIT 3"), ordered
     unlimited, _ = both[:3].query.get_compiler("unit").as_sql(with_limits=False)
     assert "LIMIT" not in unlimited
+
+
+def test_a_plain_select_is_djangos_mysql_select(unit):
+    """Outside the nodes SingleStore spells differently, a SELECT is what Django's MySQL backend sends
+    (no column aliases a caller did not ask for)."""
+    from django.db.backends.mysql.compiler import SQLCompiler as MySQLCompiler
+
+    from tests.backend.models import Item
+
+    query = Item.objects.filter(count=1).order_by("name")[:5].query
+    ours = query.get_compiler("unit").as_sql()
+    assert ours == MySQLCompiler(query, unit, "unit").as_sql()
+    assert " AS " not in ours[0]
