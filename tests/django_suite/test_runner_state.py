@@ -384,3 +384,35 @@ def test_chromium_wrapper_disables_the_sandbox(tmp_path: Path) -> None:
     assert text.startswith("#!/bin/sh\n") and f"exec {run.CHROMIUM} --no-sandbox" in text
     env = run.selenium_env(wrapper)
     assert env["SE_BROWSER_PATH"] == str(wrapper) and env["SE_OFFLINE"] == "true"
+
+
+def test_listed_skips_reach_apps_outside_installed_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """runtests leaves apps without models out of INSTALLED_APPS, where Django's own marking does not
+    reach: the recorder applies the backend's listed skips to those planned tests itself."""
+    import sys
+    import types
+
+    from tests.dbtools import setup_django
+    from tests.django_suite import recorder
+
+    setup_django()  # the project's test settings: djs_fake_app is not installed
+
+    class T(unittest.TestCase):
+        def test_a(self) -> None:
+            raise AssertionError("listed as skipped")
+
+        def test_b(self) -> None:
+            pass
+
+    module = types.ModuleType("djs_fake_app.tests")
+    module.T = T  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "djs_fake_app", types.ModuleType("djs_fake_app"))
+    monkeypatch.setitem(sys.modules, "djs_fake_app.tests", module)
+    recorder._skip_outside_installed_apps(
+        {"environment: x": {"djs_fake_app.tests.T.test_a", "other_app.tests.X.test_c"}},
+        ["djs_fake_app.tests.T.test_a", "djs_fake_app.tests.T.test_b"],
+    )
+    result = unittest.TestResult()
+    unittest.TestSuite([T("test_a"), T("test_b")]).run(result)
+    assert [reason for _, reason in result.skipped] == ["environment: x"]
+    assert result.wasSuccessful()  # test_b ran and passed (testsRun counts skips on 3.11 only)
