@@ -83,6 +83,9 @@ class KeyDefinition:
     using: str | None = None
     unenforced: bool = False
     text: str = ""
+    #: FULLTEXT only: `USING VERSION n` (SHOW CREATE TABLE prints `FULLTEXT USING VERSION 2 KEY ...`),
+    #: 1 when the key names none (the legacy index).
+    version: int | None = None
 
     @property
     def index_options(self) -> str | None:
@@ -323,7 +326,11 @@ def _parse_key(item: str) -> KeyDefinition:
         kind = "other"
     if kind == "sort" and name == UNORDERED_SORT_KEY_NAME:
         columns, orders = (), ()
-    return KeyDefinition(kind, name, columns, orders, using, unenforced, text)
+    version = None
+    if kind == "fulltext":
+        found = re.search(r"\bUSING\s+VERSION\s+(\d+)", head_text, re.IGNORECASE)
+        version = int(found.group(1)) if found else 1
+    return KeyDefinition(kind, name, columns, orders, using, unenforced, text, version)
 
 
 def _parse_column(item: str) -> ColumnDefinition:

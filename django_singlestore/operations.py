@@ -141,6 +141,13 @@ class DatabaseOperations(MySQLDatabaseOperations):
 
     # --- Dates and times -------------------------------------------------------------------------------
 
+    def conditional_expression_supported_in_where_clause(self, expression):
+        # A full-text score (search.Match) filters as SingleStore's docs write it, `WHERE MATCH (...)
+        # AGAINST (...)`, not compared with TRUE (Django's MySQL default for conditional expressions).
+        if getattr(expression, "full_text_search", False):
+            return True
+        return super().conditional_expression_supported_in_where_clause(expression)
+
     def date_extract_sql(self, lookup_type, sql, params):
         if lookup_type == "iso_year":
             # The ISO year is the calendar year of the week's Thursday (WEEKDAY(): Monday = 0).

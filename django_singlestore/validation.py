@@ -9,6 +9,9 @@
 * singlestore.E006-E008, W004: a VectorIndex SingleStore refuses (rowstore table, several columns, not
   VECTOR(n, F32)) or, before 8.7, a nullable indexed column; E009 is VectorField's own check
   (django_singlestore.vector).
+* singlestore.E010: a FullTextIndex on a rowstore table; E011: more than one FullTextIndex on a model;
+  E012: a FullTextIndex over a field that is not text (search.py; [doc] "Working with Full-Text Search":
+  columnstore tables only, one full-text index per table, over CHAR, VARCHAR, TEXT, LONGTEXT and JSON).
 
 The limits are SingleStore's [doc: reference/sql-reference/.../system-limits, v7.3 to v9.1 and cloud;
 singlestore-semantics.md §1 Limits].
@@ -143,6 +146,52 @@ def model_shape_issues(model: type[models.Model]) -> list[checks.CheckMessage]:
     return issues
 
 
+def fulltext_issues(model: type[models.Model], storage: Any) -> list[checks.CheckMessage]:
+    """singlestore.E010 to E012: the FullTextIndex shapes SingleStore refuses (module docstring)."""
+    from django_singlestore.search import FULLTEXT_FIELD_TYPES, FullTextIndex
+
+    label = model._meta.label
+    indexes = [i for i in model._meta.indexes if isinstance(i, FullTextIndex)]
+    issues: list[checks.CheckMessage] = []
+    if indexes and storage.rowstore:
+        issues.append(
+            checks.Error(
+                f"{label}: a FullTextIndex needs a columnstore table; this model's table is {storage}.",
+                hint="SingleStore has full-text indexes on columnstore tables only: remove the rowstore storage "
+                "(ModelStorageManager, OPTIONS['table_storage_type']) or the FullTextIndex.",
+                obj=model,
+                id="singlestore.E010",
+            )
+        )
+    if len(indexes) > 1:
+        issues.append(
+            checks.Error(
+                f"{label} has {len(indexes)} FullTextIndex entries ({', '.join(str(i.name) for i in indexes)}); "
+                "SingleStore allows one full-text index per table.",
+                hint="Put every searchable field into one FullTextIndex(fields=[...]).",
+                obj=model,
+                id="singlestore.E011",
+            )
+        )
+    for index in indexes:
+        for name in index.fields:
+            try:
+                field = model._meta.get_field(name)
+            except Exception:
+                continue  # Django's own check (models.E012) names the missing field
+            if not isinstance(field, FULLTEXT_FIELD_TYPES):
+                issues.append(
+                    checks.Error(
+                        f"{label}: FullTextIndex {index.name!r} names {name!r}, a {type(field).__name__}; "
+                        "SingleStore indexes text columns only (CHAR, VARCHAR, TEXT, LONGTEXT, JSON).",
+                        hint="Index CharField, TextField or JSONField fields.",
+                        obj=model,
+                        id="singlestore.E012",
+                    )
+                )
+    return issues
+
+
 class DatabaseValidation(MySQLDatabaseValidation):
     def check(self, **kwargs):
         return [
@@ -200,6 +249,7 @@ class DatabaseValidation(MySQLDatabaseValidation):
                 continue  # the layout reads names the server could not take
             layout = resolve_layout(model, self.connection)
             issues.extend(vector_index_issues(model, layout.storage.rowstore, self._server_version()))
+            issues.extend(fulltext_issues(model, layout.storage))
             if layout.errors:
                 issues.append(
                     checks.Error(

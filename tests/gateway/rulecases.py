@@ -18,6 +18,9 @@ SETUP = (
     "CREATE ROWSTORE TABLE nopk (a INT NOT NULL, b INT NULL)",
     "CREATE TABLE csk (id BIGINT NOT NULL, name VARCHAR(10) NULL, PRIMARY KEY (id), KEY k1 (name))",
     "CREATE TABLE js (id BIGINT NOT NULL PRIMARY KEY, d JSON NULL)",
+    "CREATE TABLE ft (id BIGINT NOT NULL, title VARCHAR(100) NULL, body TEXT NULL, PRIMARY KEY (id), "
+    "FULLTEXT USING VERSION 2 ftx (title, body))",
+    "CREATE TABLE ft1 (id BIGINT NOT NULL, title VARCHAR(100) NULL, PRIMARY KEY (id), FULLTEXT ftx1 (title))",
 )
 
 
@@ -230,6 +233,33 @@ CASES: tuple[RuleCase, ...] = (
         "CREATE TABLE vu (a VECTOR(3) NOT NULL, VECTOR INDEX vi (b))",
         "CREATE TABLE vu (a VECTOR(3) NOT NULL, VECTOR INDEX vi (a))",
         fields={"column": "b"},
+    ),
+    RuleCase(
+        "fulltext_rowstore",
+        "CREATE ROWSTORE TABLE ftr (id BIGINT PRIMARY KEY, t TEXT, FULLTEXT (t))",
+        "CREATE TABLE ftr (id BIGINT PRIMARY KEY, t TEXT, FULLTEXT (t))",
+    ),
+    RuleCase(
+        "fulltext_multiple",
+        "CREATE TABLE ftm (id BIGINT PRIMARY KEY, a TEXT, b TEXT, FULLTEXT fa (a), FULLTEXT fb (b))",
+        "CREATE TABLE ftm (id BIGINT PRIMARY KEY, a TEXT, b TEXT, FULLTEXT fab (a, b))",
+    ),
+    RuleCase(
+        "fulltext_no_index",
+        "SELECT id FROM cs WHERE MATCH (TABLE cs) AGAINST ('x')",
+        "SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ('x')",
+    ),
+    RuleCase(
+        "fulltext_version",
+        "SELECT id FROM ft1 WHERE MATCH (TABLE ft1) AGAINST ('x')",
+        "SELECT id FROM ft1 WHERE MATCH (title) AGAINST ('x')",
+        fields={"construct": "MATCH (TABLE ...)"},
+    ),
+    RuleCase(
+        "fulltext_query_gateway_limit",
+        "SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ('databse~1')",
+        "SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ('database')",
+        fields={"construct": "'~' (fuzzy or proximity search)"},
     ),
     RuleCase(
         "identifier_gateway_limit",

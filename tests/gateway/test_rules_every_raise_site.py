@@ -21,7 +21,7 @@ from tests.gateway.engine_harness import EngineHarness, db_name
 from tests.gateway.gwclients import client, db_for, fresh_database
 from tests.gateway.rulecases import CASES, SETUP, RuleCase
 from tests.testbed import Testbed
-from tests.testbed.gateway import rules
+from tests.testbed.gateway import fulltext, rules
 from tests.testbed.gateway.engine import Forward, GatewayConfig, Reject
 from tests.testbed.gateway.errors import ERRORS
 from tests.testbed.mariadb import MariaDB
@@ -260,6 +260,61 @@ SITES: tuple[RuleCase, ...] = (
         "alter-add-column-vector-zero",
         type="VECTOR(0)",
     ),
+    # fulltext_rowstore / fulltext_multiple: CREATE TABLE is in CASES; ALTER TABLE ADD FULLTEXT.
+    case(
+        "fulltext_rowstore",
+        "ALTER TABLE rs ADD FULLTEXT fn (name)",
+        "ALTER TABLE cs ADD FULLTEXT fn (name)",
+        "alter-add-fulltext-rowstore",
+    ),
+    case(
+        "fulltext_multiple",
+        "ALTER TABLE ft ADD FULLTEXT f2 (title)",
+        "ALTER TABLE csk ADD FULLTEXT f2 (name)",
+        "alter-add-second-fulltext",
+    ),
+    # fulltext_no_index: MATCH (TABLE t) without an index is in CASES; a column outside the index (in
+    # the query, in the legacy column list), a MATCH list that is not columns.
+    case(
+        "fulltext_no_index",
+        "SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ('id:1')",
+        "SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ('title:x')",
+        "query-names-a-column-outside-the-index",
+    ),
+    case(
+        "fulltext_no_index",
+        "SELECT id FROM ft WHERE MATCH (id) AGAINST ('x')",
+        "SELECT id FROM ft WHERE MATCH (body) AGAINST ('x')",
+        "legacy-column-outside-the-index",
+    ),
+    case(
+        "fulltext_no_index",
+        "SELECT id FROM ft WHERE MATCH ('title') AGAINST ('x')",
+        "SELECT id FROM ft WHERE MATCH (title, body) AGAINST ('x')",
+        "legacy-list-not-columns",
+    ),
+    # fulltext_query_gateway_limit: '~' is in CASES; the parser's other refusals and a non-literal query.
+    *(
+        case(
+            "fulltext_query_gateway_limit",
+            f"SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ({bad})",
+            f"SELECT id FROM ft WHERE MATCH (TABLE ft) AGAINST ({good})",
+            site,
+            construct=construct,
+        )
+        for bad, good, site, construct in (
+            ("'(a b'", "'(a b)'", "query-open-group", "'(' without ')'"),
+            ("'a b)'", "'(a b)'", "query-close-group", "')' without '('"),
+            ("'AND b'", "'a AND b'", "query-and-first", "'AND' with nothing before it"),
+            ("'a OR'", "'a OR b'", "query-or-last", "'OR' with nothing after it"),
+            ("'\"a b'", "'\"a b\"'", "query-open-phrase", "an unclosed '\"'"),
+            ("'\"!\"'", "'\"a\"'", "query-empty-phrase", "an empty phrase"),
+            ("'a^2'", "'a'", "query-boost", "'^' (boost)"),
+            ("'*a'", "'a*'", "query-leading-wildcard", "'*' not at the end of a term"),
+            ("'e-mail'", "'\"e mail\"'", "query-punctuation-in-term", "'-' inside a term"),
+            ("CONCAT('a', 'b')", "'ab'", "query-not-a-literal", "other than one string literal"),
+        )
+    ),
     # returning: DELETE is in CASES; INSERT and REPLACE.
     case(
         "returning",
@@ -285,21 +340,25 @@ ENGINE_SITES: tuple[RuleCase, ...] = (
 
 
 def _raise_sites() -> Counter[str]:
-    """How many places rules.py raises each error key from (`GatewayError("key", ...)`)."""
-    tree = ast.parse(Path(rules.__file__).read_text())
-    return Counter(
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "GatewayError"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    )
+    """How many places rules.py and fulltext.py (its full-text rules) raise each error key from
+    (`GatewayError("key", ...)`)."""
+    counts: Counter[str] = Counter()
+    for module in (rules, fulltext):
+        tree = ast.parse(Path(module.__file__).read_text())
+        counts.update(
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "GatewayError"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        )
+    return counts
 
 
 def test_every_raise_site_has_its_own_case():
-    """Counted from rules.py itself, so a new raise site without its bad/good pair fails here."""
+    """Counted from rules.py and fulltext.py themselves, so a new raise site without its bad/good pair fails here."""
     cases = Counter(c.error for c in CASES + SITES + ENGINE_SITES)
     short = {key: (n, cases[key]) for key, n in _raise_sites().items() if cases[key] < n}
     assert not short, f"error key: (raise sites in rules.py, cases) {short}"
@@ -339,6 +398,10 @@ def test_every_error_key_raised_from_several_places_has_more_than_one_case():
         "change_reference_auto_increment_name",
         "default_expression",
         "check_constraint",
+        "fulltext_rowstore",
+        "fulltext_multiple",
+        "fulltext_no_index",
+        "fulltext_query_gateway_limit",
     }
     assert several <= here
     assert here <= {c.error for c in CASES}, "every key here also has its CASES entry"

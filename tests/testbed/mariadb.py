@@ -115,6 +115,12 @@ class MariaDB:
             "--innodb-log-file-size=64M",
             "--table-open-cache=4000",
             "--lower-case-table-names=0",
+            # Full-text search (gateway/fulltext.py): index every token from one character on and keep
+            # stopwords, as SingleStore's Lucene standard analyzer does (it has no minimum length and an
+            # empty default stopword list [assumption: Lucene's StandardAnalyzer defaults]).
+            "--innodb-ft-min-token-size=1",
+            "--innodb-ft-enable-stopword=OFF",
+            "--ft-min-word-len=1",
             # A private tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, so with the
             # shared /tmp one server's start removes another's live Aria temp tables (information_schema
             # queries) and that server dies with signal 11 in ha_maria::drop_table.

@@ -10,13 +10,15 @@ there; it has no models):
 * the storage, as a second manager beside `objects`:
   `storage = django_singlestore.schema.ModelStorageManager(table_storage_type="ROWSTORE REFERENCE")`;
 * in `Meta.indexes`: the shard key (`ShardKey(fields=[...])`, keyless: `ShardKey(name=...)`), the sort
-  key (`SortKey(fields=[...])`) and the secondary keys (`HashIndex` for `USING HASH`, else `Index`);
+  key (`SortKey(fields=[...])`), the secondary keys (`HashIndex` for `USING HASH`, else `Index`) and the
+  full-text key (`FullTextIndex`);
   the AUTO_INCREMENT column's own plain key of the "id demoted" shape is left out (the layout writes it);
 * PERSISTED computed columns as `GeneratedField(expression=RawSQL(...), output_field=..., db_persist=True)`.
 
 So the models migrate back to equivalent DDL (same storage, columns, primary, unique, shard, sort and
-hash keys; key names may differ). Known gaps, written as comments into the output: SORT KEY columns in
-DESC order, FULLTEXT keys, VECTOR keys on several columns, and UNENFORCED unique keys with several columns. A single-column
+hash keys; key names may differ). A FULLTEXT key becomes `django_singlestore.search.FullTextIndex`
+(`version=1` for a legacy one). Known gaps, written as comments into the output: SORT KEY columns in
+DESC order, VECTOR keys on several columns, and UNENFORCED unique keys with several columns. A single-column
 UNENFORCED unique key becomes `unique=True`, which is created UNENFORCED again only under the test-only
 `DJANGO_SINGLESTORE_NOT_ENFORCED_UNIQUE_<APP>` switch (a note on the field says so).
 
@@ -38,6 +40,7 @@ IMPORTS = (
     "import django_singlestore.indexes",
     "import django_singlestore.schema",
     "import django_singlestore.vector",
+    "import django_singlestore.search",
 )
 
 
@@ -184,7 +187,13 @@ class Command(InspectDBCommand):
                 indexes.append(f"{cls}(fields={fields(key.columns)}{name})")
             elif key.kind == "vector" and len(key.columns) == 1:
                 indexes.append(_vector_index(key, fields(key.columns)))
-            elif key.kind in ("fulltext", "vector", "other"):
+            elif key.kind == "fulltext":
+                name = f", name={key.name!r}" if key.name and len(key.name) <= 30 else ""
+                version = f", version={key.version}" if key.version == 1 else ""
+                indexes.append(
+                    f"django_singlestore.search.FullTextIndex(fields={fields(key.columns)}{name}{version})"
+                )
+            elif key.kind in ("vector", "other"):
                 notes.append(f"    # Not recreated: {key.text}")
         return indexes, notes
 

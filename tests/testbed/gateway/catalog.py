@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class TableInfo:
     #: Columns declared JSON (MariaDB: LONGTEXT with a column-level ``CHECK (json_valid(col))``), re-read
     #: with the other facts; the proxy reports them with SingleStore's wire type and data type.
     json_columns: list[str] = field(default_factory=list)
+    #: The FULLTEXT index: {"name", "columns", "version"} (name and columns re-read from MariaDB).
+    fulltext: dict[str, Any] | None = None
 
     @property
     def sharded(self) -> bool:
@@ -111,6 +113,7 @@ class TableInfo:
             "vectors": json.dumps(self.vectors),
             "vector_indexes": json.dumps(self.vector_indexes),
             "json_columns": json.dumps(self.json_columns),
+            "fulltext": None if self.fulltext is None else json.dumps(self.fulltext),
         }
 
     @classmethod
@@ -137,6 +140,7 @@ class TableInfo:
             vectors=js("vectors", {}),  # type: ignore[arg-type]
             vector_indexes=js("vector_indexes", {}),  # type: ignore[arg-type]
             json_columns=js("json_columns", []),  # type: ignore[arg-type]
+            fulltext=js("fulltext", None),  # type: ignore[arg-type]
         )
 
 
@@ -158,6 +162,7 @@ _COLUMNS = (
     "vectors",
     "vector_indexes",
     "json_columns",
+    "fulltext",
 )
 
 _DDL = [
@@ -178,6 +183,7 @@ _DDL = [
         `columns` MEDIUMTEXT NOT NULL,
         comment TEXT NOT NULL,
         json_columns TEXT NULL,
+        `fulltext` TEXT NULL,
         PRIMARY KEY (db, name)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin""",
     # added with VECTOR support: catalogs persisted before it gain the columns
@@ -185,6 +191,8 @@ _DDL = [
         ADD COLUMN IF NOT EXISTS vector_indexes TEXT NULL""",
     # a catalog persisted by an older gateway gains the column
     f"ALTER TABLE {SCHEMA}.tables ADD COLUMN IF NOT EXISTS json_columns TEXT NULL",
+    # catalogs persisted before full-text search was emulated
+    f"ALTER TABLE {SCHEMA}.tables ADD COLUMN IF NOT EXISTS `fulltext` TEXT NULL",
     # SQL SECURITY INVOKER: information_schema keeps filtering by the *client's* privileges.
     f"""CREATE OR REPLACE SQL SECURITY INVOKER VIEW {SCHEMA}.`TABLES` AS
         SELECT t.*,
@@ -363,6 +371,7 @@ class Catalog:
         info.hash_keys = _match_names(info.hash_keys, plain)
         info.unenforced_keys = _match_names(info.unenforced_keys, plain)
         info.json_columns = await self.json_column_names(info.db, info.name)
+        info.fulltext = await self._fulltext_fact(info)
         return info
 
     async def json_column_names(self, db: str, name: str) -> list[str]:
@@ -378,6 +387,21 @@ class Catalog:
             if col is not None and clause == "json_valid(" + _ident(col) + ")":
                 out.append(col)
         return out
+
+    async def _fulltext_fact(self, info: TableInfo) -> dict[str, Any] | None:
+        """The table's FULLTEXT index as MariaDB has it now (a rename or dropped column shows), with the
+        version the DDL declared (gateway/fulltext.py); hidden single-column indexes left out."""
+        _, rows = await self.admin.query(
+            "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+            f"WHERE TABLE_SCHEMA = {sql_literal(info.db)} AND TABLE_NAME = {sql_literal(info.name)} "
+            "AND INDEX_TYPE = 'FULLTEXT' AND INDEX_NAME NOT LIKE '\\_\\_s2gw\\_ft\\_%' "
+            "ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+        )
+        if not rows:
+            return None
+        name = rows[0][0]
+        version = (info.fulltext or {}).get("version", 1)
+        return {"name": name, "columns": [c for n, c in rows if n == name], "version": version}
 
 
 def _match_names(declared: dict[str, list[str]], actual: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -146,6 +146,7 @@ class KeyDef:
     unenforced: bool = False
     mariadb_text: str | None = None  # None: dropped for MariaDB
     options: str | None = None  # VECTOR INDEX ... INDEX_OPTIONS '<json>': the JSON text
+    version: int | None = None  # FULLTEXT USING VERSION n
 
 
 @dataclass
@@ -175,6 +176,21 @@ def _index_columns(toks: list[Token], open_i: int) -> tuple[list[str], bool, int
         if any(is_kw(t, "DESC") for t in toks[a:b]):
             desc = True
     return cols, desc, close + 1
+
+
+#: Hidden single-column FULLTEXT indexes beside a multi-column one (gateway/fulltext.py).
+HIDDEN_FULLTEXT_PREFIX = "__s2gw_ft_"
+
+
+def hidden_index_clauses(key: KeyDef) -> list[str]:
+    """``FULLTEXT `__s2gw_ft_<n>` (`col`)`` per column of a FULLTEXT key over two or more columns, so that
+    MariaDB's MATCH can search any one column (gateway/fulltext.py)."""
+    if key.kind != "fulltext" or len(key.columns) < 2:
+        return []
+    return [
+        f"FULLTEXT {quote_ident(f'{HIDDEN_FULLTEXT_PREFIX}{n}')} ({quote_ident(c)})"
+        for n, c in enumerate(key.columns, 1)
+    ]
 
 
 def parse_column_def(text: str, toks: list[Token], a: int, b: int) -> ColumnDef:
@@ -403,6 +419,8 @@ def parse_key_def(text: str, toks: list[Token], a: int, b: int) -> KeyDef | None
         t = toks[i]
         if is_kw(t, "USING") and i + 1 < b:
             if is_kw(toks[i + 1], "VERSION"):
+                if i + 2 < b and toks[i + 2].kind == "num":
+                    key.version = int(toks[i + 2].text)
                 drop.append((i, i + 3))
                 i += 3
                 continue
@@ -544,6 +562,7 @@ def parse_create_table(text: str, toks: list[Token]) -> CreateTable | None:
                     ct.keys.append(key)
                     if key.mariadb_text is not None:
                         body_parts.append(key.mariadb_text)
+                        body_parts.extend(hidden_index_clauses(key))
                     continue
                 col = parse_column_def(text, toks, a, b)
                 ct.columns.append(col)
@@ -726,6 +745,8 @@ def _parse_alter_spec(text: str, toks: list[Token], a: int, b: int) -> AlterSpec
             spec.action, spec.key = "add_key", key
             spec.index_name = key.name
             spec.mariadb_text = None if key.mariadb_text is None else "ADD " + key.mariadb_text
+            if spec.mariadb_text is not None:
+                spec.mariadb_text += "".join(f", ADD {c}" for c in hidden_index_clauses(key))
             return spec
         if toks[i].text == "(":  # ADD (col, col)
             spec.action = "other"
@@ -842,6 +863,14 @@ def singlestore_show_create(mariadb_text: str, info: TableInfo) -> str:
     unenforced = {n.lower() for n in info.unenforced_keys}
     vectors = {c.lower(): v for c, v in info.vectors.items()}
     for line in body:
+        if line.startswith(f"  FULLTEXT KEY `{HIDDEN_FULLTEXT_PREFIX}"):
+            continue  # the gateway's own single-column companions (gateway/fulltext.py)
+        if (
+            line.startswith("  FULLTEXT KEY ")
+            and info.fulltext is not None
+            and info.fulltext.get("version") == 2
+        ):
+            line = "  FULLTEXT USING VERSION 2 KEY " + line[len("  FULLTEXT KEY ") :]
         stripped = _singlestore_column_line(line.rstrip(","), vectors)
         m = re.match(r"^  KEY `((?:[^`]|``)*)` (\(.*\))(.*)$", stripped)
         if m and m.group(1).replace("``", "`").lower() in unenforced:

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from tests.testbed.gateway import ddl, identity, query_rules, rules, translate, vectors
+from tests.testbed.gateway import ddl, fulltext, identity, query_rules, rules, translate, vectors
 from tests.testbed.gateway.catalog import Catalog, ColumnFact, TableInfo, sql_literal
 from tests.testbed.gateway.errors import GatewayError
 from tests.testbed.gateway.sqllex import (
@@ -164,13 +164,13 @@ _ALWAYS = frozenset(
     {
         b"CREATE", b"ALTER", b"DROP", b"RENAME", b"TRUNCATE", b"SHOW", b"SAVEPOINT", b"RELEASE",
         b"ROLLBACK", b"SET", b"KILL", b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD", b"DESC",
-        b"DESCRIBE", b"EXPLAIN", b"AGGREGATOR",
+        b"DESCRIBE", b"EXPLAIN", b"AGGREGATOR", b"OPTIMIZE",
     }
 )  # fmt: skip
 # Lower-case byte strings whose presence anywhere means a rewrite or rule may apply (with @@ :> ::).
 _WORD_TRIGGERS = (
     b"version", b"date_trunc", b"json_", b"regexp", b"rlike", b"information_schema", b"cume_dist", b"returning",
-    b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(", b"<*>", b"<->",
+    b"for update", b"savepoint", b"from (", b"from(", b"join (", b"join(", b"<*>", b"<->", b"against", b"bm25",
 )  # fmt: skip
 _DML = frozenset({b"INSERT", b"REPLACE", b"UPDATE", b"DELETE", b"LOAD"})
 #: Statements whose answer may be a result set with table columns (for the JSON wire type).
@@ -436,6 +436,8 @@ class Engine:
                     if not facts:
                         facts = await self.catalog.column_facts(alter_db, alter.table)
                     alter.unpad_computed({k for k, f in facts.items() if f.column_type.startswith("char(")})
+                if info is not None:
+                    await self._drop_hidden_fulltext(alter, info)
                 new_sql = alter.mariadb_sql()
                 if new_sql is None and any(
                     (s.key is not None and s.key.kind == "vector") or s.action == "drop_index"
@@ -450,11 +452,22 @@ class Engine:
                     stmt, changed = new_sql, True
                 hooks.append(self._after_alter_hook(alter, db))
         elif head == "DROP":
-            hook = self._drop(toks, db)
-            if hook is not None:
-                hooks.append(hook)
-                if self._drops_vector_index(toks, db):
-                    return _Out("forward", "DO 0", changed=True, hooks=hooks)
+            dropped = await self._drop_fulltext_index(toks, db)
+            if dropped is not None:
+                stmt, toks, changed = dropped, significant(dropped), True
+                alter = ddl.parse_alter_table(stmt, toks)
+                assert alter is not None
+                hooks.append(self._after_alter_hook(alter, db))
+            else:
+                hook = self._drop(toks, db)
+                if hook is not None:
+                    hooks.append(hook)
+                    if self._drops_vector_index(toks, db):
+                        return _Out("forward", "DO 0", changed=True, hooks=hooks)
+        elif head == "OPTIMIZE":
+            flushed = fulltext.rewrite_flush(toks)
+            if flushed is not None:
+                return _Out("forward", flushed, changed=True)
         elif head == "RENAME" and len(toks) > 1 and is_kw(toks[1], "TABLE", "TABLES"):
             hooks.append(self._rename_hook(toks, db))
         elif head == "SHOW":
@@ -502,6 +515,10 @@ class Engine:
                 limited = query_rules.union_limit_rewrite(stmt, toks)
                 if limited is not None:
                     stmt, toks, changed = limited, significant(limited), True
+            if any(t in stmt.lower() for t in fulltext.TRIGGERS):
+                searched = fulltext.rewrite_search(stmt, toks, self._lookup(db))
+                if searched is not None:
+                    stmt, toks, changed = searched, significant(searched), True
         low = stmt.lower()
         if self.regexp_format != "advanced" and ("regexp" in low or "rlike" in low):
             _check_regexp_backreferences(toks)
@@ -594,6 +611,8 @@ class Engine:
                         info.hash_keys[key.name or f"?{n}"] = list(key.columns)
                     if key.kind == "vector" and key.columns:
                         info.vector_indexes[key.name or key.columns[0]] = _vector_index(key)
+                    if key.kind == "fulltext":
+                        info.fulltext = fulltext.fulltext_fact(key)
                 info.vectors = {c.name: [*c.vector] for c in ct.columns if c.vector is not None}
             info = await self.catalog.put(info)
             await self._sync_vector_triggers(info, had_vectors=False)
@@ -637,6 +656,8 @@ class Engine:
                         new.unenforced_keys[name] = list(key.columns)
                     elif key.using_hash and key.kind in ("key", "unique"):
                         new.hash_keys[name] = list(key.columns)
+                    elif key.kind == "fulltext":
+                        new.fulltext = fulltext.fulltext_fact(key)
                 elif spec.action == "drop_index" and spec.index_name is not None:
                     new.hash_keys.pop(spec.index_name, None)
                     new.unenforced_keys.pop(spec.index_name, None)
@@ -708,6 +729,45 @@ class Engine:
         _on, qn = target
         info = self.catalog.get(qn[0] or db, qn[1])
         return info is not None and ident_value(toks[2]) in info.vector_indexes
+
+    async def _hidden_fulltext(self, info: TableInfo) -> list[str]:
+        """Names of the table's hidden single-column FULLTEXT indexes (gateway/fulltext.py)."""
+        _, rows = await self.admin.query(
+            "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
+            f"WHERE TABLE_SCHEMA = {sql_literal(info.db)} AND TABLE_NAME = {sql_literal(info.name)} "
+            f"AND INDEX_NAME LIKE {sql_literal(ddl.HIDDEN_FULLTEXT_PREFIX.replace('_', chr(92) + '_') + '%')}"
+        )
+        return [r[0] for r in rows if r[0] is not None]
+
+    async def _drop_hidden_fulltext(self, alter: ddl.AlterTable, info: TableInfo) -> None:
+        """``ALTER TABLE t DROP INDEX <the FULLTEXT index>`` also drops its hidden companions."""
+        ft = info.fulltext
+        if ft is None:
+            return
+        for spec in alter.specs:
+            if spec.action == "drop_index" and (spec.index_name or "").lower() == str(ft["name"]).lower():
+                hidden = await self._hidden_fulltext(info)
+                spec.mariadb_text = (spec.mariadb_text or "") + "".join(
+                    f", DROP INDEX {quote_ident(h)}" for h in hidden
+                )
+                return
+
+    async def _drop_fulltext_index(self, toks: list[Token], db: str | None) -> str | None:
+        """``DROP INDEX <the FULLTEXT index> ON t`` -> ``ALTER TABLE t DROP INDEX ...`` with the hidden
+        companions; None for any other statement."""
+        target = ddl.index_target(toks, 1)
+        if target is None or len(toks) < 3:
+            return None
+        _on, (tdb, table, _j) = target
+        info = self.catalog.get(tdb or db, table)
+        index = ident_value(toks[2])
+        if info is None or info.fulltext is None or index.lower() != str(info.fulltext["name"]).lower():
+            return None
+        hidden = await self._hidden_fulltext(info)
+        if not hidden:
+            return None
+        drops = ", ".join(f"DROP INDEX {quote_ident(n)}" for n in [index, *hidden])
+        return f"ALTER TABLE {quote_ident(info.db)}.{quote_ident(info.name)} {drops}"
 
     def _rename_hook(self, toks: list[Token], db: str | None) -> Callable[[], Awaitable[None]]:
         pairs: list[tuple[tuple[str, str], tuple[str, str]]] = []
@@ -841,7 +901,8 @@ class Engine:
         )
         rows = (
             f"SELECT {cols} FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {sql_literal(info.db)} "
-            f"AND TABLE_NAME = {sql_literal(info.name)}"
+            f"AND TABLE_NAME = {sql_literal(info.name)} "
+            f"AND INDEX_NAME NOT LIKE {sql_literal(ddl.HIDDEN_FULLTEXT_PREFIX.replace('_', chr(92) + '_') + '%')}"
         )
         shard = info.effective_shard_key if info.sharded and info.columnstore else None
         for n, column in enumerate(shard or [], start=1):

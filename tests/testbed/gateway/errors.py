@@ -514,6 +514,51 @@ ERRORS: dict[str, ErrorSpec] = {
         "text for this case is an assumption",
         False,
     ),
+    # --- full-text search (fulltext.py) ------------------------------------------------------------
+    "fulltext_rowstore": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'FULLTEXT index on a rowstore table' is not supported by SingleStore.",
+        "[doc] working-with-full-text-search (v7.8 to v9.1, cloud): 'Full-text indexes are only supported "
+        "on columnstore tables.' No server text found: text and code are an assumption",
+        False,
+    ),
+    "fulltext_multiple": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature 'more than one FULLTEXT index on a table' is not supported by SingleStore.",
+        "[doc] working-with-full-text-search (v8.1 to v9.1, cloud): 'SingleStore supports only one "
+        "full-text index per table.' No server text found: text and code are an assumption",
+        False,
+    ),
+    "fulltext_no_index": ErrorSpec(
+        1191,
+        "HY000",
+        "Can't find FULLTEXT index matching the column list",
+        "[doc] match: MATCH searches 'columnstore tables created with a FULLTEXT index' (legacy syntax: "
+        "over the index's columns; version 2 names them in the query as 'column:term'). SingleStore's "
+        "answer for a table without one, or a column outside it, is [unverified]: MySQL's "
+        "ER_FT_MATCHING_KEY_NOT_FOUND (1191) is assumed",
+        False,
+    ),
+    "fulltext_version": ErrorSpec(
+        1706,
+        "HY000",
+        "Feature '{construct} on a table without a VERSION 2 FULLTEXT index' is not supported by "
+        "SingleStore.",
+        "[doc] match / bm-25: 'MATCH (TABLE t)', BM25 and BM25_GLOBAL need 'FULLTEXT USING VERSION 2'. "
+        "No server text found: text and code are an assumption",
+        False,
+    ),
+    "fulltext_query_gateway_limit": ErrorSpec(
+        1105,
+        "HY000",
+        "Full-text query syntax {construct} is not emulated (gateway limit: MariaDB's BOOLEAN MODE has no "
+        "equivalent; SingleStore may accept it)",
+        "A test-bed limit, not a SingleStore rule: gateway/fulltext.py names the emulated subset of version "
+        "2's Lucene syntax",
+        False,
+    ),
     "identifier_gateway_limit": ErrorSpec(
         1059,
         "42000",

@@ -31,6 +31,8 @@ CREATE TABLE (``check_create_table``)
     a columnstore reference table" is about *one* such key, which stays allowed.
   * two ``USING HASH`` indexes on the same column list (any storage) -> rejected.
   * FLOAT/DOUBLE/REAL column in the PRIMARY KEY of a columnstore table -> rejected.
+  * FULLTEXT on a ROWSTORE table, or two FULLTEXT keys -> rejected (also on ALTER ADD FULLTEXT / CREATE
+    FULLTEXT INDEX: a rowstore table, or a table that has one already); ``fulltext.py``.
 
 ALTER TABLE / CREATE INDEX / DROP INDEX (``check_alter``), using the catalog and MariaDB's current
 column facts (type, nullability, AUTO_INCREMENT):
@@ -64,6 +66,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from tests.testbed.gateway import fulltext
 from tests.testbed.gateway.catalog import ColumnFact, TableInfo
 from tests.testbed.gateway.ddl import (
     VECTOR_ELEMENT_TYPES,
@@ -166,6 +169,7 @@ def check_create_table(ct: CreateTable, foreign_keys: str = "ignore") -> None:
     for key in ct.keys:
         if key.kind == "vector":
             _check_vector_index(key, ct.storage == "ROWSTORE", {c.name.lower() for c in ct.columns}, vectors)
+    fulltext.check_create_fulltext(ct)
     sort_keys = [k for k in ct.keys if k.kind == "sort"]
     if sort_keys and ct.storage == "ROWSTORE":
         raise GatewayError("sort_key_rowstore")
@@ -271,6 +275,14 @@ def check_alter(
             if spec.key is not None:
                 _check_key(spec.key, foreign_keys=foreign_keys)
         return
+    fulltext.check_alter_fulltext(
+        [
+            s.key
+            for s in alter.specs
+            if s.action == "add_key" and s.key is not None and s.key.kind == "fulltext"
+        ],
+        info,
+    )
     cs = info.columnstore
     shard = _lower(info.effective_shard_key)
     drops_pk = any(s.action == "drop_primary" for s in alter.specs)
