@@ -90,6 +90,7 @@ def test_an_update_that_moves_no_row_is_not_refused(members: Any) -> None:
     """No row's shard key would change (none match): nothing to refuse, nothing written."""
     members.create(handle="ann", score=1)
     assert members.filter(handle="nobody").update(handle=Concat(F("handle"), Value("x"))) == 0
+    assert members.filter(handle="nobody").update(handle="bob", score=5) == 0
     assert [h for _pk, h, _s in state(members)] == ["ann"]
 
 
