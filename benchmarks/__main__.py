@@ -29,12 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="discard the finished cells and start over")
     ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile,knn")
     ap.add_argument("--workloads", default=None, help="comma-separated subset of point,list,write,mixed")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per cell (default: the plan's)")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the servers and the test bed like Ctrl-C
     plan = harness.QUICK if args.quick else harness.FULL
     if args.workloads:
         plan = dataclasses.replace(plan, workloads=tuple(args.workloads.split(",")))
+    if args.repeats:
+        plan = dataclasses.replace(plan, repeats=args.repeats)
     default = harness.BENCH_DIR / "results"
     results = (
         args.results or os.environ.get("BENCH_RESULTS") or (default / "quick" if args.quick else default)

@@ -54,7 +54,7 @@ class Plan:
     latencies: tuple[float, ...] = (0.0, 2.0)
     repeats: int = 3
     warmup: float = 0.7
-    duration: float = 1.5
+    duration: float = 2.0
     seed_rows: int = 10000
     crud_scale: float = 1.0
     crud_repeats: int = 3
@@ -65,6 +65,12 @@ class Plan:
     #: benchmarks/knn.py: vectors, blocks of queries per side, queries per block
     knn: tuple[int, int, int] = (100_000, 12, 10)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def warmup_for(self, concurrency: int) -> float:
+        """Longer warm-ups above 64 clients: the window must open after the first wave of requests
+        has finished (256 clients start with 256 connects, stock paths with 256 threads), or it
+        measures that wave instead of a steady state."""
+        return self.warmup * max(1.0, concurrency / 64)
 
 
 FULL = Plan("full")
@@ -251,14 +257,14 @@ def leg_inproc(plan: Plan, bed: Bed, store: Store, ids_file: Path) -> None:
                         if key in store.done:
                             continue
                         spec = {
-                            "path": path, "workload": workload, "concurrency": conc, "warmup": plan.warmup,
+                            "path": path, "workload": workload, "concurrency": conc, "warmup": plan.warmup_for(conc),
                             "duration": plan.duration, "ids_file": str(ids_file), "pids": bed.pids(latency),
                             "gateway_port": bed.port(latency),
                         }  # fmt: skip
                         result = run_process(
                             [sys.executable, "-m", "benchmarks.cell", json.dumps(spec)],
                             _env(BENCH_PATH=path, BENCH_DB=bed.db(latency)),
-                            timeout=plan.warmup + plan.duration + 120, conn_port=bed.port(latency),
+                            timeout=plan.warmup_for(conc) + plan.duration + 120, conn_port=bed.port(latency),
                         )  # fmt: skip
                         rec = {"key": key, "leg": "inproc", "path": path, "workload": workload,
                                "concurrency": conc, "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
@@ -340,13 +346,13 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
                     continue
                 server = servers[path, latency]
                 spec = {
-                    "port": server.port, "workload": workload, "concurrency": conc, "warmup": plan.warmup,
+                    "port": server.port, "workload": workload, "concurrency": conc, "warmup": plan.warmup_for(conc),
                     "duration": plan.duration, "pids": {"server": server.proc.pid, **bed.pids(latency)},
                     "gateway_port": bed.port(latency),
                 }  # fmt: skip
                 result = run_process(
                     [sys.executable, "-m", "benchmarks.loadgen", json.dumps(spec)], _env(),
-                    timeout=plan.warmup + plan.duration + 120, conn_pid=server.proc.pid, conn_port=bed.port(latency),
+                    timeout=plan.warmup_for(conc) + plan.duration + 120, conn_pid=server.proc.pid, conn_port=bed.port(latency),
                 )  # fmt: skip
                 rec = {"key": key, "leg": "uvicorn", "path": path, "workload": workload, "concurrency": conc,
                        "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
