@@ -19,11 +19,15 @@ async def test_max_size_caps_connections_and_a_release_serves_the_waiter(endpoin
     async with make_pool(endpoint, max_size=2) as pool:
         first, second = await pool.acquire(), await pool.acquire()
         assert first.server_id != second.server_id
+        waited_from = time.monotonic()
         third = asyncio.create_task(pool.acquire())
         await eventually(lambda: pool.get_stats()["requests_waiting"] == 1, what="a third task waits")
         assert pool.get_stats()["pool_size"] == 2 and not third.done()
+        await asyncio.sleep(0.05)
         pool.release(first)
         got = await asyncio.wait_for(third, 15)
+        # The wait is counted in milliseconds, and only the wait.
+        assert 50 <= pool.get_stats()["requests_wait_ms"] <= (time.monotonic() - waited_from) * 1000
         assert got.server_id == first.server_id  # handed over, no third connection opened
         stats = pool.get_stats()
         assert stats["connections_num"] == 2 and stats["requests_queued"] == 1 and stats["in_use"] == 2

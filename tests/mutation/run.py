@@ -550,7 +550,7 @@ def write_report() -> None:
     for name, target in MODULES.items():
         session = WORK / f"{name}.sqlite"
         if not session.exists():
-            if name in STABLE:
+            if name in ALL:
                 summary.append(f"| `{target.source}` | - | - | - | - | all (no session yet) | - | n/a |")
             continue
         rows = dump(session)
