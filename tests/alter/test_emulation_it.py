@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from django.db import DataError, IntegrityError, migrations, models
+from django.test.utils import CaptureQueriesContext
 
 from django_singlestore.indexes import SortKey
-from tests.alter.conftest import Scenario, ddl
+from tests.alter.conftest import APP, Scenario, ddl
 from tests.conftest import require_child
 from tests.testbed import Testbed
 
@@ -406,3 +407,21 @@ def test_a_column_replacement_that_cannot_reconcile_restores_the_column(
     assert s.columns() == before
     assert s.rows("id", "name", "note") == [(1, "a", "short"), (2, "b", "x" * 40)]
     assert not any(t.endswith("__s2_fence") for t in s.tables())
+
+
+def test_sqlmigrate_of_null_to_not_null_prints_the_sql_and_reads_nothing(
+    make_alias: Callable[..., Any],
+) -> None:
+    """sqlmigrate (collect_sql) shows the statements without looking at the rows: NULLs that would
+    refuse the migration do not stop the printout."""
+    s = _item(make_alias("s2"), score=models.IntegerField(null=True))
+    s.create()
+    s.insert(["id", "name", "score"], [(1, "a", None)])
+    before, after = s.state(), s.state().clone()
+    operation = migrations.AlterField("Item", "score", models.IntegerField())
+    operation.state_forwards(APP, after)
+    with CaptureQueriesContext(s.connection) as sent, s.connection.schema_editor(collect_sql=True) as editor:
+        operation.database_forwards(APP, editor, before, after)
+    assert any("score" in sql for sql in editor.collected_sql), editor.collected_sql
+    assert [q["sql"] for q in sent.captured_queries if "COUNT" in q["sql"].upper()] == []
+    assert s.rows("id", "score") == [(1, None)] and "NOT NULL" not in s.columns()["score"]
