@@ -294,6 +294,11 @@ SKIPS: list[_Entry] = [
         _any,
     ),
     (
+        RUNS_AS_ROOT,
+        ("admin_scripts.tests.StartApp.test_custom_app_directory_creation_error_handling",),
+        _from_6,
+    ),
+    (
         NO_FOREIGN_KEY_CHECK,
         (
             "fixtures_regress.tests.TestFixtures.test_loaddata_raises_error_when_fixture_has_invalid_foreign_key",
@@ -365,6 +370,7 @@ SKIPS: list[_Entry] = [
             "schema.tests.SchemaTests.test_alter_autofield_pk_to_smallautofield_pk",
             # the fixture's Person rows have pk 1 and 2; the live server's view then creates one (HTTP 500)
             "servers.tests.LiveServerDatabase.test_database_writes",
+            "servers.tests.LiveServerThreadedTests.test_check_model_instance_from_subview",
         ),
         _any,
     ),

@@ -219,19 +219,16 @@ class RecordingRunner(DiscoverRunner):
 
 
 def _skip_outside_installed_apps(skips: dict[str, set[str]], planned: list[str]) -> None:
-    """Apply the backend's `django_test_skips` to the planned tests of apps runtests did not put in
-    INSTALLED_APPS (apps without models: sphinx, template_tests, ...): Django's
-    `mark_expected_failures_and_skips` only reaches installed apps, so such a listed skip would
-    otherwise run (and fail) anyway."""
-    from django.conf import settings
+    """Apply the backend's `django_test_skips` to the planned tests: Django's
+    `mark_expected_failures_and_skips` runs inside `create_test_db`, so a run whose tests need no
+    database (sphinx, template_tests' loaders, ...) never applies them, and it skips apps runtests left
+    out of INSTALLED_APPS. Marking a test Django already marked again changes nothing."""
     from django.utils.module_loading import import_string
 
     planned_set = set(planned)
     prefixes = {p.rsplit(".", 1)[0] for p in planned}  # test classes
     for reason, ids in skips.items():
         for tid in ids:
-            if tid.split(".")[0] in settings.INSTALLED_APPS:
-                continue  # Django marked it
             if tid not in planned_set and tid not in prefixes:
                 continue
             owner_name, _, attr = tid.rpartition(".")

@@ -387,8 +387,8 @@ def test_chromium_wrapper_disables_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_listed_skips_reach_apps_outside_installed_apps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """runtests leaves apps without models out of INSTALLED_APPS, where Django's own marking does not
-    reach: the recorder applies the backend's listed skips to those planned tests itself."""
+    """Django marks listed skips only while creating a test database (never for a run without one) and
+    only in INSTALLED_APPS: the recorder applies the backend's listed skips to the planned tests itself."""
     import sys
     import types
 
