@@ -61,10 +61,18 @@ class DatabaseWrapper(sync_base.DatabaseWrapper):
     #: The sync backend's checks plus singlestore_async.W001 (the app missing from INSTALLED_APPS).
     validation_class = checks.DatabaseValidation
 
-    def __new__(cls, settings_dict: dict[str, Any], alias: str = DEFAULT_DB_ALIAS) -> DatabaseWrapper:
+    def __new__(
+        cls, settings_dict: dict[str, Any] | None = None, alias: str = DEFAULT_DB_ALIAS
+    ) -> DatabaseWrapper:
         # Inside a native ORM call (scope.run_orm), Django's ConnectionHandler builds this alias's
-        # wrapper in greenlet mode: the same class plus the pooled DB-API adapter.
-        if not cls.greenlet_mode and current_scope() is not None and native_settings(settings_dict):
+        # wrapper in greenlet mode: the same class plus the pooled DB-API adapter. copy.copy() (Django's
+        # test_creation copies a connection) calls __new__ with no arguments: the same class.
+        if (
+            settings_dict is not None
+            and not cls.greenlet_mode
+            and current_scope() is not None
+            and native_settings(settings_dict)
+        ):
             cls = greenlet_wrapper_class(cls)
         return super().__new__(cls)
 

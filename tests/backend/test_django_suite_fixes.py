@@ -207,3 +207,16 @@ def test_create_test_db_serialize_deprecation_names_the_caller(unit, monkeypatch
         assert calls == [((0, False), {"keepdb": False})]
     else:
         assert caught == [] and calls == [((0, False, False, False), {})]
+
+
+def test_async_engine_wrapper_can_be_copied(unit):
+    """Django's backends.base.test_creation copies a connection (copy.copy, which calls __new__ with no
+    arguments); the async engine's wrapper picks its class in __new__ and must allow that."""
+    import copy
+
+    from django_singlestore_async.base import DatabaseWrapper as AsyncWrapper
+
+    wrapper = AsyncWrapper({**unit.settings_dict, "ENGINE": "django_singlestore_async"}, "copied")
+    copied = copy.copy(wrapper)
+    assert type(copied) is AsyncWrapper and copied.settings_dict is wrapper.settings_dict
+    assert copied.alias == "copied"
