@@ -53,7 +53,7 @@ $(VENV_DJ52)/.installed: pyproject.toml
 	@for b in $(DEB_BINARIES); do [ -x "$$b" ] || { $(MAKE) --no-print-directory deps; break; }; done
 	$(PY311) -m venv $(VENV_DJ52)
 	$(VENV_DJ52)/bin/pip install -q --upgrade pip
-	$(VENV_DJ52)/bin/pip install -q -e '.[async,test,lint,bench,django-suite]' 'Django>=5.2,<5.3'
+	$(VENV_DJ52)/bin/pip install -q -e '.[async,test,lint,bench]' 'Django>=5.2,<5.3'
 	touch $@
 
 $(VENV_DJ61)/.installed: pyproject.toml
@@ -61,7 +61,7 @@ $(VENV_DJ61)/.installed: pyproject.toml
 	@[ -n "$(PY312)" ] || { echo "no Python 3.12+ found for the dj61 leg"; exit 1; }
 	$(PY312) -m venv $(VENV_DJ61)
 	$(VENV_DJ61)/bin/pip install -q --upgrade pip
-	$(VENV_DJ61)/bin/pip install -q -e '.[async,test,lint,bench,django-suite]' 'Django>=6.1,<6.2'
+	$(VENV_DJ61)/bin/pip install -q -e '.[async,test,lint,bench]' 'Django>=6.1,<6.2'
 	touch $@
 
 venvs: $(VENV_DJ52)/.installed $(if $(PY312),$(VENV_DJ61)/.installed)
@@ -129,8 +129,17 @@ demo: $(TOOL_VENV)/.installed
 DJANGO_SUITE_BG ?= --background
 DJANGO_SUITE_ARGS ?=
 SUITE_PYTHONS := $(if $(filter dj52,$(LEG)),--python $(VENV_DJ52)/bin/python,$(if $(filter dj61,$(LEG)),--python $(VENV_DJ61)/bin/python))
-django-suite: $(VENV_DJ52)/.installed
-	@if [ "$(LEG)" != dj52 ] && [ -n "$(PY312)" ]; then $(MAKE) --no-print-directory $(VENV_DJ61)/.installed; fi
+# Django's tests/requirements (the `django-suite` extra) and a memcached binary are only needed here, so
+# `make venvs` (and CI) stays lean; pylibmc builds against libmemcached-dev.
+DJANGO_SUITE_DEB := memcached libmemcached-dev
+$(VENV_DJ52)/.django-suite $(VENV_DJ61)/.django-suite: %/.django-suite: %/.installed
+	@[ -x /usr/bin/memcached ] && [ -e /usr/include/libmemcached/memcached.h ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DJANGO_SUITE_DEB); }
+	$*/bin/pip install -q -e '.[django-suite]'
+	touch $@
+
+django-suite: $(VENV_DJ52)/.django-suite
+	@if [ "$(LEG)" != dj52 ] && [ -n "$(PY312)" ]; then $(MAKE) --no-print-directory $(VENV_DJ61)/.django-suite; fi
 	@cd $(ROOT) && $(VENV_DJ52)/bin/python -m tests.django_suite run $(DJANGO_SUITE_BG) $(SUITE_PYTHONS) $(DJANGO_SUITE_ARGS)
 
 # Benchmarks (issue 13, README "Benchmarks"): resumable; QUICK=1 is the short run (results/quick/).
