@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="discard the finished cells and start over")
     ap.add_argument("--legs", default=None, help="comma-separated: inproc,uvicorn,crud,pool,profile,knn")
     ap.add_argument("--workloads", default=None, help="comma-separated subset of point,list,write,mixed")
+    ap.add_argument(
+        "--concurrencies", default=None, help="comma-separated client counts (default: the plan's)"
+    )
+    ap.add_argument(
+        "--duration", type=float, default=None, help="measured seconds per cell (default: the plan's)"
+    )
     ap.add_argument("--repeats", type=int, default=None, help="repeats per cell (default: the plan's)")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
     args = ap.parse_args(argv)
@@ -38,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = dataclasses.replace(plan, workloads=tuple(args.workloads.split(",")))
     if args.repeats:
         plan = dataclasses.replace(plan, repeats=args.repeats)
+    if args.concurrencies:
+        counts = tuple(int(c) for c in args.concurrencies.split(","))
+        plan = dataclasses.replace(plan, concurrencies=counts, inproc_concurrencies=counts)
+    if args.duration:
+        plan = dataclasses.replace(plan, duration=args.duration)
     default = harness.BENCH_DIR / "results"
     results = (
         args.results or os.environ.get("BENCH_RESULTS") or (default / "quick" if args.quick else default)

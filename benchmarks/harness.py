@@ -355,6 +355,7 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
                     timeout=plan.warmup_for(conc) + plan.duration + 120, conn_pid=server.proc.pid, conn_port=bed.port(latency),
                 )  # fmt: skip
                 rec = {"key": key, "leg": "uvicorn", "path": path, "workload": workload, "concurrency": conc,
+                       "window_s": [spec["warmup"], plan.duration],
                        "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
                 store.add(rec)
                 log(f"{key}: {_brief(result)}")
