@@ -130,6 +130,11 @@ def test_alter_with_only_a_foreign_key_on_rowstore_is_answered_locally() -> None
         ("VARCHAR(20)", "varchar(10)", False),
         ("BIGINT", "int(11)", False),
         ("DATETIME", "datetime(6)", False),
+        ("CHAR", "char(1)", True),
+        ("BINARY", "binary(1)", True),
+        ("CHAR", "char(2)", False),
+        ("DATETIME(0)", "datetime", True),
+        ("TIME(0)", "time(6)", False),
     ],
 )
 def test_type_normalisation_for_alter_rules(declared: str, mariadb: str, same: bool) -> None:
