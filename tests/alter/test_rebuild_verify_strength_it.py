@@ -107,3 +107,37 @@ def test_a_copy_with_an_extra_row_stops_the_rebuild_and_keeps_the_table(
     assert rows() == [(1, 1, "x"), (1, 2, "y")]
     assert "bigint" not in s.columns()["a"].lower()
     assert s.tables() == tables, "the scratch table and the fence are gone"
+
+
+def _write_after_the_live_reconcile(table: str, row_id: int, written: list[str]) -> Callable[..., Any]:
+    """After the statement that catches the copy up with the live table (before writes are fenced off),
+    a concurrent writer changes one original row."""
+    live = re.compile(
+        rf"^INSERT INTO `{re.escape(table)}__\w+` .* FROM `{re.escape(table)}` o LEFT JOIN ", re.S
+    )
+
+    def wrapper(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        result = execute(sql, params, many, context)
+        if live.match(sql) and not written:
+            context["cursor"].execute(f"UPDATE `{table}` SET name = 'late' WHERE id = %s", [row_id])
+            written.append(sql)
+        return result
+
+    return wrapper
+
+
+def test_a_write_after_the_live_catch_up_is_in_the_rebuilt_table(make_alias: Callable[..., Any]) -> None:
+    """The fenced pass finds the row changed since the live pass, copies it again and checks it."""
+    fields = [("id", models.BigAutoField(primary_key=True)), ("name", models.CharField(max_length=20))]
+    s = Scenario(make_alias("s2"), "Item", fields)
+    s.create()
+    s.insert(["name"], [("a",), ("b",), ("c",)])
+    (a, _), (b, _), (c, _) = s.rows("id", "name")
+    written: list[str] = []
+    with s.connection.execute_wrapper(_write_after_the_live_reconcile(s.table, b, written)):
+        s.run(migrations.AlterField("Item", "id", models.BigIntegerField(primary_key=True)))
+    assert written, "no write was made: the test no longer reaches the live catch-up"
+    assert s.rows("id", "name") == [(a, "a"), (b, "late"), (c, "c")]
+    assert "AUTO_INCREMENT" not in s.columns()["id"].upper()
