@@ -161,6 +161,13 @@ class _ScoreExact(Exact):
     prepare_rhs = False
 
 
+def quote_alias(compiler: Any, name: str) -> str:
+    """A table alias or column quoted as the compiler quotes it: ``quote_name`` from Django 6.1 on,
+    ``quote_name_unless_alias`` (deprecated there) before it."""
+    quote = getattr(compiler, "quote_name", None) or compiler.quote_name_unless_alias
+    return quote(name)
+
+
 class _FullTextExpression(Expression):
     """A relevance score over the model's FULLTEXT index (float; 0 = no match)."""
 
@@ -226,7 +233,7 @@ class _FullTextExpression(Expression):
 
     def _table(self, compiler: Any) -> str:
         assert self.alias is not None
-        return compiler.quote_name_unless_alias(self.alias)
+        return quote_alias(compiler, self.alias)
 
 
 class Match(_FullTextExpression):
@@ -243,7 +250,7 @@ class Match(_FullTextExpression):
             query = scoped_query(self.query, self.columns) if self.fields else self.query
             return f"MATCH (TABLE {self._table(compiler)}) AGAINST (%s)", [query]
         table = self._table(compiler)
-        cols = ", ".join(f"{table}.{compiler.quote_name_unless_alias(c)}" for c in self.columns)
+        cols = ", ".join(f"{table}.{quote_alias(compiler, c)}" for c in self.columns)
         return f"MATCH ({cols}) AGAINST (%s)", [self.query]
 
 
@@ -287,7 +294,7 @@ class MatchLookup(Lookup):
             raise NotSupportedError(
                 f"{model._meta.label}.{lhs.target.name}__match needs the field in the model's FullTextIndex."
             )
-        table = compiler.quote_name_unless_alias(lhs.alias)
+        table = quote_alias(compiler, lhs.alias)
         if fulltext_version(connection, index) == 2:
             return f"MATCH (TABLE {table}) AGAINST (%s)", [scoped_query(self.rhs, [lhs.target.column])]
         lhs_sql, lhs_params = compiler.compile(lhs)

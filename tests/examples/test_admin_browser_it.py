@@ -64,11 +64,20 @@ def shop(testbed: Testbed, tmp_path: Path) -> Iterator[ShopApp]:
 
 def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    def click_and_wait(by: str, value: str) -> None:
+        """Click what navigates, then wait until the old page is gone: without the wait, the next
+        lookup can find an element of the page being left (the login page has #site-name too) and
+        read it after Chromium has detached it."""
+        page = browser.find_element(By.TAG_NAME, "html")
+        browser.find_element(by, value).click()
+        WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
 
     def submit(name: str = "") -> None:
         selector = f'input[type="submit"][name="{name}"]' if name else 'input[type="submit"]'
-        browser.find_element(By.CSS_SELECTOR, selector).click()
+        click_and_wait(By.CSS_SELECTOR, selector)
 
     def message() -> str:
         return browser.find_element(By.CSS_SELECTOR, "ul.messagelist li").text
@@ -90,7 +99,7 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
     assert browser.find_element(By.LINK_TEXT, "Products")
 
     # List: the seeded products, 40 of them.
-    browser.find_element(By.LINK_TEXT, "Products").click()
+    click_and_wait(By.LINK_TEXT, "Products")
     assert browser.current_url.endswith("/admin/shop/product/")
     assert "40 products" in browser.find_element(By.CSS_SELECTOR, ".paginator").text
     assert browser.find_element(By.LINK_TEXT, "Product 000")
@@ -110,7 +119,7 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
     assert "41 products" in browser.find_element(By.CSS_SELECTOR, ".paginator").text
 
     # Change it.
-    browser.find_element(By.LINK_TEXT, "Browser lamp").click()
+    click_and_wait(By.LINK_TEXT, "Browser lamp")
     assert browser.current_url.endswith(f"/admin/shop/product/{pk}/change/")
     price_input = browser.find_element(By.ID, "id_price")
     price_input.clear()
@@ -121,7 +130,7 @@ def test_admin_login_list_add_change_delete(shop: ShopApp, browser: Any) -> None
 
     # Delete it.
     browser.get(f"{shop.base}/admin/shop/product/{pk}/change/")
-    browser.find_element(By.CSS_SELECTOR, "a.deletelink").click()
+    click_and_wait(By.CSS_SELECTOR, "a.deletelink")
     assert browser.current_url.endswith(f"/admin/shop/product/{pk}/delete/")
     submit()
     assert "was deleted successfully" in message()
