@@ -350,3 +350,34 @@ def test_refusal_detected_from_the_exception_chain() -> None:
         refusals.detect({"exc": "X: (1064, \"...MariaDB server version for the right syntax near 'x'"})
         is None
     )
+
+
+def test_upstream_entries_are_counted_per_module_from_both_properties() -> None:
+    from tests.django_suite.report import count_upstream_entries, upstream_cell
+
+    source = """
+class DatabaseFeatures:
+    @cached_property
+    def django_test_skips(self):
+        skips = {
+            "SingleStore does not enforce FOREIGN KEY constraints": {
+                "backends.tests.FkConstraintsTests",
+                "schema.tests.SchemaTests.test_a",
+            },
+            "another reason": {"schema.tests.SchemaTests.test_b"},
+        }
+        return skips
+
+    @cached_property
+    def django_test_expected_failures(self):
+        return {"delete.tests.DeletionTests.test_x", "schema.tests.SchemaTests.test_c"}
+
+    @cached_property
+    def unrelated(self):
+        return {"queries.tests.Nope"}
+"""
+    skips, xfails = count_upstream_entries(source)
+    assert skips == {"backends": 1, "schema": 2}
+    assert xfails == {"delete": 1, "schema": 1}
+    assert upstream_cell("schema") == "41"  # the pinned 5.0.1 counts: 40 skips + 1 expected failure
+    assert upstream_cell("no_such_module") == "0"
