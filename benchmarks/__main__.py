@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         "--duration", type=float, default=None, help="measured seconds per cell (default: the plan's)"
     )
     ap.add_argument("--repeats", type=int, default=None, help="repeats per cell (default: the plan's)")
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="uvicorn leg: per-request timestamps (benchmarks/trace.py) into <results>/trace/; debug runs only",
+    )
+    ap.add_argument("--latencies", default=None, help="comma-separated injected ms (default: the plan's)")
+    ap.add_argument("--paths", default=None, help="comma-separated uvicorn paths (default: the plan's)")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from cells.jsonl")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the servers and the test bed like Ctrl-C
@@ -47,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrencies:
         counts = tuple(int(c) for c in args.concurrencies.split(","))
         plan = dataclasses.replace(plan, concurrencies=counts, inproc_concurrencies=counts)
+    if args.latencies:
+        plan = dataclasses.replace(plan, latencies=tuple(float(x) for x in args.latencies.split(",")))
+    if args.paths:
+        plan = dataclasses.replace(plan, uvicorn_paths=tuple(args.paths.split(",")))
     if args.duration:
         plan = dataclasses.replace(plan, duration=args.duration)
     default = harness.BENCH_DIR / "results"
@@ -60,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     state_dir = (args.state_dir or results / ".state").resolve()
     legs = tuple(args.legs.split(",")) if args.legs else None
-    harness.run(plan, results, fresh=args.fresh, state_dir=state_dir, legs=legs)
+    harness.run(plan, results, fresh=args.fresh, state_dir=state_dir, legs=legs, trace=args.trace)
     print(results / "results.md")
     return 0
 

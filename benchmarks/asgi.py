@@ -18,3 +18,11 @@ from django_singlestore_async.asgi import with_lifespan
 
 handler = native_application() if settings.BENCH_PATH == "native" else stock_application()
 application = with_lifespan(handler)
+if settings.BENCH_GC_FREEZE:
+    import gc
+
+    gc.freeze()
+if os.environ.get("BENCH_TRACE"):  # `python -m benchmarks --trace`: per-request timestamps (debug only)
+    from benchmarks import trace
+
+    application = trace.wrap(application)

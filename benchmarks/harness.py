@@ -281,15 +281,18 @@ def _free_port() -> int:
 class Server:
     """uvicorn serving benchmarks.asgi for one path on one gateway."""
 
-    def __init__(self, path: str, latency: float, bed: Bed, ids_file: Path, log_dir: Path) -> None:
+    def __init__(
+        self, path: str, latency: float, bed: Bed, ids_file: Path, log_dir: Path, trace: bool = False
+    ) -> None:
         self.path, self.latency = path, latency
+        trace_env = {"BENCH_TRACE": "1"} if trace else {}
         self.port = _free_port()
         self.log = (log_dir / f"uvicorn-{path}-{latency:g}ms.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "benchmarks.asgi:application", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--lifespan", "on",
              "--http", UVICORN_HTTP],
-            env=_env(BENCH_PATH=path, BENCH_DB=bed.db(latency), BENCH_IDS_FILE=str(ids_file)),
+            env=_env(BENCH_PATH=path, BENCH_DB=bed.db(latency), BENCH_IDS_FILE=str(ids_file), **trace_env),
             cwd=ROOT, stdout=self.log, stderr=self.log,
         )  # fmt: skip
 
@@ -318,7 +321,13 @@ class Server:
         self.log.close()
 
 
-def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Path) -> None:
+def leg_uvicorn(
+    plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Path, trace_dir: Path | None = None
+) -> None:
+    """With `trace_dir` (`--trace`): per-request timestamps (benchmarks/trace.py), one JSON-lines file
+    per cell there and a summary in the cell's record."""
+    if trace_dir is not None:
+        trace_dir.mkdir(parents=True, exist_ok=True)
     todo = [
         (rep, latency, workload, conc)
         for workload in plan.workloads
@@ -336,7 +345,9 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
     try:
         for latency in plan.latencies:
             for path in plan.uvicorn_paths:
-                servers[path, latency] = Server(path, latency, bed, ids_file, log_dir)
+                servers[path, latency] = Server(
+                    path, latency, bed, ids_file, log_dir, trace=trace_dir is not None
+                )
         for server in servers.values():
             server.wait_ready()
         for turn, (rep, latency, workload, conc) in enumerate(todo):
@@ -350,18 +361,29 @@ def leg_uvicorn(plan: Plan, bed: Bed, store: Store, ids_file: Path, log_dir: Pat
                     "duration": plan.duration, "pids": {"server": server.proc.pid, **bed.pids(latency)},
                     "gateway_port": bed.port(latency),
                 }  # fmt: skip
+                if trace_dir is not None:
+                    spec["trace"] = str(trace_dir / f"{key.replace('/', '_')}.jsonl")
                 result = run_process(
                     [sys.executable, "-m", "benchmarks.loadgen", json.dumps(spec)], _env(),
                     timeout=plan.warmup_for(conc) + plan.duration + 120, conn_pid=server.proc.pid, conn_port=bed.port(latency),
                 )  # fmt: skip
                 rec = {"key": key, "leg": "uvicorn", "path": path, "workload": workload, "concurrency": conc,
-                       "window_s": [spec["warmup"], plan.duration],
+                       "window_s": [spec["warmup"], plan.duration], "pool_max_size": _pool_max_size(path),
                        "latency_ms": latency, "repeat": rep, "ts": time.time(), "loadavg": os.getloadavg()[0], **result}  # fmt: skip
                 store.add(rec)
                 log(f"{key}: {_brief(result)}")
     finally:
         for server in servers.values():
             server.stop()
+
+
+def _pool_max_size(path: str) -> int | None:
+    """The pool cap of an async path (benchmarks/settings.py: "native-32" is 32, else
+    BENCH_POOL_MAX_SIZE, default 10); None for the stock paths."""
+    if path.startswith("stock"):
+        return None
+    path = path.removesuffix("+freeze")
+    return int(path.split("-", 1)[1]) if "-" in path else int(os.environ.get("BENCH_POOL_MAX_SIZE", "10"))
 
 
 def leg_crud(plan: Plan, bed: Bed, store: Store) -> None:
@@ -464,7 +486,13 @@ def _brief(result: dict[str, Any]) -> str:
 
 
 def run(
-    plan: Plan, results: Path, *, fresh: bool, state_dir: Path, legs: tuple[str, ...] | None = None
+    plan: Plan,
+    results: Path,
+    *,
+    fresh: bool,
+    state_dir: Path,
+    legs: tuple[str, ...] | None = None,
+    trace: bool = False,
 ) -> Path:
     from benchmarks import report
 
@@ -493,7 +521,7 @@ def run(
             elif leg == "pool":
                 leg_pool(plan, bed, store)
             elif leg == "uvicorn":
-                leg_uvicorn(plan, bed, store, ids_file, state_dir)
+                leg_uvicorn(plan, bed, store, ids_file, state_dir, results / "trace" if trace else None)
             elif leg == "profile" and plan.profile:
                 leg_profile(plan, bed, store, ids_file, results)
             elif leg == "inproc":

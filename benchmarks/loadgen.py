@@ -21,14 +21,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 import benchproc
 
 
-async def _client(host: str, port: int, request: bytes, win: dict[str, Any], out: dict[str, Any]) -> None:
+async def _client(
+    host: str, port: int, request: bytes, win: dict[str, Any], out: dict[str, Any], tag: str | None = None
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    n = 0
     try:
         while True:
             started = time.perf_counter()
             if started >= win["end"]:
                 return
-            writer.write(request)
+            if tag is None:
+                writer.write(request)
+            else:  # --trace: an id per request, that the server's records carry too (benchmarks/trace.py)
+                n += 1
+                rid = f"{tag}-{n}"
+                writer.write(request[:-2] + f"x-bench-req: {rid}\r\n\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = -1
@@ -44,6 +52,8 @@ async def _client(host: str, port: int, request: bytes, win: dict[str, Any], out
                 continue
             if status == 200:
                 out["latencies"].append(done - started)
+                if tag is not None:
+                    out["trace"][rid] = {"sent": started, "done": done}
             else:
                 out["errors"] += 1
                 out.setdefault("first_error", f"HTTP {status}")
@@ -57,7 +67,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     pids = {k: int(v) for k, v in spec["pids"].items()}
     now = time.perf_counter()
     win = {"start": now + float(spec["warmup"]), "end": now + float(spec["warmup"]) + float(spec["duration"])}
-    out: dict[str, Any] = {"latencies": [], "errors": 0}
+    out: dict[str, Any] = {"latencies": [], "errors": 0, "trace": {}}
+    tracing = bool(spec.get("trace"))
     marks: dict[str, Any] = {}
 
     async def marker() -> None:
@@ -75,7 +86,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         marks["latencies"], marks["errors"] = list(out["latencies"]), out["errors"]
 
     results = await asyncio.gather(
-        marker(), *(_client(host, port, request, win, out) for _ in range(int(spec["concurrency"]))),
+        marker(),
+        *(_client(host, port, request, win, out, f"c{i}" if tracing else None) for i in range(int(spec["concurrency"]))),
         return_exceptions=True,
     )  # fmt: skip
     elapsed, cpu = marks["elapsed"], marks["cpu"]
@@ -87,7 +99,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         return round(lat[min(n - 1, int(q * n))] * 1000, 3) if n else None
 
     server_cpu = cpu.get("server")
-    return {
+    traced = {"trace": await _collect_trace(host, port, out["trace"], spec, win)} if tracing else {}
+    return traced | {
         "requests": n,
         "errors": marks["errors"] + len(failures),
         "first_error": out.get("first_error") or (repr(failures[0])[:300] if failures else None),
@@ -105,6 +118,36 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "threads": marks["mem"]["threads"],
         "conns_at_end": marks.get("conns"),
     }
+
+
+async def _collect_trace(
+    host: str, port: int, client: dict[str, Any], spec: dict[str, Any], win: dict[str, Any]
+) -> dict[str, Any]:
+    """Join the server's records (`GET /__trace`) with the load generator's by request id; write
+    every request's segments to `spec["trace"]` (JSON lines) and return the summary."""
+    from benchmarks import trace
+
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(b"GET /__trace HTTP/1.1\r\nHost: bench\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line[15:]) for line in head.split(b"\r\n") if line[:15].lower() == b"content-length:"
+        )
+        server = json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+    by_id = {rec["id"]: rec for rec in server["requests"] if "id" in rec}
+    rows = []
+    for rid, times in client.items():
+        seg = trace.segments(times, by_id.get(rid, {}))
+        if seg is not None:
+            rows.append(seg)
+    with open(spec["trace"], "w") as f:
+        for rid, times in client.items():
+            f.write(json.dumps({"id": rid, **times, **by_id.get(rid, {})}) + "\n")
+        f.write(json.dumps({"gc": server["gc"], "window": [win["start"], win["end"]]}) + "\n")
+    return trace.summarize(rows, server["gc"], (win["start"], win["end"])) | {"heap": server.get("heap")}
 
 
 def main(argv: list[str]) -> int:

@@ -385,7 +385,16 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
                 for k in keys
                 if groups[k]["latency_ms"] == latency and groups[k]["workload"] == workload
             ]
-            rows.sort(key=lambda g: (list(PATH_LABELS).index(g["path"]), g["concurrency"]))
+            order = list(
+                PATH_LABELS
+            )  # variants of a path ("native-32", "native+freeze") after the known ones
+            rows.sort(
+                key=lambda g: (
+                    order.index(g["path"]) if g["path"] in order else len(order),
+                    g["path"],
+                    g["concurrency"],
+                )
+            )
             for g in rows:
                 rss = g.get("rss_kb")
                 rss_mib = {"median": rss["median"] / 1024, "n": 1, "min": 0, "max": 0} if rss else None

@@ -37,6 +37,12 @@ PATH_ALIASES = {
 POOL_MAX_SIZE = int(os.environ.get("BENCH_POOL_MAX_SIZE", "10"))
 
 BENCH_PATH = os.environ.get("BENCH_PATH", "stock0")
+#: "native+freeze": gc.freeze() once the application is loaded (benchmarks/asgi.py; GC runs)
+BENCH_GC_FREEZE = BENCH_PATH.endswith("+freeze")
+BENCH_PATH = BENCH_PATH.removesuffix("+freeze")
+if "-" in BENCH_PATH:  # "native-32": the native path with a pool of max_size 32 (sizing runs)
+    BENCH_PATH, _size = BENCH_PATH.split("-", 1)
+    POOL_MAX_SIZE = int(_size)
 _host, _port, _user, _password, _name = os.environ.get("BENCH_DB", "127.0.0.1:9:::bench").split(":", 4)
 _engine, _max_age, _health = PATH_ALIASES[BENCH_PATH]
 _options: dict[str, object] = {}
