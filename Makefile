@@ -181,7 +181,7 @@ MUTATION_MODULES ?=
 MUTATION_BG ?= --background
 mutation: $(VENV_DJ52)/.installed
 	@$(VENV_DJ52)/bin/python -c 'import cosmic_ray' 2>/dev/null || $(VENV_DJ52)/bin/pip install -q -e '.[mutation]'
-	@cd $(ROOT) && nice -n 10 $(VENV_DJ52)/bin/python -m tests.mutation run $(MUTATION_BG) \
+	@cd $(ROOT) && nice -n 19 $(VENV_DJ52)/bin/python -m tests.mutation run $(MUTATION_BG) \
 	  $(if $(MUTATION_MODULES),--modules $(MUTATION_MODULES))
 
 

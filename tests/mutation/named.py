@@ -122,7 +122,7 @@ def check(entry: Named) -> str:
             [
                 "nice",
                 "-n",
-                "10",
+                "19",
                 str(PYTHON),
                 "-m",
                 "pytest",

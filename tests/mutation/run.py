@@ -204,7 +204,7 @@ def copy_checkout(dest: Path) -> None:
 def write_config(name: str, target: Target, stage: str) -> Path:
     unit = Target(target.source, target.unit)
     tests = existing_tests(target if stage == "it" else unit, TREE)
-    cmd = f"nice -n 10 {PYTHON} -m tests.mutation.forkserver {SOCKET} -x -q -p no:cacheprovider {' '.join(tests)}"
+    cmd = f"nice -n 19 {PYTHON} -m tests.mutation.forkserver {SOCKET} -x -q -p no:cacheprovider {' '.join(tests)}"
     cfg = WORK / f"{name}.{stage}.toml"
     cfg.write_text(
         "[cosmic-ray]\n"
@@ -387,7 +387,7 @@ def start_forkserver() -> subprocess.Popen[bytes]:
     SOCKET.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.Popen(
-        ["nice", "-n", "10", str(PYTHON), "-m", "tests.mutation.forkserver", "serve", str(SOCKET)],
+        ["nice", "-n", "19", str(PYTHON), "-m", "tests.mutation.forkserver", "serve", str(SOCKET)],
         cwd=TREE,
         env=env,
     )
