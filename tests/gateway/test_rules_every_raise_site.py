@@ -419,3 +419,19 @@ def test_raise_site_through_gateway(c: RuleCase, testbed: Testbed, request: pyte
             conn.execute(sql)
         assert conn.error(c.bad) == (spec.code, spec.format(**_expected_fields(c)))
         conn.execute(c.good)
+
+
+def test_update_shard_key_named_with_its_database(testbed: Testbed, request: pytest.FixtureRequest) -> None:
+    """`db`.`t`.`col` in UPDATE ... SET: the column is the third part (the update_shard_key site that reads a
+    qualified name past its table)."""
+    spec = ERRORS["update_shard_key"]
+    with (
+        fresh_database(testbed, db_for("gw_sites_", request)) as db,
+        client("mysqldb", testbed.master, db) as conn,
+    ):
+        for sql in SETUP:
+            conn.execute(sql)
+        conn.execute("INSERT INTO cs (id, name) VALUES (1, 'a')")
+        assert conn.error(f"UPDATE cs SET `{db}`.`cs`.`id` = 5 WHERE id = 1") == (spec.code, spec.format())
+        conn.execute(f"UPDATE cs SET `{db}`.`cs`.`name` = 'x' WHERE id = 1")
+        assert conn.execute("SELECT id, name FROM cs") == [(1, "x")]
