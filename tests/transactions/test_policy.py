@@ -102,6 +102,9 @@ def test_features_can_still_be_patched_per_instance(monkeypatch):
         ("SELF", "master"),
         (b"self", "master"),
         ("10.0.0.1:3306", "child"),
+        # Host names that sort after "self" are masters' addresses too, not "self".
+        ("svc-master.internal:3306", "child"),
+        ("singlestore-master-0:3306", "child"),
         ("", "unknown"),
         (None, "unknown"),
     ],

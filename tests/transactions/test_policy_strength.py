@@ -14,6 +14,7 @@ from django_singlestore.transactions import (
     forget_child_aggregator_warnings,
     policy_from_options,
     set_test_flush,
+    transaction_policy_for,
     warn_if_child_aggregator,
 )
 
@@ -77,6 +78,13 @@ def test_skip_autocommit_needs_no_autocommit_argument():
     """AUTOCOMMIT defaults to True (Django's default): skip_autocommit alone is consistent."""
     policy = policy_from_options("tx_skip", _options(skip_autocommit=True))
     assert policy.skip_autocommit and not policy.supports_transactions
+
+
+def test_a_settings_dict_without_autocommit_means_autocommit():
+    """transaction_policy_for on a settings dict with no AUTOCOMMIT key: Django's default (True), so
+    skip_autocommit is consistent and not refused as contradicting AUTOCOMMIT=False."""
+    policy = transaction_policy_for("tx_no_key", {"OPTIONS": {"skip_autocommit": True}}, environ={})
+    assert policy.skip_autocommit and policy.source == "OPTIONS"
 
 
 @pytest.mark.parametrize("alias", ["tx_flush", "Analytics", "9th"])

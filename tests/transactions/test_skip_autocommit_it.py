@@ -61,6 +61,25 @@ def test_a_block_whose_only_statement_failed_does_not_warn(skip, observer):
     assert observer.ids() == [1]
 
 
+def test_a_rollback_warns_only_of_the_statements_since_the_last_one(skip, observer):
+    """A rollback before the connection ever ran anything, and a second rollback right after one that
+    reported its statements, have nothing to report."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoRollbackWarning)
+        transaction.rollback(using="s2skip")  # the alias has not even connected yet
+    transaction.set_autocommit(False, using="s2skip")
+    try:
+        insert(skip, 1)
+        with pytest.warns(NoRollbackWarning, match=r"its 1 statement\(s\)"):
+            transaction.rollback(using="s2skip")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", NoRollbackWarning)
+            transaction.rollback(using="s2skip")  # nothing ran since the last rollback
+    finally:
+        transaction.set_autocommit(True, using="s2skip")
+    assert observer.ids() == [1]
+
+
 def test_the_warning_can_be_made_an_error_and_leaves_a_clean_connection(skip, observer):
     ran = []
     with warnings.catch_warnings():
