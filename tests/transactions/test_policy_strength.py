@@ -7,6 +7,7 @@ import dataclasses
 import warnings
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from django_singlestore.transactions import (
     ChildAggregatorWarning,
@@ -16,6 +17,9 @@ from django_singlestore.transactions import (
     set_test_flush,
     transaction_policy_for,
     warn_if_child_aggregator,
+)
+from django_singlestore.transactions import (
+    test_reset_mode as reset_mode_of,  # not collected as a test
 )
 
 
@@ -78,6 +82,33 @@ def test_skip_autocommit_needs_no_autocommit_argument():
     """AUTOCOMMIT defaults to True (Django's default): skip_autocommit alone is consistent."""
     policy = policy_from_options("tx_skip", _options(skip_autocommit=True))
     assert policy.skip_autocommit and not policy.supports_transactions
+
+
+@pytest.mark.parametrize(
+    ("test", "mode"),
+    [
+        (None, "transaction"),
+        ({}, "transaction"),
+        ({"NAME": "t"}, "transaction"),
+        ({"RESET": "flush"}, "flush"),
+    ],
+)
+def test_the_reset_mode_is_read_from_the_test_settings(test, mode):
+    settings = {} if test is None else {"TEST": test}
+    assert reset_mode_of("tx_mode", settings) == mode
+    with pytest.raises(ImproperlyConfigured, match="'Flush'"):
+        reset_mode_of("tx_mode", {"TEST": {"RESET": "Flush"}})
+
+
+def test_flush_mode_read_from_the_environment_applies():
+    """A RESET value built at run time (an environment variable, as tests/third_party does) is a
+    different str object from the literal "flush": compared by value, it still turns flush mode on."""
+    built = "".join(["fl", "ush"])
+    set_test_flush("tx_env_flush", True)
+    try:
+        assert policy_from_options("tx_env_flush", _options(), test_reset=built).test_flush
+    finally:
+        set_test_flush("tx_env_flush", False)
 
 
 def test_a_settings_dict_without_autocommit_means_autocommit():

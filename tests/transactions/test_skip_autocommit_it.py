@@ -77,7 +77,23 @@ def test_a_rollback_warns_only_of_the_statements_since_the_last_one(skip, observ
             transaction.rollback(using="s2skip")  # nothing ran since the last rollback
     finally:
         transaction.set_autocommit(True, using="s2skip")
-    assert observer.ids() == [1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoRollbackWarning)
+        transaction.rollback(using="s2skip")  # back in autocommit, nothing ran since
+    transaction.set_autocommit(False, using="s2skip")
+    try:
+        insert(skip, 2)
+        with pytest.warns(NoRollbackWarning) as record:
+            skip.rollback()  # the connection's own rollback(): the warning names this line
+        assert (record[0].filename, record[0].lineno) == (__file__, _line_of("skip.rollback()  # the"))
+    finally:
+        transaction.set_autocommit(True, using="s2skip")
+    assert observer.ids() == [1, 2]
+
+
+def _line_of(text: str) -> int:
+    with open(__file__) as source:
+        return next(n for n, line in enumerate(source, 1) if text in line and "_line_of" not in line)
 
 
 def test_the_warning_can_be_made_an_error_and_leaves_a_clean_connection(skip, observer):
