@@ -32,6 +32,8 @@ UUID_COPY = (
         # cast target types, function names and JSON keys are not column references
         ("(CAST(v AS CHAR) + field(1) + j::field)", "(CAST(v AS CHAR) + field(1) + j::field)"),
         ("(v :> CHAR(3))", "(v :> CHAR(3))"),
+        # after an operator (one that sorts before `:>` too) a name is a column reference
+        ("(n * 2 - field + field)", "(n * 2 - RTRIM(field) + RTRIM(field))"),
     ],
 )
 def test_rtrim_char_references(expr: str, expected: str) -> None:

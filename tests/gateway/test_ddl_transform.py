@@ -115,6 +115,46 @@ def test_create_index() -> None:
     assert ci.mariadb_sql == "CREATE INDEX ix USING HASH ON db.t (a, b DESC)"
 
 
+@pytest.mark.parametrize(
+    ("sql", "name"),
+    [
+        ("CREATE INDEX kx ON t (a)", "kx"),  # the name right after INDEX, wherever INDEX is
+        ("CREATE UNIQUE INDEX ku ON t (a)", "ku"),
+        ("CREATE FULLTEXT INDEX kf ON t (a)", "kf"),
+        ("CREATE INDEX ON t (a)", None),
+    ],
+)
+def test_create_index_names_its_key(sql: str, name: str | None) -> None:
+    ci = parse_create_index(sql, significant(sql))
+    assert ci is not None and ci.key.name == name
+
+
+@pytest.mark.parametrize(
+    ("definition", "kind"),
+    [("VECTOR KEY vk (v)", "vector"), ("VECTOR INDEX vk (v)", "vector"), ("SPATIAL KEY sk (g)", "other")],
+)
+def test_keys_of_other_kinds_followed_by_key_are_not_foreign_keys(definition: str, kind: str) -> None:
+    """Only FOREIGN KEY is a foreign key (the gateway drops those): VECTOR KEY and SPATIAL KEY are kept."""
+    ct = create(f"CREATE TABLE t (id BIGINT NOT NULL, v VECTOR(3) NOT NULL, g GEOGRAPHY, {definition})")
+    assert [k.kind for k in ct.keys] == [kind]
+
+
+def test_computed_column_without_parentheses() -> None:
+    """`col AS expr PERSISTED type`: [doc] "Persistent Computed Columns" makes the parentheses optional."""
+    ct = create("CREATE TABLE t (id BIGINT, a INT, b AS a * 2 PERSISTED BIGINT, c INT)")
+    assert "b BIGINT AS (a * 2) PERSISTENT" in ct.mariadb_sql
+    assert [c.computed for c in ct.columns] == [None, None, "(a * 2)", None]
+
+
+@pytest.mark.parametrize(("vector", "parsed"), [("VECTOR()", (0, "F32")), ("VECTOR(n, I8)", (0, "I8"))])
+def test_a_vector_without_a_numeric_length_is_parsed_as_length_zero(
+    vector: str, parsed: tuple[int, str]
+) -> None:
+    """No crash on a length that is missing or not a number: the statement reaches MariaDB's checks."""
+    ct = create(f"CREATE TABLE t (id BIGINT, v {vector} NOT NULL)")
+    assert ct.columns[1].vector == parsed
+
+
 def test_show_create_shape() -> None:
     maria = (
         "CREATE TABLE `t` (\n  `id` bigint(20) NOT NULL,\n  `a` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
@@ -157,6 +197,7 @@ def test_persisted_computed_column_becomes_mariadb_persistent() -> None:
         b"CREATE TABLE x (a INT, b AS (a+1",
         b"SHOW VARIABLES LIKE ",
         b"ALTER TABLE t MODIFY",
+        b"ALTER TABLE t ADD COLUMN c INT DEFAULT",
     ],
 )
 def test_malformed_ddl_reaches_mariadb_unchanged(sql: bytes) -> None:

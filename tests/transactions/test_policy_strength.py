@@ -38,10 +38,12 @@ def _warns(policy: TransactionPolicy, **where: object) -> bool:
 
 def test_forgetting_one_alias_keeps_the_others_warned(clean_warnings):
     one, other = TransactionPolicy(alias="tx_one"), TransactionPolicy(alias="tx_other")
-    assert _warns(one) and _warns(other)
-    forget_child_aggregator_warnings("tx_one")
+    before = TransactionPolicy(alias="tx_a")  # sorts before "tx_one"
+    assert _warns(one) and _warns(other) and _warns(before)
+    forget_child_aggregator_warnings("".join(["tx_", "one"]))  # an equal name, not the same object
     assert _warns(one), "the forgotten alias warns again"
     assert not _warns(other), "the other alias stays warned"
+    assert not _warns(before), "an alias sorting before it stays warned"
     forget_child_aggregator_warnings()
     assert _warns(other)
 
@@ -116,6 +118,13 @@ def test_a_settings_dict_without_autocommit_means_autocommit():
     skip_autocommit is consistent and not refused as contradicting AUTOCOMMIT=False."""
     policy = transaction_policy_for("tx_no_key", {"OPTIONS": {"skip_autocommit": True}}, environ={})
     assert policy.skip_autocommit and policy.source == "OPTIONS"
+
+
+def test_the_policy_of_an_async_alias_with_a_pool():
+    """transaction_policy_for serves both engines: the async engine's OPTIONS["pool"] is accepted."""
+    options = {"pool": {"max_size": 5}, "skip_autocommit": True}
+    policy = transaction_policy_for("tx_async", {"OPTIONS": options, "AUTOCOMMIT": True}, environ={})
+    assert policy.skip_autocommit
 
 
 @pytest.mark.parametrize("alias", ["tx_flush", "Analytics", "9th"])
