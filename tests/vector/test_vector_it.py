@@ -21,6 +21,7 @@ from django_singlestore.vector import (
     EuclideanDistance,
     VectorField,
     VectorIndex,
+    VectorManager,
 )
 from tests.vector.conftest import Router
 from tests.vector.models import Doc, DocExtra, Loose
@@ -189,6 +190,46 @@ def test_nearest_fast_path_equals_brute_force(docs: list[Doc], metric: str, key:
     assert full[0].embedding == expected[0].embedding and full[0].d == pytest.approx(got[0].distance)
     with pytest.raises(ValueError, match="metric"):
         Doc.objects.nearest("embedding", q, metric="MANHATTAN")
+
+
+def test_nearest_instances_equal_the_querysets(docs: list[Doc]) -> None:
+    """nearest() fills instances directly (no Model.__init__): the same __dict__, state and deferred
+    fields as the queryset's from_db instances; with a post_init receiver it goes through from_db, so
+    the receiver sees every row."""
+    from django.db.models.signals import post_init
+
+    q = [0.25, -0.5, 0.75, 0.0]
+    qs = (
+        Doc.objects.only("id", "label")
+        .annotate(distance=EuclideanDistance("embedding", q))
+        .order_by("distance")
+    )
+    for _ in range(2):
+        want, got = list(qs[:5]), Doc.objects.nearest("embedding", q, k=5)
+        assert [type(d) for d in got] == [Doc] * 5
+        for a, b in zip(want, got, strict=True):
+            assert {k: v for k, v in vars(a).items() if k != "_state"} == {
+                k: v for k, v in vars(b).items() if k != "_state"
+            }
+            assert (b._state.adding, b._state.db) == (a._state.adding, a._state.db) == (False, "vec")
+            assert b.get_deferred_fields() == a.get_deferred_fields() == {"embedding"}
+        assert got[0].embedding == want[0].embedding  # the deferred field loads on access
+    assert [
+        p.direct
+        for key, p in VectorManager._plans.items()
+        if key[1:6] == (Doc, "vec", "embedding", "EUCLIDEAN_DISTANCE", 5)
+    ] == [True]
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Doc)
+    try:
+        got = Doc.objects.nearest("embedding", q, k=5)
+    finally:
+        post_init.disconnect(receiver, sender=Doc)
+    assert seen == got and [d.pk for d in got] == [d.pk for d in want]
 
 
 def test_filter_on_distance(docs: list[Doc]) -> None:
