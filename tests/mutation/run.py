@@ -522,8 +522,10 @@ def _annotation_only(before: str, after: str) -> dict | None:
     before, after = before.removeprefix("async "), after.removeprefix("async ")
     if before.startswith("def ") and after.startswith("def "):
         sources = [before + " pass", after + " pass"]
-    elif re.match(r"^\w+: ", before) and re.match(r"^\w+: ", after):
-        sources = [f"def f({before}): pass", f"def f({after}): pass"]  # parameter lines of a long def
+    elif re.match(r"^\w+(: |, )", before) and re.match(r"^\w+(: |, )", after):
+        # parameter lines of a long def (`x: A | None,`, `self, raw: A, n: B | None`); only the
+        # annotations are dropped below, so a changed default still tells the two apart
+        sources = [f"def f({before}): pass", f"def f({after}): pass"]
     else:
         return None
     try:
