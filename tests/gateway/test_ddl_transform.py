@@ -139,6 +139,33 @@ def test_keys_of_other_kinds_followed_by_key_are_not_foreign_keys(definition: st
     assert [k.kind for k in ct.keys] == [kind]
 
 
+@pytest.mark.parametrize(
+    ("sql", "names"),
+    [
+        ("ALTER TABLE t RENAME COLUMN a TO b", ("a", "b", None)),
+        ("ALTER TABLE t DROP COLUMN IF EXISTS c", ("c", None, None)),
+        ("ALTER TABLE db.t DROP INDEX IF EXISTS k", (None, None, "k")),
+        ("ALTER TABLE db.t DROP COLUMN IF EXISTS c", ("c", None, None)),
+    ],
+)
+def test_alter_specs_name_their_column_or_index(sql: str, names: tuple[str | None, ...]) -> None:
+    """The names the catalog follows (a renamed column, a dropped one, a dropped index), wherever the
+    spec starts in the statement and with IF EXISTS skipped."""
+    alter = parse_alter_table(sql, significant(sql))
+    assert alter is not None
+    spec = alter.specs[-1]
+    assert (spec.old_name, spec.new_name, spec.index_name) == names
+
+
+@pytest.mark.parametrize(
+    "key", ["FULLTEXT USING VERSION 2 ft (a)", "FULLTEXT ft USING VERSION 2 (a)", "FULLTEXT ft (a)"]
+)
+def test_fulltext_version_clause_is_dropped_and_the_key_kept(key: str) -> None:
+    ct = create(f"CREATE TABLE t (id BIGINT, a TEXT, {key})")
+    assert [(k.kind, k.name, k.columns) for k in ct.keys] == [("fulltext", "ft", ["a"])]
+    assert "FULLTEXT ft (a)" in ct.mariadb_sql and "VERSION" not in ct.mariadb_sql
+
+
 def test_computed_column_without_parentheses() -> None:
     """`col AS expr PERSISTED type`: [doc] "Persistent Computed Columns" makes the parentheses optional."""
     ct = create("CREATE TABLE t (id BIGINT, a INT, b AS a * 2 PERSISTED BIGINT, c INT)")
