@@ -425,3 +425,28 @@ def test_sqlmigrate_of_null_to_not_null_prints_the_sql_and_reads_nothing(
     assert any("score" in sql for sql in editor.collected_sql), editor.collected_sql
     assert [q["sql"] for q in sent.captured_queries if "COUNT" in q["sql"].upper()] == []
     assert s.rows("id", "score") == [(1, None)] and "NOT NULL" not in s.columns()["score"]
+
+
+@pytest.mark.parametrize(("fields", "rebuilds"), [(["day", "name"], True), (["day"], False)])
+def test_sqlmigrate_shows_the_rebuild_that_migrate_runs_for_a_column_of_a_meta_index(
+    make_alias: Callable[..., Any], fields: list[str], rebuilds: bool
+) -> None:
+    """sqlmigrate reads no table, so the model's Meta.indexes tell it that a column of a multi-column
+    index needs the table rebuilt (a one-column index is created again after a column replacement);
+    its printout shows what migrate then does."""
+    s = _item(make_alias("s2"), day=models.IntegerField(null=True))
+    s.options = {"indexes": [models.Index(fields=fields, name="item_day_ix")]}
+    s.create()
+    s.insert(["id", "name", "day"], [(1, "a", 3)])
+    before, after = s.state(), s.state().clone()
+    operation = migrations.AlterField("Item", "day", models.BigIntegerField(null=True))
+    operation.state_forwards(APP, after)
+    with s.connection.schema_editor(collect_sql=True) as editor:
+        operation.database_forwards(APP, editor, before, after)
+    printed = " ".join(editor.collected_sql)
+    assert ("CREATE TABLE `alt_item` (" in printed) is rebuilds, printed  # the table created again
+    assert (TMP in printed) is not rebuilds, printed
+    ran = s.run(operation)
+    assert any("`alt_item__s2_rebuild`" in q for q in ran) is rebuilds, ran
+    assert any(TMP in q for q in ran) is not rebuilds, ran
+    assert s.rows("id", "name", "day") == [(1, "a", 3)] and s.columns()["day"].startswith("bigint")
