@@ -88,7 +88,16 @@ def test_a_rollback_warns_only_of_the_statements_since_the_last_one(skip, observ
         assert (record[0].filename, record[0].lineno) == (__file__, _line_of("skip.rollback()  # the"))
     finally:
         transaction.set_autocommit(True, using="s2skip")
-    assert observer.ids() == [1, 2]
+    transaction.set_autocommit(False, using="s2skip")
+    try:
+        insert(skip, 3)
+        transaction.commit(using="s2skip")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", NoRollbackWarning)
+            transaction.rollback(using="s2skip")  # nothing ran since the commit
+    finally:
+        transaction.set_autocommit(True, using="s2skip")
+    assert observer.ids() == [1, 2, 3]
 
 
 def _line_of(text: str) -> int:
