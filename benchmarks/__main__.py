@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--trace",
         action="store_true",
-        help="uvicorn leg: per-request timestamps (benchmarks/trace.py) into <results>/trace/; debug runs only",
+        help="uvicorn leg: per-request timestamps (benchmarks/trace.py) into <results>/requests/; debug runs only",
     )
     ap.add_argument("--latencies", default=None, help="comma-separated injected ms (default: the plan's)")
     ap.add_argument("--paths", default=None, help="comma-separated uvicorn paths (default: the plan's)")

@@ -43,6 +43,7 @@ class Window:
         self.first_error: str | None = None
         self.cpu0 = 0.0
         self.procs0: dict[str, float | None] = {}
+        self.wait0: dict[str, float | None] = {}
         self.began = 0.0
         self.ended: dict[str, Any] = {}
 
@@ -50,6 +51,10 @@ class Window:
         self.began = time.perf_counter()
         self.cpu0 = time.process_time()
         self.procs0 = benchproc.cpu_snapshot(self.pids)
+        self.wait0 = {
+            "client": benchproc.runqueue_wait(),
+            **{n: benchproc.runqueue_wait(p) for n, p in self.pids.items()},
+        }
 
     def mark_end(self) -> None:
         self.ended = {
@@ -59,6 +64,13 @@ class Window:
             "mem": benchproc.memory_and_threads(),
             "latencies": list(self.latencies),
             "errors": self.errors,
+            "wait": benchproc.cpu_delta(
+                self.wait0,
+                {
+                    "client": benchproc.runqueue_wait(),
+                    **{n: benchproc.runqueue_wait(p) for n, p in self.pids.items()},
+                },
+            ),
         }
         if self.gateway_port:  # after the CPU snapshot: not charged to the window
             self.ended["conns_at_end"] = benchproc.connections_of(os.getpid(), self.gateway_port)
@@ -96,6 +108,7 @@ class Window:
             "rss_kb": mem["rss_kb"],
             "threads": mem["threads"],
             "conns_at_end": self.ended.get("conns_at_end"),
+            "runq_wait_s": self.ended["wait"],
         }
 
 

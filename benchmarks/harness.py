@@ -521,7 +521,7 @@ def run(
             elif leg == "pool":
                 leg_pool(plan, bed, store)
             elif leg == "uvicorn":
-                leg_uvicorn(plan, bed, store, ids_file, state_dir, results / "trace" if trace else None)
+                leg_uvicorn(plan, bed, store, ids_file, state_dir, results / "requests" if trace else None)
             elif leg == "profile" and plan.profile:
                 leg_profile(plan, bed, store, ids_file, results)
             elif leg == "inproc":

@@ -75,10 +75,18 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(max(0.0, win["start"] - time.perf_counter()))
         marks["t0"] = time.perf_counter()
         marks["cpu0"] = benchproc.cpu_snapshot(pids)
+        marks["wait0"] = {
+            name: benchproc.runqueue_wait(pid) for name, pid in {**pids, "loadgen": "self"}.items()
+        }
         marks["own0"] = time.process_time()
         await asyncio.sleep(max(0.0, win["end"] - time.perf_counter()))
         marks["elapsed"] = time.perf_counter() - marks["t0"]
         marks["cpu"] = benchproc.cpu_delta(marks["cpu0"], benchproc.cpu_snapshot(pids))
+        # waiting for a core (runnable, not running) in the window: the machine's share of the latency
+        marks["wait"] = benchproc.cpu_delta(
+            marks["wait0"],
+            {name: benchproc.runqueue_wait(pid) for name, pid in {**pids, "loadgen": "self"}.items()},
+        )
         marks["own"] = time.process_time() - marks["own0"]
         marks["mem"] = benchproc.memory_and_threads(pids["server"])
         if spec.get("gateway_port"):
@@ -114,6 +122,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "gateway_cpu_s": cpu.get("gateway"),
         "mariadb_cpu_s": cpu.get("mariadb"),
         "loadgen_cpu_s": round(marks["own"], 4),
+        "runq_wait_s": marks["wait"],
         "rss_kb": marks["mem"]["rss_kb"],
         "threads": marks["mem"]["threads"],
         "conns_at_end": marks.get("conns"),
@@ -146,8 +155,12 @@ async def _collect_trace(
     with open(spec["trace"], "w") as f:
         for rid, times in client.items():
             f.write(json.dumps({"id": rid, **times, **by_id.get(rid, {})}) + "\n")
-        f.write(json.dumps({"gc": server["gc"], "window": [win["start"], win["end"]]}) + "\n")
-    return trace.summarize(rows, server["gc"], (win["start"], win["end"])) | {"heap": server.get("heap")}
+        f.write(
+            json.dumps({"gc": server["gc"], "window": [win["start"], win["end"]], "lags": server.get("lags")})
+            + "\n"
+        )
+    summary = trace.summarize(rows, server["gc"], (win["start"], win["end"]), server.get("lags"))
+    return summary | {"heap": server.get("heap")}
 
 
 def main(argv: list[str]) -> int:

@@ -61,10 +61,40 @@ def _patch_pool() -> None:
         rec = _current.get()
         if rec is not None:
             rec.setdefault("rel", []).append(clock())
+            reader = getattr(conn.raw, "_reader", None)  # when the server's last bytes reached the loop
+            rec.setdefault("db_rx", []).append(getattr(reader, "bench_rx", None))
         release(self, conn)
 
     AsyncConnectionPool.acquire = traced_acquire  # type: ignore[method-assign]
     AsyncConnectionPool.release = traced_release  # type: ignore[method-assign]
+
+
+def _patch_streams() -> None:
+    """Stamp every asyncio StreamReader (aiomysql's) with the time its last data was fed: the loop
+    ran the socket's read callback then."""
+    import asyncio
+
+    feed = asyncio.StreamReader.feed_data
+
+    def traced_feed(self: Any, data: bytes) -> None:
+        self.bench_rx = clock()
+        feed(self, data)
+
+    asyncio.StreamReader.feed_data = traced_feed  # type: ignore[method-assign,assignment]
+
+
+async def _lag_sampler(samples: list[tuple[float, float]], period: float = 0.005) -> None:
+    """How late the loop runs a timer due `period` from now: its iteration length (own work, GC,
+    waiting for a core)."""
+    import asyncio
+
+    while True:
+        due = clock() + period
+        await asyncio.sleep(period)
+        samples.append((due, clock() - due))
+
+
+_lags: list[tuple[float, float]] = []
 
 
 def _patch_uvicorn() -> None:
@@ -82,15 +112,23 @@ def _patch_uvicorn() -> None:
 def wrap(app: ASGIApp) -> ASGIApp:
     """`app` with per-request timestamps, and the `/__trace` endpoint."""
     _patch_pool()
+    _patch_streams()
     _patch_uvicorn()
+    sampler: list[Any] = []
     gc.callbacks.append(_on_gc)
 
     async def traced(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await app(scope, receive, send)
+        if not sampler:
+            import asyncio
+
+            sampler.append(asyncio.get_running_loop().create_task(_lag_sampler(_lags)))
         if scope["path"] == "/__trace":
+            lags = list(_lags)
+            _lags.clear()
             heap = {"objects": len(gc.get_objects()), "frozen": gc.get_freeze_count()}
-            body = json.dumps({"requests": _records, "gc": _gcs, "heap": heap}).encode()
+            body = json.dumps({"requests": _records, "gc": _gcs, "heap": heap, "lags": lags}).encode()
             _records.clear()
             _gcs.clear()
             await send({"type": "http.response.start", "status": 200,
@@ -127,6 +165,11 @@ def segments(client: dict[str, Any], server: dict[str, Any]) -> dict[str, float]
         out["before_pool"] = acq[0][0] - enter
         out["pool_wait"] = sum(b - a for a, b in acq)
         out["with_conn"] = sum(r - a[1] for a, r in zip(acq, rel, strict=False))
+        db_rx = server.get("db_rx") or []
+        if db_rx and None not in db_rx:
+            # with_conn = the round trip until the reply's bytes reached the loop + the resume after it
+            out["conn_to_reply"] = sum(x - a[1] for a, x in zip(acq, db_rx, strict=False))
+            out["reply_to_release"] = sum(r - x for x, r in zip(db_rx, rel, strict=False))
         out["after_pool"] = resp - rel[-1]
         out["handler_other"] = (
             (resp - enter) - out["before_pool"] - out["pool_wait"] - out["with_conn"] - out["after_pool"]
@@ -139,7 +182,10 @@ def segments(client: dict[str, Any], server: dict[str, Any]) -> dict[str, float]
 
 
 def summarize(
-    reqs: list[dict[str, float]], gcs: list[list[float]], window: tuple[float, float]
+    reqs: list[dict[str, float]],
+    gcs: list[list[float]],
+    window: tuple[float, float],
+    lags: list[list[float]] | None = None,
 ) -> dict[str, Any]:
     """Mean segments (ms) of the fastest half, the requests at p90-p99 and above p99 (by total), and
     the garbage collections inside the window."""
@@ -152,8 +198,13 @@ def summarize(
     out: dict[str, Any] = {"n": n}
     for band, rs in bands.items():
         if rs:
-            out[band] = {k: round(sum(r[k] for r in rs) / len(rs), 2) for k in rs[0]}
+            keys = set(rs[0]).intersection(*rs)
+            out[band] = {k: round(sum(r[k] for r in rs) / len(rs), 2) for k in sorted(keys)}
     inside = [g for g in gcs if window[0] <= g[0] < window[1]]
+    lag = sorted(x[1] for x in lags or [] if window[0] <= x[0] < window[1])
+    if lag:
+        out["loop_lag_ms"] = {"p50": round(lag[len(lag) // 2] * 1000, 2), "p99": round(lag[int(len(lag) * 0.99)] * 1000, 2),
+                              "max": round(lag[-1] * 1000, 2), "over_50ms_s": round(sum(x for x in lag if x > 0.05), 3)}  # fmt: skip
     out["gc"] = {
         "count": len(inside),
         "total_ms": round(sum(g[1] for g in inside) * 1000, 2),
@@ -193,7 +244,38 @@ def timeline(path: str, step: float = 0.25) -> str:
     return "\n".join(out)
 
 
+def summary_table(cells_path: str) -> str:
+    """`python -m benchmarks.trace --summary CELLS.jsonl`: one row per traced cell (markdown)."""
+    lines = [
+        "| cell | load | req/s | p50 ms | p99 ms | p99-p50 | server CPU s | server run-queue wait s "
+        "| loop lag p50/p99 ms | GCs (max ms) | fastest half: pool wait / hold ms | slowest 1%: pool wait / hold ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    with open(cells_path) as f:
+        for line in f:
+            r = json.loads(line)
+            if "error" in r or "trace" not in r:
+                continue
+            t, wait = r["trace"], (r.get("runq_wait_s") or {}).get("server")
+            lag, gcs = t.get("loop_lag_ms") or {}, t.get("gc") or {}
+
+            def band(name: str, t: dict[str, Any] = t) -> str:
+                b = t.get(name) or {}
+                return f"{b['pool_wait']:.0f} / {b['with_conn']:.0f}" if "pool_wait" in b else "-"
+
+            lines.append(
+                f"| {r['path']} #{r['repeat']} | {r['loadavg']:.1f} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} "
+                f"| {r['p99_ms'] - r['p50_ms']:.0f} | {r['client_cpu_s']:.2f} | {wait if wait is not None else '-'} "
+                f"| {lag.get('p50', '-')}/{lag.get('p99', '-')} | {gcs.get('count')} ({gcs.get('max_ms')}) "
+                f"| {band('p0-50')} | {band('p99-100')} |"
+            )
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     import sys
 
-    print(timeline(sys.argv[1]))
+    if sys.argv[1] == "--summary":
+        print(summary_table(sys.argv[2]))
+    else:
+        print(timeline(sys.argv[1]))

@@ -94,3 +94,20 @@ def connections_of(pid: int | str, port: int) -> int:
         except OSError:
             continue
     return count
+
+
+def runqueue_wait(pid: int | str = "self") -> float | None:
+    """Seconds the threads of `pid` have spent runnable but waiting for a CPU (field 2 of
+    /proc/<pid>/task/*/schedstat, summed; threads that have exited are not counted)."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
