@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core import checks, exceptions
-from django.db import models
+from django.db import connections, models, router
 from django.db.backends.ddl_references import Columns, Statement, Table
 from django.db.models.base import ModelState
 from django.db.models.expressions import Expression, F
@@ -451,7 +451,16 @@ def _plain_attribute(model: type[models.Model], attname: str) -> bool:
 class _Plan:
     """A compiled k-nearest query: its SQL (one parameter, the query vector) and how to build rows."""
 
-    __slots__ = ("annotation_pos", "attnames", "converters", "direct", "model_end", "model_start", "sql")
+    __slots__ = (
+        "annotation_converters",
+        "annotation_pos",
+        "attnames",
+        "converters",
+        "direct",
+        "model_end",
+        "model_start",
+        "sql",
+    )
 
     def __init__(self, compiler: Any, sql: str) -> None:
         self.sql = sql
@@ -460,7 +469,10 @@ class _Plan:
         self.model_start, self.model_end = positions[0], positions[-1] + 1
         self.attnames = tuple(compiler.select[i][0].target.attname for i in positions)
         self.annotation_pos = next(iter(compiler.annotation_col_map.values()))
-        self.converters = list(compiler.get_converters([s[0] for s in compiler.select]).items())
+        converters = compiler.get_converters([s[0] for s in compiler.select])
+        # the annotation's own converters apart: a row needs no list copy when only it has some
+        self.annotation_converters = converters.pop(self.annotation_pos, ([], None))
+        self.converters = list(converters.items())
         model = compiler.query.model
         # Build instances without Model.__init__ (see VectorManager.nearest) only where that is what
         # Model.from_db would do: neither from_db nor __init__ overridden, every attribute plain.
@@ -501,8 +513,6 @@ class VectorManager(models.Manager):
         annotation: str = "distance",
         using: str | None = None,
     ) -> list[Any]:
-        from django.db import connections, router
-
         model = self.model
         alias = using or router.db_for_read(model)
         query = vector if isinstance(vector, QueryVector) else QueryVector(vector)
@@ -552,6 +562,7 @@ class VectorManager(models.Manager):
             plan.annotation_pos,
             plan.converters,
         )
+        annotation_convs, annotation_expr = plan.annotation_converters
         direct = plan.direct and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
         new = model.__new__
         out = []
@@ -563,6 +574,9 @@ class VectorManager(models.Manager):
                     for conv in convs:
                         value = conv(value, expr, connection)
                     row[i] = value
+            value = row[pos]
+            for conv in annotation_convs:
+                value = conv(value, annotation_expr, connection)
             if direct:
                 obj = new(model)
                 state = ModelState()
@@ -572,7 +586,7 @@ class VectorManager(models.Manager):
                 obj.__dict__.update(zip(attnames, row[start:end], strict=True))
             else:
                 obj = model.from_db(alias, attnames, row[start:end])
-            setattr(obj, annotation, row[pos])
+            setattr(obj, annotation, value)
             out.append(obj)
         return out
 
