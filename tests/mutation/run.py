@@ -291,7 +291,14 @@ def apply_sample(name: str, session: Path, n: int | None) -> None:
     order = sample_order(rows, name)
     keep = set(order if n is None else order[:n])
     unskip = [j for j in keep if (results[j] or {}).get("worker_outcome") == "skipped"]
-    skip = [j for j in order if j not in keep and results[j] is None]
+    # Outside the sample: unrun ones, and ones a larger sample ran (a sample made smaller again must
+    # not keep the out-of-sample mutants that happened to finish: those are the quickly killed ones).
+    skip = [
+        j
+        for j in order
+        if j not in keep
+        and (results[j] is None or not (results[j].get("output") or "").startswith(NOT_SAMPLED))
+    ]
     with sqlite3.connect(session) as db:
         db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in unskip])
     if skip:
