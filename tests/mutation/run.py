@@ -296,8 +296,7 @@ def apply_sample(name: str, session: Path, n: int | None) -> None:
     skip = [
         j
         for j in order
-        if j not in keep
-        and (results[j] is None or not (results[j].get("output") or "").startswith(NOT_SAMPLED))
+        if j not in keep and not ((results[j] or {}).get("output") or "").startswith(NOT_SAMPLED)
     ]
     with sqlite3.connect(session) as db:
         db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in unskip])
