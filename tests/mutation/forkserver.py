@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 # Seconds a child may run (the driver's per-mutant timeout is longer, so the child dies first).
-ALARM = 280
+ALARM = int(float(os.environ.get("MUTATION_TIMEOUT", "300"))) - 20
 
 HEAVY = (
     "pytest",
