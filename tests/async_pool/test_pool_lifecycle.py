@@ -8,7 +8,14 @@ import time
 
 import pytest
 
-from django_singlestore_async.pool import AsyncConnectionPool, PoolClosed, close_pools, loop_pools, pool_for
+from django_singlestore_async.pool import (
+    AsyncConnectionPool,
+    PoolClosed,
+    PoolError,
+    close_pools,
+    loop_pools,
+    pool_for,
+)
 from tests.async_pool.conftest import Admin
 from tests.async_pool.util import eventually, make_pool, scalar
 from tests.testbed import Endpoint
@@ -129,3 +136,21 @@ async def test_close_fails_the_waiters(endpoint: Endpoint) -> None:
         await asyncio.wait_for(waiter, 15)
     pool.release(held)
     assert await closing == 0
+
+
+@pytest.mark.asyncio
+async def test_open_returns_at_once_unless_told_to_wait() -> None:
+    """open() starts filling to min_size in the background (a server not reachable yet does not stop
+    the application's start); open(wait=True) waits for it and says why it could not."""
+    unreachable = Endpoint("127.0.0.1", 9, "nobody", "nothing", "ap_unit")  # port 9: nothing listens
+    started, waited = (
+        make_pool(unreachable, min_size=1, timeout=2),
+        make_pool(unreachable, min_size=1, timeout=2),
+    )
+    try:
+        await started.open()  # no error: the connection is still being tried
+        with pytest.raises(PoolError, match="could not open min_size=1"):
+            await waited.open(wait=True)
+    finally:
+        await started.close(timeout=1)
+        await waited.close(timeout=1)

@@ -166,6 +166,21 @@ def test_fulltext_version_clause_is_dropped_and_the_key_kept(key: str) -> None:
     assert "FULLTEXT ft (a)" in ct.mariadb_sql and "VERSION" not in ct.mariadb_sql
 
 
+@pytest.mark.parametrize(
+    "sql", ["CREATE TABLE t (LIKE s)", "CREATE TABLE db.t (LIKE db.s)", "CREATE TABLE t LIKE s"]
+)
+def test_create_table_like_names_its_source(sql: str) -> None:
+    assert create(sql).like in ((None, "s"), ("db", "s"))
+
+
+@pytest.mark.parametrize("after", ["", ", KEY k (id)", ", KEY k (id), KEY k2 (id)"])
+def test_a_spatial_key_is_passed_on_whole(after: str) -> None:
+    """A key kept as written ends at its own last token, wherever it stands in the statement."""
+    ct = create(f"CREATE TABLE t (id BIGINT NOT NULL, g GEOGRAPHY, SPATIAL KEY sk (g){after})")
+    lines = [line.strip().rstrip(",") for line in ct.mariadb_sql.splitlines()]
+    assert "SPATIAL KEY sk (g)" in lines, ct.mariadb_sql
+
+
 def test_computed_column_without_parentheses() -> None:
     """`col AS expr PERSISTED type`: [doc] "Persistent Computed Columns" makes the parentheses optional."""
     ct = create("CREATE TABLE t (id BIGINT, a INT, b AS a * 2 PERSISTED BIGINT, c INT)")
