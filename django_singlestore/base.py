@@ -54,7 +54,6 @@ from django_singlestore.parameters import (
     statement_size,
 )
 from django_singlestore.schema import DatabaseSchemaEditor
-from django_singlestore.search import MatchLookup  # noqa: F401  (registers the __match lookup)
 from django_singlestore.transactions import TransactionPolicyMixin, aggregator_role, warn_if_child_aggregator
 from django_singlestore.validation import DatabaseValidation
 

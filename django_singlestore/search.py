@@ -51,6 +51,7 @@ from django.db.backends.ddl_references import Columns, Statement, Table
 from django.db.models import CharField, Expression, FloatField, Index, Lookup, TextField
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact
+from django.db.models.signals import class_prepared
 from django.db.models.sql.query import Query
 
 __all__ = [
@@ -301,8 +302,21 @@ class MatchLookup(Lookup):
         return f"MATCH ({lhs_sql}) AGAINST (%s)", [*lhs_params, self.rhs]
 
 
-CharField.register_lookup(MatchLookup)
-TextField.register_lookup(MatchLookup)
+def register_match_lookups(sender: type[models.Model], **kwargs: Any) -> None:
+    """``__match`` on the fields of a model's FullTextIndex only (lookups registered on the field
+    instances): registered on every CharField and TextField, it would be a lookup that fails for
+    every other field (Django's suite, for one, applies each registered CharField lookup to a
+    subquery)."""
+    index = fulltext_index(sender)
+    if index is None:
+        return
+    for name in index.fields:
+        field = sender._meta.get_field(name)
+        if isinstance(field, CharField | TextField) and "match" not in field.get_lookups():
+            field.register_lookup(MatchLookup)
+
+
+class_prepared.connect(register_match_lookups, dispatch_uid="django_singlestore.search.match_lookups")
 
 
 # --- the flush -------------------------------------------------------------------------------------------

@@ -124,3 +124,18 @@ def test_strict_mode_warning_when_the_server_is_not_strict(monkeypatch):
     finally:
         forget_server_data("lenient")
     assert warning.id == "singlestore.W001" and "lenient" in warning.msg
+
+
+def test_async_engine_adds_only_its_mocked_ensure_connection_skip(unit):
+    """The async engine's features are the sync backend's plus one skip of Django's suite (a test that
+    mocks BaseDatabaseWrapper.ensure_connection, which the engine's override calls)."""
+    from django_singlestore_async.base import DatabaseWrapper as AsyncWrapper
+
+    settings = {**unit.settings_dict, "ENGINE": "django_singlestore_async"}
+    features = AsyncWrapper.features_class(AsyncWrapper(settings, alias="async_unit_features"))
+    sync_skips, async_skips = unit.features.django_test_skips, features.django_test_skips
+    added = {test for tests in async_skips.values() for test in tests} - {
+        test for tests in sync_skips.values() for test in tests
+    }
+    assert added == {"test_utils.tests.AssertNumQueriesUponConnectionTests.test_ignores_connection_configuration_queries"}
+    assert all(async_skips[reason] >= tests for reason, tests in sync_skips.items())

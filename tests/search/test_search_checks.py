@@ -84,3 +84,20 @@ def test_scoped_query() -> None:
     assert scoped_query("a", ["title", "body"]) == "(title:(a) OR body:(a))"
     assert scoped_query("title:a b", ["body"]) == "title:a b"  # already names its fields
     assert scoped_query('"x:y"', ["body"]) == 'body:("x:y")'
+
+
+def test_match_lookup_only_on_the_fields_of_a_fulltext_index() -> None:
+    """`__match` is registered on the indexed fields themselves: other text fields keep Django's
+    lookups only (a class-wide lookup broke Django's expressions test that applies every CharField
+    lookup to a subquery)."""
+    from django.core.exceptions import FieldError
+
+    from tests.search.models import Article, Plain
+
+    assert "match" in Article._meta.get_field("title").get_lookups()
+    assert "match" in Article._meta.get_field("body").get_lookups()
+    assert "match" not in Plain._meta.get_field("title").get_lookups()
+    assert "match" not in models.CharField.get_lookups()
+    assert "match" not in models.TextField.get_lookups()
+    with pytest.raises(FieldError, match="Unsupported lookup 'match'"):
+        Plain.objects.filter(title__match="x")
