@@ -137,5 +137,7 @@ def test_async_engine_adds_only_its_mocked_ensure_connection_skip(unit):
     added = {test for tests in async_skips.values() for test in tests} - {
         test for tests in sync_skips.values() for test in tests
     }
-    assert added == {"test_utils.tests.AssertNumQueriesUponConnectionTests.test_ignores_connection_configuration_queries"}
+    assert added == {
+        "test_utils.tests.AssertNumQueriesUponConnectionTests.test_ignores_connection_configuration_queries"
+    }
     assert all(async_skips[reason] >= tests for reason, tests in sync_skips.items())
