@@ -35,8 +35,12 @@ TABLE = "CREATE TABLE thing (id BIGINT PRIMARY KEY, name VARCHAR(5) NOT NULL, n 
 
 def test_the_engine_is_the_sync_backend_plus_the_async_side() -> None:
     assert issubclass(DatabaseWrapper, SyncWrapper)
-    for attr in ("features_class", "ops_class", "SchemaEditorClass", "introspection_class", "creation_class"):
+    for attr in ("ops_class", "SchemaEditorClass", "introspection_class", "creation_class"):
         assert getattr(DatabaseWrapper, attr) is getattr(SyncWrapper, attr)
+    # The features are the sync backend's, with one skip of Django's suite added and nothing else.
+    assert DatabaseWrapper.features_class.__bases__ == (SyncWrapper.features_class,)
+    own = {name for name in vars(DatabaseWrapper.features_class) if not name.startswith("__")}
+    assert own == {"django_test_skips"}
 
 
 @pytest.mark.asyncio
