@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, NotSupportedError
@@ -217,20 +217,27 @@ class CursorWrapper(mysql_base.CursorWrapper):
         """Run one driver call; map server errors through the shared table, then note the statement."""
         try:
             result = method(query, args)
-        except UnicodeEncodeError as exc:
+        except (UnicodeEncodeError, self.driver_error) as exc:
+            self.raise_mapped(exc, query, args, many=many)
+        if self.on_statement is not None:
+            self.on_statement()
+        return result
+
+    def raise_mapped(self, exc: BaseException, query: Any, args: Any, *, many: bool = False) -> NoReturn:
+        """Raise what `exc`, raised by the driver for this statement, becomes: a mapped server error,
+        or `exc` itself."""
+        if isinstance(exc, UnicodeEncodeError):
             raise encoding_error(exc) from exc
-        except self.driver_error as exc:
+        replacement = None
+        if isinstance(exc, self.driver_error):
             replacement = (
                 django_exception_for(exc)
                 or schema_change_error(exc, self._tables_present)
                 or packet_too_large(exc, statement_size(query, args, many=many))
             )
-            if replacement is None:
-                raise
-            raise replacement from exc
-        if self.on_statement is not None:
-            self.on_statement()
-        return result
+        if replacement is None:
+            raise exc
+        raise replacement from exc
 
     def _tables_present(self, database, table, fence):
         """Which of `table` and its fence exist (after a 1146: is a schema change in progress?)."""

@@ -41,11 +41,13 @@ from typing import Any
 
 from django.core import checks, exceptions
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.ddl_references import Columns, Statement, Table
 from django.db.models.base import ModelState
 from django.db.models.expressions import Expression, F
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from django.utils.asyncio import async_unsafe
 from django.utils.functional import cached_property
 
 try:  # numpy is optional: accepted when installed, returned only with as_numpy=True
@@ -262,6 +264,17 @@ class VectorField(models.Field):
 _FLOAT = models.FloatField()
 
 
+def _query_vector_text(vector_format: str, values: Sequence[Any]) -> str:
+    """A query vector's JSON text; TypeError for a non-number, ValueError for no element, NaN or inf."""
+    try:
+        text = vector_format % tuple(values)
+    except TypeError:
+        raise TypeError("Every element of a query vector must be a number.") from None
+    if not values or "n" in text:  # "nan" / "inf": no other character of %g/%d output is an 'n'
+        raise ValueError("A query vector needs at least one element and no NaN or infinity.")
+    return text
+
+
 class QueryVector(Expression):
     """A literal vector: one JSON parameter cast to ``VECTOR(n, T)``."""
 
@@ -275,12 +288,7 @@ class QueryVector(Expression):
         element_type = element_type.upper()
         if element_type not in ELEMENT_TYPES:
             raise ValueError(f"Unknown vector element type {element_type!r}.")
-        try:
-            text = _formatter(element_type, len(values)) % tuple(values)
-        except TypeError:
-            raise TypeError("Every element of a query vector must be a number.") from None
-        if not values or "n" in text:
-            raise ValueError("A query vector needs at least one element and no NaN or infinity.")
+        text = _query_vector_text(_formatter(element_type, len(values)), values)
         self.values = values
         self.element_type = element_type
         self.json = text
@@ -460,10 +468,12 @@ class _Plan:
         "model_end",
         "model_start",
         "sql",
+        "vector_format",
     )
 
-    def __init__(self, compiler: Any, sql: str) -> None:
+    def __init__(self, compiler: Any, sql: str, vector_format: str) -> None:
         self.sql = sql
+        self.vector_format = vector_format
         info = compiler.klass_info
         positions = info["select_fields"]
         self.model_start, self.model_end = positions[0], positions[-1] + 1
@@ -482,6 +492,65 @@ class _Plan:
             and not model._meta.abstract
             and all(_plain_attribute(model, name) for name in self.attnames)
         )
+
+
+def _fetch_rows(connection: Any, sql: str, params: tuple[Any, ...]) -> Any:
+    """The rows of one read statement, for ``nearest()``.
+
+    Where the connection's ``cursor()`` is Django's own and neither an execute wrapper nor the query
+    log is on, the statement runs on a backend cursor kept on the connection for its current driver
+    connection (a new one after a reconnect), with the checks ``cursor()`` and Django's
+    ``CursorWrapper.execute`` make: thread sharing, health check, connect, broken transaction,
+    Django's exception types, the backend's error mapping and statement count (its parameter check is
+    not needed: the one parameter is the vector's text). Opening and closing a cursor per query, and
+    the wrappers' layers, were about a third of the k-NN overhead (benchmarks/knn.py). Otherwise:
+    Django's cursor, as any query.
+    """
+    keeps = _KEEPS_CURSOR.get(type(connection))
+    if keeps is None:
+        keeps = _KEEPS_CURSOR[type(connection)] = _keeps_cursor(type(connection))
+    if not keeps or connection.execute_wrappers or connection.queries_logged:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    return _fetch_rows_kept(connection, sql, params)
+
+
+@async_unsafe  # as Django's cursor()
+def _fetch_rows_kept(connection: Any, sql: str, params: tuple[Any, ...]) -> Any:
+    connection.validate_thread_sharing()
+    connection.close_if_health_check_failed()
+    if connection.connection is None:
+        connection.ensure_connection()
+    kept = connection.__dict__.get(_KEPT_CURSOR)
+    if kept is None or kept[0] is not connection.connection:
+        with connection.wrap_database_errors:
+            kept = connection.__dict__[_KEPT_CURSOR] = (connection.connection, connection.create_cursor())
+    cursor = kept[1]  # the backend's CursorWrapper; its driver cursor runs the statement
+    connection.validate_no_broken_transaction()
+    try:
+        cursor.cursor.execute(sql, params)
+        rows = cursor.cursor.fetchall()
+    except Exception as exc:  # what the two wrappers would make of it: the backend's, then Django's
+        with connection.wrap_database_errors:
+            cursor.raise_mapped(exc, sql, params)
+    if cursor.on_statement is not None:
+        cursor.on_statement()
+    return rows
+
+
+#: the DatabaseWrapper attribute holding (driver connection, backend cursor) for `_fetch_rows`
+_KEPT_CURSOR = "_singlestore_kept_cursor"
+#: DatabaseWrapper class -> whether `_fetch_rows` keeps a cursor on its connections
+_KEEPS_CURSOR: dict[type, bool] = {}
+
+
+def _keeps_cursor(wrapper: type) -> bool:
+    """This sync backend's wrapper (or a subclass) whose ``cursor()`` is Django's own: the async engine
+    routes ``cursor()`` through its event loop guard, so its queries take Django's cursor."""
+    from django_singlestore.base import DatabaseWrapper  # base imports this module (via validation)
+
+    return issubclass(wrapper, DatabaseWrapper) and wrapper.cursor is BaseDatabaseWrapper.cursor
 
 
 class VectorManager(models.Manager):
@@ -515,7 +584,16 @@ class VectorManager(models.Manager):
     ) -> list[Any]:
         model = self.model
         alias = using or router.db_for_read(model)
-        query = vector if isinstance(vector, QueryVector) else QueryVector(vector)
+        if isinstance(vector, QueryVector):
+            query: QueryVector | None = vector
+            dimensions, element_type = vector.dimensions, vector.element_type
+        else:  # a plain vector: encoded below with the plan's format, as QueryVector would
+            query = None
+            if _is_array(vector):
+                vector = vector.tolist()
+            elif not isinstance(vector, list | tuple):
+                vector = list(vector)
+            dimensions, element_type = len(vector), "F32"
         key = (
             type(self),
             model,
@@ -525,9 +603,13 @@ class VectorManager(models.Manager):
             k,
             None if fields is None else tuple(fields),
             annotation,
+            dimensions,
+            element_type,
         )
         plan = self._plans.get(key)
         if plan is None:
+            if query is None:
+                query = QueryVector(vector)  # its checks: at least one element, numbers, no NaN
             try:
                 expression, sign = _NEAREST[metric.upper()]
             except KeyError:
@@ -550,11 +632,11 @@ class VectorManager(models.Manager):
             sql, params = compiler.as_sql()
             if list(params) != [query.json]:  # a manager whose queryset adds parameters: no plan
                 return list(qs)
-            plan = self._plans[key] = _Plan(compiler, sql)
+            plan = self._plans[key] = _Plan(compiler, sql, _formatter(element_type, dimensions))
+        # a plain vector: QueryVector's encoding and checks, without building one
+        text = query.json if query is not None else _query_vector_text(plan.vector_format, vector)
         connection = connections[alias]
-        with connection.cursor() as cursor:
-            cursor.execute(plan.sql, (query.json,))
-            rows = cursor.fetchall()
+        rows = _fetch_rows(connection, plan.sql, (text,))
         attnames, start, end, pos, converters = (
             plan.attnames,
             plan.model_start,

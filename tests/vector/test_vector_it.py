@@ -232,6 +232,71 @@ def test_nearest_instances_equal_the_querysets(docs: list[Doc]) -> None:
     assert seen == got and [d.pk for d in got] == [d.pk for d in want]
 
 
+def test_nearest_kept_cursor_keeps_djangos_contract(docs: list[Doc], vec: Any) -> None:
+    """nearest() runs on a cursor kept on the connection (benchmarks/knn.py): the query log and execute
+    wrappers still see its statement, a reconnect gets a new cursor, and Django's checks and exception
+    types hold (broken transaction, thread sharing, the event loop, a server error)."""
+    import asyncio
+    import threading
+
+    from django.core.exceptions import SynchronousOnlyOperation
+    from django.db import ProgrammingError, transaction
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from django_singlestore.vector import _KEPT_CURSOR, _fetch_rows
+
+    q = [0.5, -0.25, 0.0, 1.0]
+    want = [d.pk for d in sorted(docs, key=lambda d: dist(d.embedding, q))[:4]]
+    assert [d.pk for d in Doc.objects.nearest("embedding", q, k=4)] == want
+    driver, kept = vec.__dict__[_KEPT_CURSOR]
+    assert driver is vec.connection
+    assert [d.pk for d in Doc.objects.nearest("embedding", q, k=4)] == want
+    assert vec.__dict__[_KEPT_CURSOR][1] is kept  # the same cursor, query after query
+    with CaptureQueriesContext(vec) as log:
+        assert [d.pk for d in Doc.objects.nearest("embedding", q, k=4)] == want
+    assert len(log) == 1 and "EUCLIDEAN_DISTANCE" in log[0]["sql"]
+    seen: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with vec.execute_wrapper(wrapper):
+        assert [d.pk for d in Doc.objects.nearest("embedding", q, k=4)] == want
+    assert len(seen) == 1 and "EUCLIDEAN_DISTANCE" in seen[0]
+    vec.close()
+    assert [d.pk for d in Doc.objects.nearest("embedding", q, k=4)] == want
+    assert vec.__dict__[_KEPT_CURSOR][0] is vec.connection is not driver
+    assert vec.__dict__[_KEPT_CURSOR][1] is not kept
+    with pytest.raises(ProgrammingError) as error:  # the driver's error, as Django's type
+        _fetch_rows(vec, "SELECT `id` FROM `s2vector_no_such_table`", ())
+    assert "s2vector_no_such_table" in str(error.value)
+    with transaction.atomic(using="vec"):
+        transaction.set_rollback(True, using="vec")
+        with pytest.raises(TransactionManagementError):
+            Doc.objects.nearest("embedding", q, k=4)
+    raised: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            _fetch_rows(vec, "SELECT 1", ())
+        except BaseException as exc:  # the test inspects it
+            raised.append(exc)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert len(raised) == 1 and isinstance(raised[0], DatabaseError)
+    assert "thread" in str(raised[0])
+
+    async def from_the_event_loop() -> None:
+        Doc.objects.nearest("embedding", q, k=4)
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(from_the_event_loop())
+
+
 def test_filter_on_distance(docs: list[Doc]) -> None:
     q = [0.0, 0.0, 0.0, 0.0]
     want = {d.pk for d in docs if dist(d.embedding, q) < 1.0}
