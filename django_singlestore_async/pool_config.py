@@ -25,6 +25,13 @@ _DURATIONS = (
     ("pre_ping_after_idle", False, True),
 )
 
+#: Valid configs by their typed settings (`PoolConfig.from_options`).
+_remembered: dict[Any, PoolConfig] = {}
+
+
+def _typed(items: Any) -> tuple[tuple[Any, type, Any], ...]:
+    return tuple(sorted((key, type(value), value) for key, value in items))
+
 
 @dataclass(frozen=True)
 class PoolConfig:
@@ -95,6 +102,28 @@ class PoolConfig:
     def from_options(cls, value: object, **defaults: Any) -> PoolConfig:
         """Validate `OPTIONS["pool"]`: None (the key is absent) or a dict; unknown keys raise naming
         the key. `defaults` fill keys the user left out (the engine passes `pre_ping=CONN_HEALTH_CHECKS`)."""
+        # The async engine builds a wrapper per native call, so the same settings come back on every
+        # call: a valid config is remembered by value (a bad one raises every time).
+        # Types are part of the key: 1 == True == 1.0, but only 1 is a valid size.
+        try:
+            key = (
+                type(value),
+                None if value is None else _typed(value.items()),  # type: ignore[attr-defined]
+                _typed(defaults.items()),
+            )
+            hash(key)
+        except (AttributeError, TypeError):
+            return cls._validated(value, defaults)
+        config = _remembered.get(key)
+        if config is None:
+            config = cls._validated(value, defaults)
+            if len(_remembered) >= 64:
+                _remembered.clear()
+            _remembered[key] = config
+        return config
+
+    @classmethod
+    def _validated(cls, value: object, defaults: dict[str, Any]) -> PoolConfig:
         if value is None:
             return cls(**defaults)
         if not isinstance(value, Mapping):

@@ -37,6 +37,7 @@ from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
 from django.db import connections
 from django.db.utils import load_backend
 
@@ -253,10 +254,22 @@ class NativeScope:
                 delattr(storage, alias)
 
 
+def _home_wrapper(alias: str) -> DatabaseWrapper | None:
+    """The caller's wrapper of a native alias, whose query log and execute hooks the call shares.
+    None when the caller's context has none yet and queries are not logged: a wrapper made now would
+    have no hooks and nothing to read its log, and making one costs a wrapper per call."""
+    if not is_native_alias(alias):
+        return None
+    wrapper = getattr(connections._connections, alias, None)
+    if wrapper is None and settings.DEBUG:
+        wrapper = connections[alias]
+    return wrapper
+
+
 def enter_scope(fresh: str | None = None) -> tuple[contextvars.Context, NativeScope]:
     """A copy of the caller's context with a new scope installed (`fresh`: an alias that gets a new
     wrapper there even if a pin of it is visible)."""
-    home = {alias: connections[alias] for alias in connections.settings if is_native_alias(alias)}
+    home = {alias: wrapper for alias in connections.settings if (wrapper := _home_wrapper(alias)) is not None}
     scope = NativeScope(home)
     context = contextvars.copy_context()
     context.run(scope._install, fresh)

@@ -137,3 +137,38 @@ async def test_observability_sees_native_statements(side: SyncSide, caplog: pyte
     logged = [r for r in caplog.records if getattr(r, "alias", None) == NATIVE and hasattr(r, "sql")]
     assert [r.sql for r in logged] == [q["sql"] for q in captured.captured_queries]
     assert len(conn.queries) >= 3  # DEBUG=True: connection.queries of the caller's wrapper
+
+
+@pytest.mark.asyncio
+async def test_a_call_makes_no_caller_wrapper_unless_one_could_be_read(side: SyncSide) -> None:
+    """Without DEBUG, a caller that never touched the alias gets no wrapper from a native call (it
+    would have no hooks and nothing would read its log); a caller's own wrapper still sees the
+    statements (CaptureQueriesContext works without DEBUG), and with DEBUG a wrapper is made so that
+    `connection.queries` read later in the same context shows them."""
+    import asyncio
+    import contextvars
+
+    from django.test.utils import override_settings
+
+    def touched() -> bool:
+        return hasattr(connections._connections, NATIVE)
+
+    async def untouched_caller() -> tuple[bool, int]:
+        assert not touched()
+        await Author.objects.aget(name="ann")
+        made = touched()
+        return made, len(connections[NATIVE].queries_log)
+
+    with override_settings(DEBUG=False):
+        made, logged = await asyncio.create_task(untouched_caller(), context=contextvars.Context())
+        assert (made, logged) == (False, 0)
+
+        async def capturing_caller() -> int:
+            with CaptureQueriesContext(connections[NATIVE]) as captured:
+                await Author.objects.aget(name="ann")
+            return len(captured)
+
+        assert await asyncio.create_task(capturing_caller(), context=contextvars.Context()) == 1
+
+    made, logged = await asyncio.create_task(untouched_caller(), context=contextvars.Context())
+    assert (made, logged) == (True, 1)  # DEBUG=True (this module's settings)

@@ -119,3 +119,15 @@ def test_ssl_unknown_key_and_mode_are_refused() -> None:
         ssl_context({"capth": "/x"})
     with pytest.raises(ImproperlyConfigured, match="ssl_mode"):
         ssl_context({}, "SOMETIMES")
+
+
+def test_a_remembered_config_is_not_reused_for_an_equal_value_of_another_type() -> None:
+    """Valid configs are remembered by value for the per-call wrappers; 1 == True == 1.0 in Python,
+    but only the integer is a valid size, whichever was seen first."""
+    assert PoolConfig.from_options({"max_size": 1}).max_size == 1
+    for bad in (True, 1.0):
+        with pytest.raises(ImproperlyConfigured, match=r'OPTIONS\["pool"\]\["max_size"\]'):
+            PoolConfig.from_options({"max_size": bad})
+    assert PoolConfig.from_options({"max_size": 3}) is PoolConfig.from_options({"max_size": 3})
+    assert PoolConfig.from_options(None, pre_ping=True).pre_ping is True
+    assert PoolConfig.from_options(None, pre_ping=False).pre_ping is False
