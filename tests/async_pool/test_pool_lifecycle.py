@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 
@@ -154,3 +155,28 @@ async def test_open_returns_at_once_unless_told_to_wait() -> None:
     finally:
         await started.close(timeout=1)
         await waited.close(timeout=1)
+
+
+@pytest.mark.asyncio
+async def test_close_waits_for_the_kill_of_a_leaked_connection_mid_statement(
+    endpoint: Endpoint, admin: Admin
+) -> None:
+    """A connection still out after close()'s timeout may be running a statement: close() sends the
+    KILL and waits for the server to end the session (its own bound is the timeout plus the session
+    end's), so no statement outlives the closed pool."""
+    pool = make_pool(endpoint, max_size=2)
+    leaked = await pool.acquire()
+    running = asyncio.create_task(scalar(leaked, "SELECT SLEEP(30)"))
+    try:
+        await eventually(
+            lambda: "SLEEP" in (admin.running(leaked.server_id) or ""), what="the statement runs"
+        )
+        assert await pool.close(timeout=0.2) == 1
+        # The KILL was answered before close() returned; allow only the server's own bookkeeping lag.
+        await eventually(lambda: not admin.exists(leaked.server_id), timeout=2.0, what="the session is gone")
+        assert pool.get_stats()["kills"] == 1
+    finally:
+        running.cancel()
+        with contextlib.suppress(BaseException):
+            await running
+        admin.kill_if_alive(leaked.server_id)

@@ -128,3 +128,23 @@ async def test_pre_ping_skips_connections_used_within_pre_ping_after_idle(endpoi
             assert await scalar(conn, "SELECT 1") == 1
         stats = pool.get_stats()
         assert stats["pings"] == 1 and stats["connections_num"] == 1
+
+
+@pytest.mark.asyncio
+async def test_max_idle_counts_sessions_still_ending_as_gone(endpoint: Endpoint, admin: Admin) -> None:
+    """min_size bounds the live connections: with two of four slots held by sessions still ending,
+    a trim keeps the two idle connections past max_idle (closing them would leave none to serve)."""
+    async with make_pool(endpoint, min_size=3, max_size=4, max_idle=3600, max_lifetime=None) as pool:
+        await eventually(lambda: pool.get_stats()["pool_available"] == 3, what="min_size filled")
+        conns = [await pool.acquire() for _ in range(4)]
+        kept, broken = conns[:2], conns[2:]
+        for conn in kept:
+            pool.release(conn)
+            conn.returned_at -= 7200  # idle for two hours: past max_idle
+        for conn in broken:
+            pool.abandon(conn, "test: a cancelled round trip")  # its session is KILLed in the background
+            pool.release(conn)  # discarded; its slot is held until the server has ended the session
+        pool.trim()
+        stats = pool.get_stats()
+        assert stats["idle_closed"] == 0 and stats["pool_available"] == 2
+        assert all(admin.exists(conn.server_id) for conn in kept)
