@@ -180,3 +180,19 @@ async def test_close_waits_for_the_kill_of_a_leaked_connection_mid_statement(
         with contextlib.suppress(BaseException):
             await running
         admin.kill_if_alive(leaked.server_id)
+
+
+@pytest.mark.asyncio
+async def test_terminate_opens_no_side_connection_for_a_later_kill(endpoint: Endpoint, admin: Admin) -> None:
+    """terminate() is for a pool whose settings changed: a round trip cancelled after it closes its
+    socket but opens no side connection to KILL (the old settings may no longer be valid)."""
+    pool = make_pool(endpoint, max_size=2)
+    conn = await pool.acquire()
+    pool.terminate()
+    pool.abandon(conn, "test: a round trip cancelled after terminate()")
+    assert conn.ending is not None
+    await asyncio.wait_for(conn.ending, 15)
+    stats = pool.get_stats()
+    assert stats["kill_connections_num"] == 0 and stats["kills"] == 0 and stats["kills_failed"] == 1
+    assert conn.raw.closed
+    await eventually(lambda: not admin.exists(conn.server_id), what="the session ended with its socket")

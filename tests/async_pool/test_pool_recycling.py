@@ -148,3 +148,48 @@ async def test_max_idle_counts_sessions_still_ending_as_gone(endpoint: Endpoint,
         stats = pool.get_stats()
         assert stats["idle_closed"] == 0 and stats["pool_available"] == 2
         assert all(admin.exists(conn.server_id) for conn in kept)
+
+
+@pytest.mark.asyncio
+async def test_max_idle_closes_only_connections_idle_past_it(endpoint: Endpoint, admin: Admin) -> None:
+    async with make_pool(endpoint, min_size=0, max_size=3, max_idle=3600, max_lifetime=None) as pool:
+        conns = [await pool.acquire() for _ in range(3)]
+        old, fresh = conns[0], conns[1:]
+        for conn in conns:
+            pool.release(conn)
+        old.returned_at -= 7200
+        pool.trim()
+        stats = pool.get_stats()
+        assert stats["idle_closed"] == 1 and stats["pool_available"] == 2
+        assert all(admin.exists(conn.server_id) for conn in fresh)
+        await eventually(lambda: not admin.exists(old.server_id), what="the idle session is gone")
+
+
+@pytest.mark.asyncio
+async def test_max_idle_trims_to_min_size_counting_a_session_still_ending(endpoint: Endpoint) -> None:
+    """Four slots, one held by a session still ending, three idle past max_idle, min_size 2: one idle
+    connection is closed (three live minus one is min_size), the other two are kept."""
+    async with make_pool(endpoint, min_size=2, max_size=4, max_idle=3600, max_lifetime=None) as pool:
+        await eventually(lambda: pool.get_stats()["pool_available"] == 2, what="min_size filled")
+        conns = [await pool.acquire() for _ in range(4)]
+        for conn in conns[:3]:
+            pool.release(conn)
+            conn.returned_at -= 7200
+        pool.abandon(conns[3], "test: a cancelled round trip")
+        pool.release(conns[3])
+        pool.trim()
+        stats = pool.get_stats()
+        assert stats["idle_closed"] == 1 and stats["pool_available"] == 2
+
+
+@pytest.mark.asyncio
+async def test_maintenance_closes_an_idle_connection_past_max_lifetime(
+    endpoint: Endpoint, admin: Admin
+) -> None:
+    """Nobody borrows it again: the periodic pass, not the next checkout, ends the expired session."""
+    async with make_pool(endpoint, min_size=0, max_lifetime=0.5, max_idle=None) as pool:
+        async with pool.connection() as conn:
+            server_id = conn.server_id
+        await eventually(lambda: pool.get_stats()["expired"] == 1, what="the idle connection expired")
+        await eventually(lambda: not admin.exists(server_id), what="its session is gone")
+        assert pool.get_stats()["pool_size"] == 0
