@@ -323,6 +323,15 @@ SITES: tuple[RuleCase, ...] = (
         "insert-returning",
         near="RETURNING id",
     ),
+    # json_depth_gateway_limit: arrays only are in CASES; arrays and objects nested in turn (the quick
+    # pre-check counts both brackets).
+    case(
+        "json_depth_gateway_limit",
+        "INSERT INTO js VALUES (1, '" + '[{"a":' * 16 + "1" + "}]" * 16 + "')",
+        "INSERT INTO js VALUES (1, '" + '[{"a":' * 15 + "[1]" + "}]" * 15 + "')",
+        "insert-json-arrays-and-objects",
+        column="d",
+    ),
 )
 
 
