@@ -205,7 +205,8 @@ class NativeScope:
     """The greenlet-mode wrappers one native call created, and the caller's wrapper of each native
     alias (whose query log and execute hooks they share)."""
 
-    def __init__(self, home: dict[str, DatabaseWrapper]) -> None:
+    def __init__(self, aliases: list[str], home: dict[str, DatabaseWrapper]) -> None:
+        self.aliases = aliases
         self.home = home
         self.wrappers: list[DatabaseWrapper] = []
 
@@ -245,7 +246,7 @@ class NativeScope:
         _current.set(self)
         storage = connections._connections
         pins = _pins.get()
-        for alias in self.home:
+        for alias in self.aliases:
             pin = pins.get(alias) if alias != fresh else None
             if pin is not None:
                 setattr(storage, alias, pin.wrapper)  # its owner check runs on first use
@@ -258,8 +259,6 @@ def _home_wrapper(alias: str) -> DatabaseWrapper | None:
     """The caller's wrapper of a native alias, whose query log and execute hooks the call shares.
     None when the caller's context has none yet and queries are not logged: a wrapper made now would
     have no hooks and nothing to read its log, and making one costs a wrapper per call."""
-    if not is_native_alias(alias):
-        return None
     wrapper = getattr(connections._connections, alias, None)
     if wrapper is None and settings.DEBUG:
         wrapper = connections[alias]
@@ -269,8 +268,9 @@ def _home_wrapper(alias: str) -> DatabaseWrapper | None:
 def enter_scope(fresh: str | None = None) -> tuple[contextvars.Context, NativeScope]:
     """A copy of the caller's context with a new scope installed (`fresh`: an alias that gets a new
     wrapper there even if a pin of it is visible)."""
-    home = {alias: wrapper for alias in connections.settings if (wrapper := _home_wrapper(alias)) is not None}
-    scope = NativeScope(home)
+    aliases = [alias for alias in connections.settings if is_native_alias(alias)]
+    home = {alias: wrapper for alias in aliases if (wrapper := _home_wrapper(alias)) is not None}
+    scope = NativeScope(aliases, home)
     context = contextvars.copy_context()
     context.run(scope._install, fresh)
     return context, scope

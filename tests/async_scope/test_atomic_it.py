@@ -215,3 +215,25 @@ async def test_limit_connections_caps_checkouts_only_when_asked(side: SyncSide) 
     with pytest.raises(ValueError):
         async with limit_connections(0):
             pass
+
+
+async def test_a_block_rolls_back_when_its_caller_never_touched_the_alias(side: SyncSide) -> None:
+    """Without DEBUG a native call makes no wrapper in a caller's context that has none: every call
+    inside the block must still run on the block's pinned connection (a regression the example shop's
+    checkout caught: the calls ran in autocommit and the first write survived the rollback)."""
+    import contextvars
+
+    from django.test.utils import override_settings
+
+    async def caller() -> None:
+        assert not hasattr(connections._connections, NATIVE)
+        with pytest.raises(ZeroDivisionError):
+            async with async_atomic(NATIVE):
+                await Author.objects.acreate(name="ivy")
+                await Author.objects.filter(name="ivy").aupdate(age=3)
+                1 / 0  # noqa: B018
+
+    with override_settings(DEBUG=False):
+        await asyncio.create_task(caller(), context=contextvars.Context())
+    assert "ivy" not in await committed_names(side)
+    assert await pool_in_use() == 0
