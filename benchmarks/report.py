@@ -358,7 +358,9 @@ def markdown(env: dict[str, Any], groups: dict[str, Any], crud: dict[str, Any], 
         lines.append(f"- Transactional write API per path: {writes}")
     lines += when or []
     if notes:
-        lines.append(f"- How the cells were measured, why any target is missed, what changed: [{notes}]({notes})")
+        lines.append(
+            f"- How the cells were measured, why any target is missed, what changed: [{notes}]({notes})"
+        )
     lines += ["", "## Targets (issue 13)", "",
               "CPU column: the stock/native ratio of CPU per request that a CPU-bound run would turn into "
               "the throughput ratio (client alone; client + gateway + MariaDB), and the 1-minute load "
