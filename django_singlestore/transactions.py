@@ -49,6 +49,7 @@ The async engine subclasses the sync wrapper and so inherits `TransactionPolicyM
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from collections.abc import Mapping
@@ -239,6 +240,20 @@ def warn_if_child_aggregator(
 # --- the wrapper side -----------------------------------------------------------------------------
 
 
+#: Modules whose frames a warning skips to point at the user's code (atomic()'s exit, the bridge).
+_INTERNAL_MODULES = ("django.db.", "django_singlestore", "asgiref.", "greenlet")
+
+
+def _user_stacklevel() -> int:
+    """`stacklevel` for a warning raised by the caller of this function: the first frame outside
+    Django's database layer and this backend (the `with atomic()` block's line or a direct
+    `rollback()` call), or the outermost frame when every frame is internal (a bridge greenlet)."""
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_INTERNAL_MODULES):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class TransactionPolicyMixin:
     """Mixed into `django_singlestore.base.DatabaseWrapper` (and so into the async engine's wrapper).
 
@@ -325,5 +340,5 @@ class TransactionPolicyMixin:
                 f"the block was rolled back, but its {committed} statement(s) had each been committed "
                 f"when they ran and were NOT undone. Its on_commit callbacks were discarded.",
                 NoRollbackWarning,
-                stacklevel=3,
+                stacklevel=_user_stacklevel(),
             )

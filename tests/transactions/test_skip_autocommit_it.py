@@ -47,6 +47,7 @@ def test_a_failed_block_keeps_its_writes_and_warns(skip, observer):
             insert(skip, 2)
             _ = 1 / 0
     assert "s2skip" in str(record[0].message) and "OPTIONS" in str(record[0].message)
+    assert record[0].filename == __file__  # the `with atomic()` block, not Django's Atomic.__exit__
     assert observer.ids() == [1, 2]  # nothing was undone, and nobody was told otherwise
     assert skip.get_autocommit() is True and not skip.needs_rollback
 
@@ -70,8 +71,9 @@ def test_a_rollback_warns_only_of_the_statements_since_the_last_one(skip, observ
     transaction.set_autocommit(False, using="s2skip")
     try:
         insert(skip, 1)
-        with pytest.warns(NoRollbackWarning, match=r"its 1 statement\(s\)"):
+        with pytest.warns(NoRollbackWarning, match=r"its 1 statement\(s\)") as record:
             transaction.rollback(using="s2skip")
+        assert record[0].filename == __file__
         with warnings.catch_warnings():
             warnings.simplefilter("error", NoRollbackWarning)
             transaction.rollback(using="s2skip")  # nothing ran since the last rollback
