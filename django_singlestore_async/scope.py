@@ -202,8 +202,9 @@ def current_scope() -> NativeScope | None:
 
 
 class NativeScope:
-    """The greenlet-mode wrappers one native call created, and the caller's wrapper of each native
-    alias (whose query log and execute hooks they share)."""
+    """The greenlet-mode wrappers one native call created, the native aliases (whose task pins the
+    call installs), and the caller's wrapper of those aliases it has one of (whose query log and
+    execute hooks the call's wrappers share)."""
 
     def __init__(self, aliases: list[str], home: dict[str, DatabaseWrapper]) -> None:
         self.aliases = aliases

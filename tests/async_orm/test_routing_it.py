@@ -3,6 +3,8 @@ on the loop still gets (SynchronousOnlyOperation with the way out)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import importlib
 import logging
 import threading
@@ -14,7 +16,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, SynchronousOnlyOperation
 from django.db import connections, transaction
 from django.db.models.query import BaseIterable
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from django_singlestore.options import parse_options
 from django_singlestore_async import routing
@@ -145,10 +147,6 @@ async def test_a_call_makes_no_caller_wrapper_unless_one_could_be_read(side: Syn
     would have no hooks and nothing would read its log); a caller's own wrapper still sees the
     statements (CaptureQueriesContext works without DEBUG), and with DEBUG a wrapper is made so that
     `connection.queries` read later in the same context shows them."""
-    import asyncio
-    import contextvars
-
-    from django.test.utils import override_settings
 
     def touched() -> bool:
         return hasattr(connections._connections, NATIVE)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
 from django.db.transaction import TransactionManagementError
+from django.test.utils import override_settings
 
 from django_singlestore_async import run_orm
 from django_singlestore_async.transaction import async_atomic, new_connection, on_commit
@@ -221,9 +223,6 @@ async def test_a_block_rolls_back_when_its_caller_never_touched_the_alias(side: 
     """Without DEBUG a native call makes no wrapper in a caller's context that has none: every call
     inside the block must still run on the block's pinned connection (a regression the example shop's
     checkout caught: the calls ran in autocommit and the first write survived the rollback)."""
-    import contextvars
-
-    from django.test.utils import override_settings
 
     async def caller() -> None:
         assert not hasattr(connections._connections, NATIVE)
